@@ -1,0 +1,141 @@
+"""SGD (momentum, Nesterov) and Adam, with state keyed by parameter name.
+
+The update rules are those of ``torch.optim.SGD`` (dampening 0) and ``torch.optim.Adam``
+(amsgrad off), so a run can be compared number for number with PyTorch.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import numpy as np
+
+ParamIter = Iterable[tuple[Any, str, np.ndarray, np.ndarray]]
+
+
+class Optimizer:
+    """Updates parameters in place from their gradients; ``step`` takes ``named_parameters()``."""
+
+    type_name = ""
+
+    def __init__(self, lr: float) -> None:
+        self.lr = _positive("learning rate", lr)
+        self.state: dict[str, dict[str, np.ndarray]] = {}
+        self.steps = 0
+
+    def step(self, params: ParamIter) -> None:
+        self.steps += 1
+        for _, name, value, grad in params:
+            self._update(name, value, grad)
+
+    def _update(self, name: str, value: np.ndarray, grad: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def config(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Flat copies "param_name/slot" -> array, plus the step count."""
+        flat = {f"{name}/{slot}": array.copy()
+                for name, slots in self.state.items() for slot, array in slots.items()}
+        flat["steps"] = np.array(self.steps, dtype=np.int64)
+        return flat
+
+    def load_state_dict(self, flat: dict[str, np.ndarray]) -> None:
+        state: dict[str, dict[str, np.ndarray]] = {}
+        for key, array in flat.items():
+            if key == "steps":
+                continue
+            name, sep, slot = key.rpartition("/")
+            if not sep:
+                raise ValueError(f"optimizer state key {key!r} is not 'param/slot'")
+            state.setdefault(name, {})[slot] = np.array(array)
+        self.state = state
+        self.steps = int(flat.get("steps", 0))
+
+
+class SGD(Optimizer):
+    """v ← μ·v + g;  θ ← θ − lr·(g + μ·v if Nesterov else v).  μ = 0 is plain SGD."""
+
+    type_name = "sgd"
+
+    def __init__(self, lr: float = 0.01, momentum: float = 0.0, nesterov: bool = False) -> None:
+        super().__init__(lr)
+        if not 0.0 <= float(momentum) < 1.0:
+            raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
+        if nesterov and momentum == 0:
+            raise ValueError("Nesterov momentum needs momentum > 0")
+        self.momentum, self.nesterov = float(momentum), bool(nesterov)
+
+    def config(self) -> dict[str, Any]:
+        return {"lr": self.lr, "momentum": self.momentum, "nesterov": self.nesterov}
+
+    def _update(self, name: str, value: np.ndarray, grad: np.ndarray) -> None:
+        if self.momentum == 0:
+            value -= self.lr * grad
+            return
+        slots = self.state.get(name)
+        if slots is None:
+            velocity = grad.copy()
+            self.state[name] = {"velocity": velocity}
+        else:
+            velocity = slots["velocity"]
+            velocity *= self.momentum
+            velocity += grad
+        if self.nesterov:
+            value -= self.lr * (grad + self.momentum * velocity)
+        else:
+            value -= self.lr * velocity
+
+
+class Adam(Optimizer):
+    """Adam with bias correction: θ ← θ − lr·m̂ / (√v̂ + eps)."""
+
+    type_name = "adam"
+
+    def __init__(self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999,
+                 eps: float = 1e-8) -> None:
+        super().__init__(lr)
+        for label, beta in (("beta1", beta1), ("beta2", beta2)):
+            if not 0.0 <= float(beta) < 1.0:
+                raise ValueError(f"{label} must be in [0, 1), got {beta!r}")
+        self.beta1, self.beta2 = float(beta1), float(beta2)
+        self.eps = _positive("eps", eps)
+
+    def config(self) -> dict[str, Any]:
+        return {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
+
+    def _update(self, name: str, value: np.ndarray, grad: np.ndarray) -> None:
+        slots = self.state.get(name)
+        if slots is None:
+            slots = {"m": np.zeros_like(value), "v": np.zeros_like(value),
+                     "t": np.zeros((), dtype=np.int64)}
+            self.state[name] = slots
+        m, v = slots["m"], slots["v"]
+        slots["t"] += 1
+        t = int(slots["t"])
+        m *= self.beta1
+        m += (1 - self.beta1) * grad
+        v *= self.beta2
+        v += (1 - self.beta2) * (grad * grad)
+        step_size = self.lr / (1 - self.beta1 ** t)
+        denom = np.sqrt(v) / np.sqrt(1 - self.beta2 ** t)
+        denom += self.eps
+        value -= step_size * (m / denom)
+
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "adam": Adam}
+
+
+def make_optimizer(name: str, **settings: Any) -> Optimizer:
+    """Create an optimizer by name ("sgd" or "adam") with its settings."""
+    cls = OPTIMIZERS.get(name)
+    if cls is None:
+        raise ValueError(f"unknown optimizer {name!r}; choose one of {sorted(OPTIMIZERS)}")
+    return cls(**settings)
+
+
+def _positive(label: str, value: float) -> float:
+    value = float(value)
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{label} must be a positive number, got {value!r}")
+    return value
