@@ -4,3 +4,16 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+
+import pytest  # noqa: E402  (after the environment is set)
+
+
+@pytest.fixture(scope="session")
+def torch():
+    """PyTorch as a test oracle. CI sets NNSTUDIO_REQUIRE_TORCH so that a missing torch
+    fails the run instead of silently skipping the oracle tests."""
+    if os.environ.get("NNSTUDIO_REQUIRE_TORCH"):
+        import torch as torch_module
+
+        return torch_module
+    return pytest.importorskip("torch")
