@@ -53,18 +53,21 @@ class SoftmaxCrossEntropy(Loss):
         total = exp.sum(axis=-1, keepdims=True)
         rows = np.arange(labels.shape[0])
         log_likelihood = shifted[..., rows, labels] - np.log(total[..., 0])
-        self.cache.update(probs=exp / total, labels=labels, logits=out)
-        return -log_likelihood.mean(axis=-1)
+        exp /= total
+        self.cache.update(probs=exp, labels=labels, logits=out)
+        return np.add.reduce(log_likelihood, axis=-1) * (-1.0 / labels.shape[0])
 
     def backward(self) -> np.ndarray:
         probs, labels = self.cache["probs"], self.cache["labels"]
         n = labels.shape[0]
-        grad = self.cache["logits"].copy() if self.fault == "missing_softmax" else probs.copy()
+        # probs is not needed after backward, so the gradient is built in its place
+        grad = self.cache["logits"].copy() if self.fault == "missing_softmax" else probs
         grad[..., np.arange(n), labels] -= 1
         if self.fault == "wrong_sign":
             grad = -grad
         if self.fault != "not_divided_by_batch":
-            grad /= n
+            grad *= 1.0 / n
+        self.cache.clear()
         return grad
 
 
@@ -107,8 +110,8 @@ def check_labels(y: np.ndarray, out: np.ndarray) -> np.ndarray:
     n, classes = out.shape[-2], out.shape[-1]
     if labels.shape != (n,):
         raise ValueError(f"class labels must have shape ({n},), got {labels.shape}")
-    if not np.issubdtype(labels.dtype, np.integer):
-        if not np.issubdtype(labels.dtype, np.floating) or np.any(labels != np.round(labels)):
+    if labels.dtype.kind not in "iu":
+        if labels.dtype.kind != "f" or np.any(labels != np.round(labels)):
             raise ValueError(f"class labels must be integers, got dtype {labels.dtype}")
     labels = labels.astype(np.intp, copy=False)
     if n and (labels.min() < 0 or labels.max() >= classes):

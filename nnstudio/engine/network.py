@@ -67,6 +67,41 @@ class Network:
         for layer in self.layers:
             width = layer.build(width, rng, self.dtype)
         self.input_dim = int(input_dim)
+        self._pack_parameters()
+
+    def _pack_parameters(self) -> None:
+        """Move every parameter (and gradient) into one flat array, leaving views in the layers.
+
+        Optimizers and ``zero_grad`` then touch one array instead of one per tensor, which
+        is most of a small network's step time.
+        """
+        shapes = [(layer, name, value.shape, value.size)
+                  for layer in self.layers for name, value in layer.params.items()]
+        total = sum(size for *_, size in shapes)
+        values, grads = np.empty(total, self.dtype), np.zeros(total, self.dtype)
+        spans, offset = [], 0
+        for index, (layer, name, shape, size) in enumerate(shapes):
+            span = slice(offset, offset + size)
+            values[span] = layer.params[name].ravel()
+            grads[span] = layer.grads[name].ravel()
+            layer.params[name] = values[span].reshape(shape)
+            layer.grads[name] = grads[span].reshape(shape)
+            spans.append((f"{self.layers.index(layer)}.{name}", span, shape))
+            offset += size
+        self._flat = (values, grads, spans)
+
+    def flat_parameters(self) -> tuple[np.ndarray, np.ndarray, list] | None:
+        """(values, grads, [(name, slice, shape)]) if every parameter still lives in the
+        packed arrays, else None (someone replaced an array; callers fall back per tensor)."""
+        flat = getattr(self, "_flat", None)
+        if flat is None:
+            return None
+        values, grads, _ = flat
+        for layer in self.layers:
+            for name, value in layer.params.items():
+                if value.base is not values or layer.grads[name].base is not grads:
+                    return None
+        return flat
 
     @property
     def output_dim(self) -> int:
@@ -88,6 +123,8 @@ class Network:
         for layer in clone.layers:
             layer.cache.clear()
         clone.loss.cache.clear()
+        if clone.input_dim is not None:
+            clone._pack_parameters()  # deepcopy turned the views into separate arrays
         return clone
 
     # -- computation --------------------------------------------------------------
@@ -110,13 +147,25 @@ class Network:
                 )
         return x
 
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        """Back-propagate d(loss)/d(output) through every layer; return d(loss)/d(input)."""
-        for layer in reversed(self.layers):
+    def backward(self, dout: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        """Back-propagate d(loss)/d(output) through every layer; return d(loss)/d(input).
+
+        With ``input_grad=False`` the first layer skips dx (a whole matmul for a wide
+        input) and None is returned.
+        """
+        layers = self.layers if input_grad else self.layers[1:]
+        for layer in reversed(layers):
             dout = layer.backward(dout)
+        if not input_grad and self.layers:
+            self.layers[0].backward_params_only(dout)
+            return None
         return dout
 
     def zero_grad(self) -> None:
+        flat = self.flat_parameters()
+        if flat is not None:
+            flat[1].fill(0)
+            return
         for layer in self.layers:
             layer.zero_grad()
 
@@ -132,7 +181,7 @@ class Network:
         """Zero the gradients, then forward, loss and backward; grads hold d(total)/dθ."""
         self.zero_grad()
         data = float(self.loss.forward(self.forward(x, ctx), y))
-        self.backward(self.loss.backward())
+        self.backward(self.loss.backward(), input_grad=False)
         penalty = 0.0
         if regularization.active:
             penalty = regularization.penalty(self.regularized_weights())

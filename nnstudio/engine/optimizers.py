@@ -13,21 +13,58 @@ ParamIter = Iterable[tuple[Any, str, np.ndarray, np.ndarray]]
 
 
 class Optimizer:
-    """Updates parameters in place from their gradients; ``step`` takes ``named_parameters()``."""
+    """Updates parameters in place from their gradients.
+
+    ``step`` takes a :class:`Network` or any iterable of ``(layer, name, value, grad)``.
+    State lives in ``state[name][slot]``; when the network keeps its parameters packed in
+    one flat array, the slots are views into flat arrays of their own and the whole update
+    is a handful of numpy calls instead of a handful per tensor.
+    """
 
     type_name = ""
+    SLOTS: tuple[str, ...] = ()
 
     def __init__(self, lr: float) -> None:
         self.lr = _positive("learning rate", lr)
         self.state: dict[str, dict[str, np.ndarray]] = {}
         self.steps = 0
+        self._flat_slots: dict[str, np.ndarray] | None = None
+        self._flat_names: list[str] = []
 
-    def step(self, params: ParamIter) -> None:
+    def step(self, params: Any) -> None:
         self.steps += 1
+        flat_getter = getattr(params, "flat_parameters", None)
+        flat = flat_getter() if flat_getter is not None else None
+        if flat is not None:
+            values, grads, spans = flat
+            self._update(self._packed_slots(values, spans), values, grads)
+            return
+        if flat_getter is not None:
+            params = params.named_parameters()
         for _, name, value, grad in params:
-            self._update(name, value, grad)
+            self._update(self._slots(name, value), value, grad)
 
-    def _update(self, name: str, value: np.ndarray, grad: np.ndarray) -> None:
+    def _slots(self, name: str, value: np.ndarray) -> dict[str, np.ndarray]:
+        slots = self.state.get(name)
+        if slots is None:
+            slots = self.state[name] = {slot: np.zeros_like(value) for slot in self.SLOTS}
+        return slots
+
+    def _packed_slots(self, values: np.ndarray, spans: list) -> dict[str, np.ndarray]:
+        names = [name for name, _, _ in spans]
+        if self._flat_slots is not None and self._flat_names == names:
+            return self._flat_slots
+        flat = {slot: np.zeros_like(values) for slot in self.SLOTS}
+        for name, span, shape in spans:
+            previous = self.state.get(name, {})
+            for slot, array in flat.items():
+                if slot in previous:  # state loaded or built per tensor carries over
+                    array[span] = np.asarray(previous[slot], dtype=values.dtype).ravel()
+            self.state[name] = {slot: array[span].reshape(shape) for slot, array in flat.items()}
+        self._flat_slots, self._flat_names = flat, names
+        return flat
+
+    def _update(self, slots: dict[str, np.ndarray], value: np.ndarray, grad: np.ndarray) -> None:
         raise NotImplementedError
 
     def config(self) -> dict[str, Any]:
@@ -46,15 +83,19 @@ class Optimizer:
             if key == "steps":
                 continue
             name, sep, slot = key.rpartition("/")
-            if not sep:
-                raise ValueError(f"optimizer state key {key!r} is not 'param/slot'")
+            if not sep or slot not in self.SLOTS:
+                raise ValueError(f"optimizer state key {key!r} is not 'param/slot' with slot in {self.SLOTS}")
             state.setdefault(name, {})[slot] = np.array(array)
         self.state = state
         self.steps = int(flat.get("steps", 0))
+        self._flat_slots, self._flat_names = None, []
 
 
 class SGD(Optimizer):
-    """v ← μ·v + g;  θ ← θ − lr·(g + μ·v if Nesterov else v).  μ = 0 is plain SGD."""
+    """v ← μ·v + g;  θ ← θ − lr·(g + μ·v if Nesterov else v).  μ = 0 is plain SGD.
+
+    v starts at 0, so the first step gives v = g, as torch's buffer initialisation does.
+    """
 
     type_name = "sgd"
 
@@ -65,22 +106,18 @@ class SGD(Optimizer):
         if nesterov and momentum == 0:
             raise ValueError("Nesterov momentum needs momentum > 0")
         self.momentum, self.nesterov = float(momentum), bool(nesterov)
+        self.SLOTS = ("velocity",) if self.momentum else ()
 
     def config(self) -> dict[str, Any]:
         return {"lr": self.lr, "momentum": self.momentum, "nesterov": self.nesterov}
 
-    def _update(self, name: str, value: np.ndarray, grad: np.ndarray) -> None:
-        if self.momentum == 0:
+    def _update(self, slots: dict[str, np.ndarray], value: np.ndarray, grad: np.ndarray) -> None:
+        if not self.momentum:
             value -= self.lr * grad
             return
-        slots = self.state.get(name)
-        if slots is None:
-            velocity = grad.copy()
-            self.state[name] = {"velocity": velocity}
-        else:
-            velocity = slots["velocity"]
-            velocity *= self.momentum
-            velocity += grad
+        velocity = slots["velocity"]
+        velocity *= self.momentum
+        velocity += grad
         if self.nesterov:
             value -= self.lr * (grad + self.momentum * velocity)
         else:
@@ -88,9 +125,10 @@ class SGD(Optimizer):
 
 
 class Adam(Optimizer):
-    """Adam with bias correction: θ ← θ − lr·m̂ / (√v̂ + eps)."""
+    """Adam with bias correction: θ ← θ − lr·m̂ / (√v̂ + eps); t is the optimizer's step count."""
 
     type_name = "adam"
+    SLOTS = ("m", "v")
 
     def __init__(self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999,
                  eps: float = 1e-8) -> None:
@@ -104,23 +142,16 @@ class Adam(Optimizer):
     def config(self) -> dict[str, Any]:
         return {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
 
-    def _update(self, name: str, value: np.ndarray, grad: np.ndarray) -> None:
-        slots = self.state.get(name)
-        if slots is None:
-            slots = {"m": np.zeros_like(value), "v": np.zeros_like(value),
-                     "t": np.zeros((), dtype=np.int64)}
-            self.state[name] = slots
-        m, v = slots["m"], slots["v"]
-        slots["t"] += 1
-        t = int(slots["t"])
+    def _update(self, slots: dict[str, np.ndarray], value: np.ndarray, grad: np.ndarray) -> None:
+        m, v, t = slots["m"], slots["v"], self.steps
         m *= self.beta1
         m += (1 - self.beta1) * grad
         v *= self.beta2
         v += (1 - self.beta2) * (grad * grad)
-        step_size = self.lr / (1 - self.beta1 ** t)
-        denom = np.sqrt(v) / np.sqrt(1 - self.beta2 ** t)
+        denom = np.sqrt(v)
+        denom *= 1.0 / np.sqrt(1 - self.beta2 ** t)
         denom += self.eps
-        value -= step_size * (m / denom)
+        value -= (self.lr / (1 - self.beta1 ** t)) * (m / denom)
 
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "adam": Adam}

@@ -63,6 +63,10 @@ class Layer:
         """dout: (N, D_out) -> dx: (N, D_in); adds parameter gradients into ``grads``."""
         raise NotImplementedError
 
+    def backward_params_only(self, dout: np.ndarray) -> None:
+        """Like :meth:`backward` when nobody needs dx (the first layer); may skip its cost."""
+        self.backward(dout)
+
     def kink_pattern(self) -> np.ndarray | None:
         """On/off pattern of a piecewise-linear nonlinearity in the last forward, if any.
 

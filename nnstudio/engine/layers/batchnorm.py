@@ -70,24 +70,29 @@ class BatchNorm(Layer):
         self._require_built()
         self._check_input(x)
         gamma, beta = self.params["gamma"], self.params["beta"]
-        if self.uses_batch_stats(ctx):
+        batch = self.uses_batch_stats(ctx)
+        if batch:
             n = x.shape[-2]
             if n < 2:
                 raise ValueError(
                     f"BatchNorm with batch statistics needs at least 2 samples per batch, got {n}"
                 )
-            mean = x.mean(axis=-2, keepdims=True)
+            # add.reduce and a multiply: np.mean's overhead dominates at these sizes
+            mean = np.add.reduce(x, axis=-2, keepdims=True) * (1.0 / n)
             centered = x - mean
-            var = np.mean(centered * centered, axis=-2, keepdims=True)
+            var = np.add.reduce(centered * centered, axis=-2, keepdims=True) * (1.0 / n)
             if ctx.update_stats and x.ndim == 2:
                 self._update_running(mean[0], var[0], n)
         else:
             centered = x - self.buffers["running_mean"]
             var = self.buffers["running_var"]
         inv_std = 1.0 / np.sqrt(var + self.eps)
-        xhat = centered * inv_std
-        self.cache.update(xhat=xhat, inv_std=inv_std, batch=self.uses_batch_stats(ctx))
-        return xhat * gamma + beta
+        xhat = centered
+        xhat *= inv_std
+        self.cache.update(xhat=xhat, inv_std=inv_std, batch=batch)
+        out = xhat * gamma
+        out += beta
+        return out
 
     def _update_running(self, mean: np.ndarray, var: np.ndarray, n: int) -> None:
         m = self.momentum
@@ -101,21 +106,24 @@ class BatchNorm(Layer):
     def backward(self, dout: np.ndarray) -> np.ndarray:
         xhat, inv_std = self.cache["xhat"], self.cache["inv_std"]
         gamma = self.params["gamma"]
-        if self.fault == "gamma_grad_without_xhat":
-            self.grads["gamma"] += dout.sum(axis=0)
-        else:
-            self.grads["gamma"] += np.sum(dout * xhat, axis=0)
-        self.grads["beta"] += dout.sum(axis=0)
-        dxhat = dout * gamma
+        dbeta = np.add.reduce(dout, axis=0)
+        dgamma = np.add.reduce(dout * xhat, axis=0)
+        self.grads["gamma"] += dbeta if self.fault == "gamma_grad_without_xhat" else dgamma
+        self.grads["beta"] += dbeta
         if not self.cache["batch"]:
-            return dxhat * inv_std
-        reduce = np.sum if self.fault == "missing_1_over_n" else np.mean
-        dx = dxhat
+            return dout * (gamma * inv_std)
+        # With dx̂ = dout·γ:  dx = (γ/σ)·(dout − mean(dout) − x̂·mean(dout·x̂)); the two
+        # batch means are exactly dbeta/N and dgamma/N, so they are reused, not recomputed.
+        n = dout.shape[0]
+        if self.fault == "missing_1_over_n":
+            return (gamma * inv_std) * (dout - dbeta - xhat * dgamma)
+        dx = dout * n
         if self.fault != "no_mean_path":
-            dx = dx - reduce(dxhat, axis=0)
+            dx -= dbeta
         if self.fault != "no_variance_path":
-            dx = dx - xhat * reduce(dxhat * xhat, axis=0)
-        return dx * inv_std
+            dx -= xhat * dgamma
+        dx *= gamma * inv_std * (1.0 / n)
+        return dx
 
     def set_population_stats(self, mean: np.ndarray, var: np.ndarray) -> None:
         """Set running statistics to a population's mean and unbiased variance."""

@@ -56,18 +56,23 @@ class Dense(Layer):
         return out
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        x = self.cache["x"]
-        weights = self.params["W"]
-        x2 = x.reshape(-1, x.shape[-1])
-        d2 = dout.reshape(-1, dout.shape[-1])
-        if self.fault == "weight_grad_averaged":
-            self.grads["W"] += x2.T @ d2 / d2.shape[0]
-        else:
-            self.grads["W"] += x2.T @ d2
-        if self.fault == "bias_not_summed":
-            self.grads["b"] += d2.mean(axis=0)
-        else:
-            self.grads["b"] += d2.sum(axis=0)
+        self._accumulate_param_grads(dout)
         if self.fault == "no_input_gradient":
-            return np.zeros_like(x)
-        return dout @ weights.T
+            return np.zeros_like(self.cache["x"])
+        return dout @ self.params["W"].T
+
+    def backward_params_only(self, dout: np.ndarray) -> None:
+        self._accumulate_param_grads(dout)
+
+    def _accumulate_param_grads(self, dout: np.ndarray) -> None:
+        x = self.cache["x"]
+        if x.ndim > 2:
+            x, dout = x.reshape(-1, x.shape[-1]), dout.reshape(-1, dout.shape[-1])
+        if self.fault == "weight_grad_averaged":
+            self.grads["W"] += x.T @ dout * (1.0 / dout.shape[0])
+        else:
+            self.grads["W"] += x.T @ dout
+        if self.fault == "bias_not_summed":
+            self.grads["b"] += np.add.reduce(dout, axis=0) * (1.0 / dout.shape[0])
+        else:
+            self.grads["b"] += np.add.reduce(dout, axis=0)

@@ -1,0 +1,148 @@
+"""The values a gradient check hands out: immutable, safe to pass between threads."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+OK = "ok"
+MISMATCH = "mismatch"
+KINK = "kink"
+VERDICTS: tuple[str, ...] = (OK, KINK, MISMATCH)
+
+
+@dataclass(frozen=True, slots=True)
+class KinkDetail:
+    """Where a piecewise-linear switch flipped between θ+h and θ−h.
+
+    Attributes
+    ----------
+    layer_index : int
+        The layer whose on/off pattern changed (for ``source == "l1"``: the layer that
+        owns the perturbed weight).
+    layer_label : str
+        ``describe()`` of that layer, e.g. ``"ReLU"``.
+    units : int
+        How many units (sample × feature positions) changed state; 1 for an L1 sign.
+    source : {"activation", "l1"}
+        An activation's on/off pattern, or the sign of the weight inside the L1 penalty.
+    """
+
+    layer_index: int
+    layer_label: str
+    units: int
+    source: str = "activation"
+
+    def to_dict(self) -> dict:
+        return {"layer_index": self.layer_index, "layer_label": self.layer_label,
+                "units": self.units, "source": self.source}
+
+
+@dataclass(frozen=True, slots=True)
+class TensorInfo:
+    """One learned tensor of the checked network, known before anything is computed.
+
+    ``name`` is the network's parameter name ``"<layer index>.<param>"``, e.g. ``"0.W"``.
+    ``planned`` is how many of its elements the element check will visit (all, or the
+    sampled ones).
+    """
+
+    name: str
+    layer_index: int
+    layer_label: str
+    param: str
+    shape: tuple[int, ...]
+    planned: int
+
+    @property
+    def size(self) -> int:
+        total = 1
+        for extent in self.shape:
+            total *= extent
+        return total
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "layer_index": self.layer_index,
+                "layer_label": self.layer_label, "param": self.param,
+                "shape": list(self.shape), "size": self.size, "planned": self.planned}
+
+
+@dataclass(frozen=True, slots=True)
+class ElementResult:
+    """The check of one parameter element.
+
+    Attributes
+    ----------
+    tensor : str               parameter name, e.g. ``"3.W"``
+    layer_index : int
+    index : tuple of int       multi-index into the tensor, e.g. ``(4, 7)``
+    flat_index : int           row-major position, ``numpy.ravel_multi_index(index, shape)``
+    analytic : float           the backward pass's dL/dθ
+    numeric : float            (f_plus − f_minus) / 2h
+    abs_error : float          |analytic − numeric|
+    rel_error : float          abs_error / max(|analytic|, |numeric|), 0 when both are 0
+    verdict : {"ok", "mismatch", "kink"}
+    f_plus, f_minus : float    the objective at θ+h and θ−h (data loss + penalty)
+    kinks : tuple of KinkDetail
+        Every switch that flipped between θ+h and θ−h; empty when none did. An element
+        whose error is within tolerance stays "ok" even if it crossed a kink.
+    """
+
+    tensor: str
+    layer_index: int
+    index: tuple[int, ...]
+    flat_index: int
+    analytic: float
+    numeric: float
+    abs_error: float
+    rel_error: float
+    verdict: str
+    f_plus: float
+    f_minus: float
+    kinks: tuple[KinkDetail, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """E.g. ``"3.W[4, 7]"``."""
+        return f"{self.tensor}[{', '.join(str(i) for i in self.index)}]"
+
+    def to_dict(self) -> dict:
+        return {
+            "tensor": self.tensor, "layer_index": self.layer_index, "index": list(self.index),
+            "flat_index": self.flat_index, "analytic": _finite_or_none(self.analytic),
+            "numeric": _finite_or_none(self.numeric),
+            "abs_error": _finite_or_none(self.abs_error),
+            "rel_error": _finite_or_none(self.rel_error), "verdict": self.verdict,
+            "f_plus": _finite_or_none(self.f_plus), "f_minus": _finite_or_none(self.f_minus),
+            "kinks": [kink.to_dict() for kink in self.kinks],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenResult:
+    """The directional screen of one tensor: uᵀ∇L against the central difference along u.
+
+    ``u`` is a seeded random unit vector. ``scale`` is what the relative error is measured
+    against: max(|analytic|, |numeric|, ‖∇L‖/√size), the typical size of uᵀ∇L, so that a
+    direction nearly orthogonal to the gradient does not turn noise into an alarm.
+    """
+
+    tensor: str
+    layer_index: int
+    analytic: float
+    numeric: float
+    abs_error: float
+    rel_error: float
+    verdict: str
+    kinks: tuple[KinkDetail, ...] = ()
+
+    def to_dict(self) -> dict:
+        return {"tensor": self.tensor, "layer_index": self.layer_index,
+                "analytic": _finite_or_none(self.analytic),
+                "numeric": _finite_or_none(self.numeric),
+                "abs_error": _finite_or_none(self.abs_error),
+                "rel_error": _finite_or_none(self.rel_error), "verdict": self.verdict,
+                "kinks": [kink.to_dict() for kink in self.kinks]}
+
+
+def _finite_or_none(value: float) -> float | None:
+    """JSON has no NaN or infinity: those become null."""
+    return value if value == value and abs(value) != float("inf") else None
