@@ -75,18 +75,18 @@ class Network:
         Optimizers and ``zero_grad`` then touch one array instead of one per tensor, which
         is most of a small network's step time.
         """
-        shapes = [(layer, name, value.shape, value.size)
-                  for layer in self.layers for name, value in layer.params.items()]
+        shapes = [(index, layer, name, value.shape, value.size)
+                  for index, layer in enumerate(self.layers) for name, value in layer.params.items()]
         total = sum(size for *_, size in shapes)
         values, grads = np.empty(total, self.dtype), np.zeros(total, self.dtype)
         spans, offset = [], 0
-        for index, (layer, name, shape, size) in enumerate(shapes):
+        for index, layer, name, shape, size in shapes:
             span = slice(offset, offset + size)
             values[span] = layer.params[name].ravel()
             grads[span] = layer.grads[name].ravel()
             layer.params[name] = values[span].reshape(shape)
             layer.grads[name] = grads[span].reshape(shape)
-            spans.append((f"{self.layers.index(layer)}.{name}", span, shape))
+            spans.append((f"{index}.{name}", span, shape))
             offset += size
         self._flat = (values, grads, spans)
 
