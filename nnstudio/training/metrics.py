@@ -1,0 +1,109 @@
+"""Accuracy, R² and whole-split evaluation, shared by the trainer and the command line."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..engine.context import Context
+from ..engine.network import Network
+from ..engine.regularization import NO_REGULARIZATION, Regularization
+
+#: rows per forward pass when BatchNorm uses running statistics (only memory matters)
+EVAL_CHUNK = 4096
+
+
+def metric_name_for(task: str) -> str:
+    """"accuracy" for classification, "r2" for regression."""
+    if task == "classification":
+        return "accuracy"
+    if task == "regression":
+        return "r2"
+    raise ValueError(f"task must be 'classification' or 'regression', got {task!r}")
+
+
+def batch_bounds(n: int, batch_size: int) -> list[tuple[int, int]]:
+    """(start, stop) of consecutive batches over ``n`` rows.
+
+    A trailing batch of a single row is merged into the one before it: BatchNorm cannot
+    take batch statistics of one sample, and one odd sample per epoch is not worth a step.
+    """
+    bounds = [(start, min(start + batch_size, n)) for start in range(0, n, batch_size)]
+    if len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] == 1:
+        start, _ = bounds.pop(-2)
+        bounds[-1] = (start, n)
+    return bounds
+
+
+def sum_squares_about_mean(y: np.ndarray) -> np.ndarray:
+    """Per-output total sum of squares of regression targets y: (N, D) -> (D,) float64."""
+    y64 = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+    centered = y64 - y64.mean(axis=0)
+    return np.einsum("ij,ij->j", centered, centered)
+
+
+def squared_residuals(outputs: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Per-output sum of squared residuals: outputs (N, D), y (N, D) or (N,) -> (D,) float64."""
+    diff = outputs - y.reshape(outputs.shape).astype(outputs.dtype, copy=False)
+    return np.einsum("ij,ij->j", diff, diff).astype(np.float64)
+
+
+def r2_from_sums(ss_res: np.ndarray, ss_tot: np.ndarray) -> float:
+    """Coefficient of determination averaged over outputs, as scikit-learn's ``r2_score``.
+
+    An output with constant targets scores 1 if predicted exactly and 0 otherwise.
+    """
+    ss_res, ss_tot = np.asarray(ss_res, dtype=np.float64), np.asarray(ss_tot, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scores = np.where(ss_tot > 0, 1.0 - ss_res / np.where(ss_tot > 0, ss_tot, 1.0),
+                          np.where(ss_res == 0, 1.0, 0.0))
+    return float(scores.mean())
+
+
+def count_correct(outputs: np.ndarray, y: np.ndarray) -> int:
+    """How many rows of logits (N, C) pick the label y: (N,)."""
+    return int(np.count_nonzero(outputs.argmax(axis=-1) == y))
+
+
+def evaluate_arrays(network: Network, x: np.ndarray, y: np.ndarray, task: str,
+                    bn_stats: str = "running", batch_size: int = 32,
+                    regularization: Regularization = NO_REGULARIZATION) -> dict:
+    """Loss and metric of ``network`` on (x, y) with dropout off; nothing in it moves.
+
+    Parameters
+    ----------
+    x : (N, D) array
+    y : (N,) integer labels or (N, K) regression targets
+    bn_stats : {"running", "batch"}
+        BatchNorm statistics. With "batch" the rows are taken in order in batches of
+        ``batch_size``, as training would see them; "running" uses large chunks.
+    regularization
+        Its penalty at the current weights is added to ``loss`` (not to ``data_loss``).
+
+    Returns
+    -------
+    dict with ``loss``, ``data_loss``, ``metric``, ``metric_name``, ``n``; the numbers are
+    None when the split is empty.
+    """
+    name = metric_name_for(task)
+    n = len(x)
+    if n == 0:
+        return {"loss": None, "data_loss": None, "metric": None, "metric_name": name, "n": 0}
+    if bn_stats not in ("running", "batch"):
+        raise ValueError(f"bn_stats for evaluation must be 'running' or 'batch', got {bn_stats!r}")
+    ctx = Context.inference(bn_stats=bn_stats)
+    chunk = batch_size if bn_stats == "batch" else EVAL_CHUNK
+    loss_sum, correct, ss_res = 0.0, 0, 0.0
+    with np.errstate(over="ignore", invalid="ignore"):  # a non-finite loss is reported, not warned
+        for start, stop in batch_bounds(n, chunk):
+            outputs = network.forward(x[start:stop], ctx)
+            loss_sum += float(network.loss.forward(outputs, y[start:stop])) * (stop - start)
+            if name == "accuracy":
+                correct += count_correct(outputs, y[start:stop])
+            else:
+                ss_res = ss_res + squared_residuals(outputs, y[start:stop])
+    for layer in network.layers:  # an evaluation must not leave activations pinned in memory
+        layer.cache.clear()
+    data_loss = loss_sum / n
+    penalty = regularization.penalty(network.regularized_weights()) if regularization.active else 0.0
+    metric = correct / n if name == "accuracy" else r2_from_sums(ss_res, sum_squares_about_mean(y))
+    return {"loss": data_loss + penalty, "data_loss": data_loss, "metric": metric,
+            "metric_name": name, "n": n}

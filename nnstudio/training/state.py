@@ -1,0 +1,118 @@
+"""A trainer's resumable state as plain data: JSON-safe values plus a flat dict of arrays."""
+from __future__ import annotations
+
+import copy
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .progress import EpochProgress
+
+if TYPE_CHECKING:
+    from .trainer import Trainer
+
+STATE_VERSION = 1
+
+
+def trainer_state(trainer: "Trainer") -> dict[str, Any]:
+    """See :meth:`Trainer.state_dict`."""
+    arrays = {f"optimizer/{key}": value for key, value in trainer.optimizer.state_dict().items()}
+    progress = trainer._progress
+    if progress is not None:
+        arrays["progress/order"] = progress.order.copy()
+    return {
+        "version": STATE_VERSION,
+        "epoch": trainer.epoch,
+        "step": trainer.step,
+        "elapsed": trainer.elapsed,
+        "optimizer": trainer.config.optimizer,
+        "rng": copy.deepcopy(trainer.rng.bit_generator.state),
+        "progress": None if progress is None else progress.to_json(),
+        "arrays": arrays,
+    }
+
+
+def load_trainer_state(trainer: "Trainer", state: dict[str, Any]) -> None:
+    """See :meth:`Trainer.load_state_dict`. Validates everything before changing anything."""
+    if not isinstance(state, dict):
+        raise ValueError(f"trainer state must be an object, got {type(state).__name__}")
+    version = state.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise ValueError(f"trainer state: bad version {version!r}")
+    if version > STATE_VERSION:
+        raise ValueError(f"trainer state version {version} is newer than this NN Studio reads "
+                         f"({STATE_VERSION})")
+    epoch, step = _whole(state, "epoch"), _whole(state, "step")
+    elapsed = state.get("elapsed", 0.0)
+    if isinstance(elapsed, bool) or not isinstance(elapsed, (int, float)) or not math.isfinite(elapsed) \
+            or elapsed < 0:
+        raise ValueError(f"trainer state: elapsed must be a non-negative number, got {elapsed!r}")
+    if state.get("optimizer") != trainer.config.optimizer:
+        raise ValueError(f"trainer state holds {state.get('optimizer')!r} optimizer state but the "
+                         f"training settings use {trainer.config.optimizer!r}")
+    arrays = state.get("arrays")
+    if not isinstance(arrays, dict):
+        raise ValueError("trainer state: 'arrays' must map names to arrays")
+    optimizer = trainer.config.make_optimizer()
+    optimizer.load_state_dict(_optimizer_arrays(trainer, optimizer.SLOTS, arrays))
+    rng = _generator(state.get("rng"))
+    progress = None
+    if state.get("progress") is not None:
+        if not isinstance(state["progress"], dict) or "progress/order" not in arrays:
+            raise ValueError("trainer state: an epoch in progress needs its sums and 'progress/order'")
+        progress = EpochProgress.from_json(state["progress"], arrays["progress/order"], trainer.n_train,
+                                           trainer.network.output_dim, len(trainer._grad_layers))
+    trainer.epoch, trainer.step, trainer.elapsed = epoch, step, float(elapsed)
+    trainer.optimizer = optimizer
+    trainer.rng.bit_generator.state = rng.bit_generator.state
+    trainer._set_progress(progress)
+    trainer.diverged = None
+
+
+def _optimizer_arrays(trainer: "Trainer", slots: tuple[str, ...],
+                      arrays: dict[str, Any]) -> dict[str, np.ndarray]:
+    """The "optimizer/..." arrays, checked against the network's parameters and ``slots``."""
+    kind = trainer.config.optimizer
+    params = {name: value for _, name, value, _ in trainer.network.named_parameters()}
+    flat: dict[str, np.ndarray] = {}
+    for key, value in arrays.items():
+        if not key.startswith("optimizer/"):
+            continue
+        name = key[len("optimizer/"):]
+        value = np.asarray(value)
+        if name == "steps":
+            if value.shape != () or not np.issubdtype(value.dtype, np.integer):
+                raise ValueError(f"trainer state: {key} must be one integer")
+            flat[name] = value
+            continue
+        param, _, slot = name.rpartition("/")
+        if param not in params:
+            raise ValueError(f"trainer state: {key} refers to no parameter of the network")
+        if slot not in slots:
+            raise ValueError(f"trainer state: {key}: this {kind} optimizer has no slot {slot!r}; "
+                             f"expected one of {slots}")
+        expected_shape, expected_dtype = params[param].shape, params[param].dtype
+        if value.shape != expected_shape or value.dtype != expected_dtype:
+            raise ValueError(f"trainer state: {key}: expected {expected_dtype} of shape {expected_shape}, "
+                             f"got {value.dtype} of shape {value.shape}")
+        flat[name] = value
+    return flat
+
+
+def _generator(state: Any) -> np.random.Generator:
+    rng = np.random.default_rng(0)
+    if not isinstance(state, dict) or state.get("bit_generator") != type(rng.bit_generator).__name__:
+        raise ValueError("trainer state: 'rng' is not the state of a PCG64 generator")
+    try:
+        rng.bit_generator.state = state
+    except (TypeError, ValueError, KeyError, OverflowError) as exc:
+        raise ValueError(f"trainer state: bad random generator state ({exc})") from None
+    return rng
+
+
+def _whole(state: dict[str, Any], key: str) -> int:
+    value = state.get(key)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"trainer state: {key} must be a non-negative integer, got {value!r}")
+    return value

@@ -1,0 +1,382 @@
+"""The training loop as a generator of snapshots, headless and reproducible."""
+from __future__ import annotations
+
+import dataclasses
+import math
+from time import perf_counter
+from typing import Any, Iterator
+
+import numpy as np
+
+from ..engine.context import Context
+from ..engine.layers import BatchNorm
+from ..engine.losses import loss_for_task
+from ..engine.network import Network
+from .config import TrainConfig
+from .divergence import (WeightBackup, divergence_message, first_bad_activation,
+                         first_bad_gradient, layer_label, weights_finite)
+from .metrics import (count_correct, evaluate_arrays, metric_name_for, r2_from_sums,
+                      squared_residuals, sum_squares_about_mean)
+from .progress import EpochProgress
+from .snapshots import BatchSnapshot, DivergedSnapshot, EpochSnapshot
+from .state import load_trainer_state, trainer_state
+
+Snapshot = BatchSnapshot | EpochSnapshot | DivergedSnapshot
+SPLITS = ("train", "val", "test")
+
+
+class Trainer:
+    """Trains ``network`` on ``dataset`` with ``config``; owns everything that moves.
+
+    The trainer owns the optimizer, one ``numpy.random.Generator`` seeded from
+    ``config.seed`` (shuffling and dropout masks), the epoch/batch/step counters and the
+    per-epoch ``history``. The network's arrays are updated in place.
+
+    Parameters
+    ----------
+    network : Network
+        Built, with an input width of ``dataset.n_features``, ``dataset.n_outputs``
+        outputs and the loss that fits ``dataset.task``.
+    dataset : nnstudio.data.Dataset
+        Anything with ``task``, ``n_features``, ``n_outputs`` and ``x_/y_`` train, val and
+        test arrays.
+    config : TrainConfig, optional
+
+    Attributes
+    ----------
+    epoch : int         completed epochs
+    batch : int         batches done in the epoch in progress (0 between epochs)
+    step : int          optimizer updates
+    elapsed : float     seconds spent inside :meth:`run`
+    history : list[dict]  one JSON-safe entry per completed epoch
+    diverged : DivergedSnapshot or None   the last divergence, cleared by the next good epoch
+    """
+
+    def __init__(self, network: Network, dataset: Any, config: TrainConfig | None = None) -> None:
+        self.network, self.dataset = network, dataset
+        self.config = config if config is not None else TrainConfig()
+        self.task = _check_fit(network, dataset)
+        self.metric_name = metric_name_for(self.task)
+        self.optimizer = self.config.make_optimizer()
+        self.regularization = self.config.regularization()
+        self.rng = np.random.default_rng(self.config.seed)
+        self.history: list[dict[str, Any]] = []
+        self.epoch = self.step = 0
+        self.elapsed = 0.0
+        self.diverged: DivergedSnapshot | None = None
+        self._arrays = {split: _split_arrays(dataset, split, network.dtype) for split in SPLITS}
+        self._ss_tot = sum_squares_about_mean(self._arrays["train"][1]) if self.task == "regression" else None
+        self._progress: EpochProgress | None = None
+        self._run_token: object | None = None
+        self._t0 = 0.0
+        self._bind_network()
+        self._check_batchnorm_batches()
+
+    # -- public API -----------------------------------------------------------------
+    @property
+    def batch(self) -> int:
+        return self._progress.batch if self._progress is not None else 0
+
+    @property
+    def n_train(self) -> int:
+        return len(self._arrays["train"][0])
+
+    @property
+    def batches_per_epoch(self) -> int:
+        size = self.config.batch_size
+        full, rest = divmod(self.n_train, size)
+        return full + (1 if rest > 1 or (rest == 1 and full == 0) else 0)
+
+    def run(self, epochs: int | None = None) -> Iterator[Snapshot]:
+        """Train, yielding a :class:`BatchSnapshot` after every optimizer step and an
+        :class:`EpochSnapshot` at the end of every epoch.
+
+        Parameters
+        ----------
+        epochs : int, optional
+            Epochs to train from now (finishing an epoch in progress counts as one).
+            By default, train until ``config.epochs`` epochs are complete.
+
+        Pausing is not pulling; stopping is dropping (or closing) the generator; one
+        batch is one pull past a BatchSnapshot. A new ``run`` supersedes older generators:
+        they end at their next pull. On divergence one :class:`DivergedSnapshot` is
+        yielded, the last good weights are restored, and the generator ends.
+        """
+        target = self.config.epochs if epochs is None else self.epoch + _epoch_count(epochs)
+        token = self._run_token = object()
+        self._bind_network()
+        self._t0 = perf_counter()
+        while self.epoch < target:
+            progress = self._progress or self._begin_epoch()
+            while progress.offset < self.n_train:
+                snapshot = self._train_batch(progress)
+                yield snapshot
+                if self._run_token is not token or isinstance(snapshot, DivergedSnapshot):
+                    return
+                self._t0 = perf_counter()
+            yield self._finish_epoch()
+            if self._run_token is not token:
+                return
+            self._t0 = perf_counter()
+
+    def evaluate(self, split: str = "val", bn_stats: str | None = None) -> dict[str, Any]:
+        """Loss (with penalty), data loss and metric on a split, with dropout off.
+
+        ``bn_stats`` is "running" or "batch" (default: ``config.eval_bn_stats``). Returns a
+        dict with ``loss``, ``data_loss``, ``metric``, ``metric_name`` and ``n`` (numbers
+        are None for an empty split). Nothing in the network moves.
+        """
+        if split not in SPLITS:
+            raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+        x, y = self._arrays[split]
+        return evaluate_arrays(self.network, x, y, self.task, bn_stats or self.config.eval_bn_stats,
+                               self.config.batch_size, self.regularization)
+
+    def update_config(self, **changes: Any) -> TrainConfig:
+        """Change settings between pulls; they apply from the next batch.
+
+        The optimizer keeps its state unless its type changes. ``seed`` only seeds a new
+        trainer; changing it here does not reseed the running generator.
+        """
+        config = dataclasses.replace(self.config, **changes)
+        if config.optimizer != self.config.optimizer:
+            self.optimizer = config.make_optimizer()
+        else:
+            optimizer = config.make_optimizer()
+            optimizer.state, optimizer.steps = self.optimizer.state, self.optimizer.steps
+            self.optimizer = optimizer
+        self.config = config
+        self.regularization = config.regularization()
+        self._train_ctx = Context.train(self.rng, bn_stats=config.bn_stats)
+        self._check_batchnorm_batches()
+        return config
+
+    def state_dict(self) -> dict[str, Any]:
+        """Counters, generator state, optimizer state and the epoch in progress.
+
+        JSON-safe except the "arrays" entry (flat name -> ndarray). With the network's
+        weights and the history, it continues training bit-identically.
+        """
+        return trainer_state(self)
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict` output; validates it against the network and data."""
+        load_trainer_state(self, state)
+
+    # -- one epoch ------------------------------------------------------------------
+    def _begin_epoch(self) -> EpochProgress:
+        progress = EpochProgress(self.rng.permutation(self.n_train), self._n_outputs,
+                                 len(self._grad_layers))
+        self._set_progress(progress)
+        return progress
+
+    def _set_progress(self, progress: EpochProgress | None) -> None:
+        if progress is not None:
+            progress.gather(*self._arrays["train"])
+        self._progress = progress
+
+    def _train_batch(self, progress: EpochProgress) -> BatchSnapshot | DivergedSnapshot:
+        n, start = self.n_train, progress.offset
+        stop = min(start + self.config.batch_size, n)
+        if n - stop == 1:  # never leave a single row for a batch of its own
+            stop = n
+        x, y = progress.x_ordered[start:stop], progress.y_ordered[start:stop]
+        self._backup.save(self.epoch + 1, progress.batch + 1, self.step)
+        # Overflow is expected on the way to divergence, which is detected and reported
+        # below; numpy's warnings would only add noise. Scoped per batch, not across yields.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            outputs, data_loss, penalty = self._forward_backward(x, y, record_bn=stop == n)
+            square_sums = self._grad_square_sums() if math.isfinite(data_loss) else None
+            if square_sums is None:
+                return self._diverge(x, outputs, progress, data_loss)
+            self.optimizer.step(self.network)
+        self.step += 1
+        rows = stop - start
+        progress.offset, progress.batch = stop, progress.batch + 1
+        progress.loss_sum += (data_loss + penalty) * rows
+        progress.data_loss_sum += data_loss * rows
+        if self._ss_tot is None:
+            progress.correct += count_correct(outputs, y)
+        else:
+            progress.ss_res += squared_residuals(outputs, y)
+        for index, square_sum in enumerate(square_sums):
+            progress.grad_norm_sums[index] += math.sqrt(square_sum)
+        self._tick()
+        return BatchSnapshot(self.epoch + 1, progress.batch, self.batches_per_epoch, self.step,
+                             data_loss + penalty, data_loss, penalty, self.optimizer.lr, self.elapsed)
+
+    def _forward_backward(self, x: np.ndarray, y: np.ndarray,
+                          record_bn: bool) -> tuple[np.ndarray, float, float]:
+        """Like ``Network.compute_gradients``, but keeps the outputs for the epoch's metric
+        and, on the epoch's last batch, the batch statistics BatchNorm layers saw."""
+        network, ctx = self.network, self._train_ctx
+        network.zero_grad()
+        outputs = x
+        for index, layer in enumerate(network.layers):
+            if record_bn and isinstance(layer, BatchNorm):
+                self._progress.bn_stats[index] = (outputs.mean(axis=0), outputs.var(axis=0))
+            outputs = layer.forward(outputs, ctx)
+        data_loss = float(network.loss.forward(outputs, y))
+        if not math.isfinite(data_loss):
+            return outputs, data_loss, 0.0
+        network.backward(network.loss.backward(), input_grad=False)
+        penalty = 0.0
+        if self.regularization.active:
+            penalty = self.regularization.penalty(network.regularized_weights())
+            for layer in network.layers:
+                for name in layer.regularized:
+                    layer.grads[name] += self.regularization.gradient(layer.params[name])
+        return outputs, data_loss, penalty
+
+    def _grad_square_sums(self) -> list[float] | None:
+        """Per-layer squared gradient norms, or None if any gradient is NaN or infinite."""
+        sums = []
+        for grads in self._grad_layers.values():
+            total = sum([float(np.vdot(grad, grad)) for grad in grads])
+            if not math.isfinite(total):  # rare: NaN, or a float32 overflow of finite values
+                if not all(np.all(np.isfinite(grad)) for grad in grads):
+                    return None
+                total = sum(float(np.vdot(g, g)) for g in (grad.astype(np.float64) for grad in grads))
+            sums.append(total)
+        return sums
+
+    def _finish_epoch(self) -> EpochSnapshot:
+        progress, rows = self._progress, self.n_train
+        self.epoch += 1
+        if self._ss_tot is None:
+            train_metric = progress.correct / rows
+        else:
+            train_metric = r2_from_sums(progress.ss_res, self._ss_tot)
+        val = self.evaluate("val")
+        other = {"loss": None, "metric": None}
+        if self.network.batchnorm_layers() and val["n"] >= 2:
+            other = self.evaluate("val", "running" if self.config.eval_bn_stats == "batch" else "batch")
+        grad_norms = {label: total / max(progress.batch, 1)
+                      for label, total in zip(self._grad_layers, progress.grad_norm_sums)}
+        bn_stats = {index: (*stats, layer.buffers["running_mean"].copy(),
+                            layer.buffers["running_var"].copy())
+                    for index, stats in progress.bn_stats.items()
+                    for layer in [self.network.layers[index]]}
+        self._progress = None
+        self.diverged = None
+        self._tick()
+        snapshot = EpochSnapshot(
+            self.epoch, self.step, progress.loss_sum / rows, progress.data_loss_sum / rows,
+            train_metric, val["loss"], val["data_loss"], val["metric"], other["loss"],
+            other["metric"], self.metric_name, grad_norms, self.optimizer.lr, self.elapsed, bn_stats)
+        self.history.append(snapshot.history_entry())
+        return snapshot
+
+    # -- divergence -----------------------------------------------------------------
+    def _diverge(self, x: np.ndarray, outputs: np.ndarray, progress: EpochProgress,
+                 data_loss: float) -> DivergedSnapshot:
+        """Name the first bad layer (before restoring, while the bad weights are there),
+        then keep the last good weights, a fresh optimizer, and drop the partial epoch."""
+        network = self.network
+        if not math.isfinite(data_loss):
+            kind, index = "activation", first_bad_activation(network, x, self.config.bn_stats)
+            if index is None:  # every output finite: the loss itself overflowed
+                kind, index = "loss", len(network.layers) - 1
+                what = (f"the outputs of layer {layer_label(network, index)} grew to "
+                        f"{float(np.max(np.abs(outputs))):.3g} and the loss "
+                        f"({network.loss.type_name}) became NaN or infinite")
+            else:
+                what = f"layer {layer_label(network, index)} produced NaN or infinity in the forward pass"
+                if not weights_finite(network, index):
+                    what += " (its weights are NaN or infinite)"
+        else:
+            kind = "gradient"
+            index, loss_gradient_bad = first_bad_gradient(network)
+            if index is not None:
+                what = f"the gradient of layer {layer_label(network, index)} became NaN or infinite"
+            elif loss_gradient_bad:
+                what = f"the gradient of the loss ({network.loss.type_name}) became NaN or infinite"
+            else:
+                what = "the gradient of the L1/L2 penalty became NaN or infinite"
+        where = (f"epoch {self.epoch + 1}, batch {progress.batch + 1} of {self.batches_per_epoch}"
+                 f" (step {self.step + 1})")
+        kept = self._backup.restore()
+        if kept is not None:
+            self.step = kept[2]
+        # The optimizer's moments were accumulated on the way to divergence: start afresh.
+        self.optimizer = self.config.make_optimizer()
+        self._progress = None
+        self._tick()
+        self.diverged = DivergedSnapshot(
+            self.epoch + 1, progress.batch + 1, self.step, kind, index,
+            None if index is None else layer_label(network, index),
+            divergence_message(where, what, kept), self.elapsed)
+        return self.diverged
+
+    # -- bookkeeping ----------------------------------------------------------------
+    def _tick(self) -> None:
+        now = perf_counter()
+        self.elapsed += now - self._t0
+        self._t0 = now
+
+    def _bind_network(self) -> None:
+        """Cache the network's arrays; refreshed at every ``run`` in case it was rebuilt."""
+        network = self.network
+        self._grad_layers = _layer_gradients(network)
+        self._backup = WeightBackup(network)
+        self._n_outputs = network.output_dim
+        self._train_ctx = Context.train(self.rng, bn_stats=self.config.bn_stats)
+
+    def _check_batchnorm_batches(self) -> None:
+        uses_batch = any(layer.uses_batch_stats(self._train_ctx)
+                         for _, layer in self.network.batchnorm_layers())
+        if uses_batch and min(self.config.batch_size, self.n_train) < 2:
+            raise ValueError("BatchNorm with batch statistics needs batches of at least 2 samples: "
+                             f"batch_size is {self.config.batch_size}, {self.n_train} training rows")
+
+
+def _check_fit(network: Network, dataset: Any) -> str:
+    """The dataset's task, after checking that the network can be trained on it."""
+    task = getattr(dataset, "task", None)
+    expected_loss = loss_for_task(task).type_name
+    if network.input_dim is None:
+        raise ValueError("the network is not built: build it for the dataset's features first")
+    if network.input_dim != dataset.n_features:
+        raise ValueError(f"the network takes {network.input_dim} inputs but the data has "
+                         f"{dataset.n_features} features")
+    if network.output_dim != dataset.n_outputs:
+        raise ValueError(f"the network has {network.output_dim} outputs but the data needs "
+                         f"{dataset.n_outputs} for its {task} target")
+    if network.loss.type_name != expected_loss:
+        raise ValueError(f"{task} needs the {expected_loss} loss, the network has {network.loss.type_name}")
+    if len(dataset.x_train) == 0:
+        raise ValueError("the training split is empty")
+    return task
+
+
+def _layer_gradients(network: Network) -> dict[str, list[np.ndarray]]:
+    """Layer label -> its gradient arrays; one contiguous view per layer when the network
+    packs its parameters (a layer's tensors are adjacent there), so a norm is one call."""
+    flat = network.flat_parameters()
+    spans = {name: span for name, span, _ in flat[2]} if flat is not None else {}
+    grads_by_layer = {}
+    for index, layer in enumerate(network.layers):
+        if not layer.params:
+            continue
+        names = [f"{index}.{name}" for name in layer.params]
+        if flat is not None and all(name in spans for name in names):
+            start, stop = spans[names[0]].start, spans[names[-1]].stop
+            if stop - start == sum(value.size for value in layer.params.values()):
+                grads_by_layer[layer_label(network, index)] = [flat[1][start:stop]]
+                continue
+        grads_by_layer[layer_label(network, index)] = list(layer.grads.values())
+    return grads_by_layer
+
+
+def _split_arrays(dataset: Any, split: str, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    x = getattr(dataset, f"x_{split}", None)
+    y = getattr(dataset, f"y_{split}", None)
+    if x is None or y is None:
+        return np.zeros((0, dataset.n_features), dtype=dtype), np.zeros(0, dtype=np.int64)
+    return np.ascontiguousarray(x, dtype=dtype), np.ascontiguousarray(y)
+
+
+def _epoch_count(epochs: Any) -> int:
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+        raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
+    return int(epochs)
