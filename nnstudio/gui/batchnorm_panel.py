@@ -1,0 +1,293 @@
+"""The BatchNorm panel: which statistics BatchNorm uses, what they are, what they cost.
+
+- A global switch: batch statistics (training mode) or running statistics (inference mode)
+  for predictions, validation and the gradient checker; each layer's own override (from the
+  property editor) is listed and editable here too.
+- For the selected BatchNorm layer: running mean/variance against the last training batch's
+  mean/variance, per feature.
+- Validation loss and metric in both modes side by side (from the training snapshots while
+  training, from ``Trainer.evaluate`` otherwise); the active mode's numbers are "reported".
+- "Recompute population statistics" (the engine's ``recompute_population_statistics``).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (QButtonGroup, QComboBox, QGroupBox, QHBoxLayout, QHeaderView,
+                               QLabel, QPushButton, QRadioButton, QTableWidget,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
+
+from nnstudio.engine import BatchNorm
+
+from .builder.editor import ArchitectureEditor
+from .session import Session
+
+RUNNING_COLOUR, BATCH_COLOUR = "#1f77b4", "#ff7f0e"
+MODE_TITLES = {"running": "Running statistics", "batch": "Batch statistics"}
+METRIC_TITLES = {"accuracy": "accuracy", "r2": "R²"}
+
+
+def format_number(value) -> str:
+    return "–" if value is None or value != value else f"{value:.4f}"
+
+
+class BatchNormPanel(QWidget):
+    """See the module docstring. ``evaluate_modes()`` supplies idle-time numbers."""
+
+    def __init__(self, session: Session, editor: ArchitectureEditor, evaluate_modes,
+                 parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("batchnormPanel")
+        self.session, self.editor = session, editor
+        self._evaluate_modes = evaluate_modes
+        self.numbers: dict[str, dict] = {}
+        self.metric_name = "accuracy"
+        self._batch_stats: dict[int, tuple] = {}
+        self._refresh_timer = QTimer(self, singleShot=True, interval=0)
+        self._refresh_timer.timeout.connect(self.refresh_numbers)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self._build_switch())
+        top = QHBoxLayout()
+        top.addWidget(self._build_layer_table(), 3)
+        top.addWidget(self._build_numbers(), 2)
+        layout.addLayout(top, 2)
+        layout.addWidget(self._build_plots(), 3)
+        session.bn_mode_changed.connect(self._on_mode_changed)
+        session.network_changed.connect(self._on_network_changed)
+        session.weights_changed.connect(self.schedule_refresh)
+        session.dataset_changed.connect(self.schedule_refresh)
+        self._on_network_changed(True)
+
+    # -- construction -------------------------------------------------------------------
+    def _build_switch(self) -> QGroupBox:
+        box = QGroupBox("Statistics for predictions, validation and the gradient checker")
+        row = QHBoxLayout(box)
+        self.running_radio = QRadioButton("Running statistics (inference mode)")
+        self.batch_radio = QRadioButton("Batch statistics (training mode)")
+        self.mode_group = QButtonGroup(self)
+        self.mode_group.addButton(self.running_radio)
+        self.mode_group.addButton(self.batch_radio)
+        self.running_radio.setChecked(self.session.bn_mode == "running")
+        self.batch_radio.setChecked(self.session.bn_mode == "batch")
+        self.running_radio.toggled.connect(
+            lambda checked: self.session.set_bn_mode("running" if checked else "batch"))
+        self.recompute_button = QPushButton("Recompute population statistics")
+        self.recompute_button.setToolTip(
+            "Set each BatchNorm's running mean/variance to the statistics of its input over "
+            "the whole training set (Ioffe & Szegedy's inference procedure)")
+        self.recompute_button.clicked.connect(self.recompute)
+        convention = QLabel("PyTorch convention: momentum weights the new batch "
+                            "(default 0.1); running variance is unbiased.")
+        convention.setObjectName("hintLabel")
+        row.addWidget(self.running_radio)
+        row.addWidget(self.batch_radio)
+        row.addStretch(1)
+        row.addWidget(self.recompute_button)
+        column = QVBoxLayout()
+        column.addWidget(convention)
+        row.addLayout(column)
+        return box
+
+    def _build_layer_table(self) -> QGroupBox:
+        box = QGroupBox("BatchNorm layers")
+        self.layer_table = QTableWidget(0, 4)
+        self.layer_table.setHorizontalHeaderLabels(["Layer", "Override", "Momentum", "Uses"])
+        self.layer_table.verticalHeader().setVisible(False)
+        self.layer_table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.layer_table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
+        self.layer_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.layer_table.currentCellChanged.connect(lambda *_: self._draw_stats())
+        self.layer_note = QLabel("")
+        layout = QVBoxLayout(box)
+        layout.addWidget(self.layer_table)
+        layout.addWidget(self.layer_note)
+        return box
+
+    def _build_numbers(self) -> QGroupBox:
+        box = QGroupBox("Validation in both modes")
+        self.numbers_table = QTableWidget(2, 2)
+        self.numbers_table.setHorizontalHeaderLabels([MODE_TITLES["running"], MODE_TITLES["batch"]])
+        self.numbers_table.setVerticalHeaderLabels(["loss", "accuracy"])
+        self.numbers_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.numbers_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.reported_label = QLabel("")
+        self.reported_label.setObjectName("reportedLabel")
+        self.reported_label.setWordWrap(True)
+        layout = QVBoxLayout(box)
+        layout.addWidget(self.numbers_table)
+        layout.addWidget(self.reported_label)
+        return box
+
+    def _build_plots(self) -> QWidget:
+        self.plots = pg.GraphicsLayoutWidget()
+        self.plots.setBackground("w")
+        self.mean_plot = self.plots.addPlot(row=0, col=0, title="Mean per feature")
+        self.var_plot = self.plots.addPlot(row=0, col=1, title="Variance per feature")
+        self.bars = {}
+        for plot, key in ((self.mean_plot, "mean"), (self.var_plot, "var")):
+            plot.setLabel("bottom", "feature")
+            plot.showGrid(y=True, alpha=0.25)
+            plot.setMenuEnabled(False)
+            legend = plot.addLegend(offset=(-10, 10))
+            for which, colour, shift in (("running", RUNNING_COLOUR, -0.2),
+                                         ("batch", BATCH_COLOUR, 0.2)):
+                bars = pg.BarGraphItem(x=[], height=[], width=0.38, brush=colour, pen=None)
+                plot.addItem(bars)
+                legend.addItem(bars, f"{which} {'mean' if key == 'mean' else 'variance'}")
+                self.bars[(key, which)] = (bars, shift)
+        return self.plots
+
+    # -- layers -------------------------------------------------------------------------
+    def batchnorm_layers(self) -> list[tuple[int, BatchNorm]]:
+        network = self.session.network
+        return [] if network is None else network.batchnorm_layers()
+
+    def _on_network_changed(self, fresh: bool) -> None:
+        if fresh:
+            self._batch_stats = {}
+        self._fill_layer_table()
+        self.schedule_refresh()
+
+    def _fill_layer_table(self) -> None:
+        layers = self.batchnorm_layers()
+        selected = max(self.layer_table.currentRow(), 0)
+        self.layer_table.blockSignals(True)
+        self.layer_table.setRowCount(len(layers))
+        for row, (index, layer) in enumerate(layers):
+            self.layer_table.setItem(row, 0, _item(f"{index}: {layer.describe()}"))
+            combo = QComboBox()
+            combo.addItems(["auto", "batch", "running"])
+            combo.setCurrentText(layer.stats)
+            combo.currentTextChanged.connect(lambda text, i=index: self._set_override(i, text))
+            self.layer_table.setCellWidget(row, 1, combo)
+            self.layer_table.setItem(row, 2, _item(f"{layer.momentum:g}"))
+            uses = layer.stats if layer.stats != "auto" else self.session.bn_mode
+            self.layer_table.setItem(row, 3, _item(uses))
+        if layers:
+            self.layer_table.selectRow(min(selected, len(layers) - 1))
+        self.layer_table.blockSignals(False)
+        self.layer_note.setText("" if layers else "The network has no BatchNorm layer: "
+                                "add one from the palette to compare the two modes.")
+        self._draw_stats()
+
+    def _set_override(self, index: int, stats: str) -> None:
+        if not self.editor.set_setting(index, "stats", stats):
+            self._fill_layer_table()
+
+    def selected_layer_index(self) -> int | None:
+        layers = self.batchnorm_layers()
+        row = self.layer_table.currentRow()
+        return layers[row][0] if 0 <= row < len(layers) else None
+
+    # -- statistics plots ---------------------------------------------------------------
+    def show_epoch(self, snapshot) -> None:
+        """Take validation numbers and batch statistics from a training EpochSnapshot."""
+        self.metric_name = snapshot.metric_name
+        eval_mode = self.session.train_config.eval_bn_stats
+        other_mode = "batch" if eval_mode == "running" else "running"
+        self.numbers = {eval_mode: {"loss": snapshot.val_loss, "metric": snapshot.val_metric}}
+        if snapshot.val_loss_other_bn is not None:
+            self.numbers[other_mode] = {"loss": snapshot.val_loss_other_bn,
+                                        "metric": snapshot.val_metric_other_bn}
+        elif not self.batchnorm_layers():
+            self.numbers[other_mode] = dict(self.numbers[eval_mode])
+        self._batch_stats = dict(snapshot.bn_batch_stats)
+        self._show_numbers()
+        self._draw_stats()
+
+    def _draw_stats(self) -> None:
+        index = self.selected_layer_index()
+        values = self._stats_for(index)
+        for key, position in (("mean", 0), ("var", 1)):
+            for which in ("running", "batch"):
+                bars, shift = self.bars[(key, which)]
+                heights = values.get((key, which))
+                if heights is None:
+                    bars.setOpts(x=[], height=[])
+                else:
+                    bars.setOpts(x=np.arange(len(heights)) + shift, height=heights)
+        title = "" if index is None else f" of layer {index}"
+        self.mean_plot.setTitle(f"Mean per feature{title}")
+        self.var_plot.setTitle(f"Variance per feature{title}")
+
+    def _stats_for(self, index: int | None) -> dict:
+        if index is None:
+            return {}
+        stats = self._batch_stats.get(index)
+        if stats is not None:
+            batch_mean, batch_var, running_mean, running_var = stats
+            return {("mean", "batch"): batch_mean, ("var", "batch"): batch_var,
+                    ("mean", "running"): running_mean, ("var", "running"): running_var}
+        if self.session.busy:
+            return {}
+        layer = self.session.network.layers[index]
+        return {("mean", "running"): layer.buffers["running_mean"].copy(),
+                ("var", "running"): layer.buffers["running_var"].copy()}
+
+    # -- validation numbers -------------------------------------------------------------
+    def schedule_refresh(self) -> None:
+        self._refresh_timer.start()
+
+    def refresh_numbers(self) -> None:
+        """Evaluate both modes through the trainer (when no batch is being computed)."""
+        if self.session.network is None or self.session.dataset is None:
+            self.numbers = {}
+        else:
+            try:
+                self.numbers = self._evaluate_modes()
+            except ValueError:
+                return  # training runs: the epoch snapshots bring the numbers
+            first = next(iter(self.numbers.values()), {})
+            self.metric_name = first.get("metric_name", self.metric_name)
+        self._fill_layer_table()
+        self._show_numbers()
+
+    def _show_numbers(self) -> None:
+        label = METRIC_TITLES.get(self.metric_name, self.metric_name)
+        self.numbers_table.setVerticalHeaderLabels(["loss", label])
+        active = self.session.bn_mode
+        for column, mode in enumerate(("running", "batch")):
+            values = self.numbers.get(mode, {})
+            for row, key in enumerate(("loss", "metric")):
+                item = _item(format_number(values.get(key)))
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                font = QFont(item.font())
+                font.setBold(mode == active)
+                item.setFont(font)
+                self.numbers_table.setItem(row, column, item)
+        reported = self.numbers.get(active, {})
+        self.reported_label.setText(
+            f"Reported validation loss ({MODE_TITLES[active].lower()}): "
+            f"{format_number(reported.get('loss'))}, {label} "
+            f"{format_number(reported.get('metric'))}")
+
+    def reported_validation_loss(self) -> float | None:
+        """The validation loss in the active mode (what the rest of the window reports)."""
+        return self.numbers.get(self.session.bn_mode, {}).get("loss")
+
+    def _on_mode_changed(self, mode: str) -> None:
+        for radio, name in ((self.running_radio, "running"), (self.batch_radio, "batch")):
+            radio.blockSignals(True)
+            radio.setChecked(mode == name)
+            radio.blockSignals(False)
+        self._fill_layer_table()
+        self._show_numbers()
+
+    def recompute(self) -> None:
+        if self.session.busy:
+            self.editor.refused.emit("Recomputing population statistics is possible when "
+                                     "training is stopped.")
+            return
+        try:
+            self.session.recompute_population_statistics()
+        except ValueError as exc:
+            self.editor.refused.emit(str(exc))
+
+
+def _item(text: str) -> QTableWidgetItem:
+    item = QTableWidgetItem(text)
+    item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
+    return item

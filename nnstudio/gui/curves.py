@@ -1,0 +1,222 @@
+"""Live training curves: loss per batch (optionally smoothed), loss per epoch, metric per epoch.
+
+Every curve is created once; new points go into preallocated buffers that double when full
+(``GrowingSeries``) and the curve is updated with ``setData`` on views of them. Plots use
+pyqtgraph's peak downsampling and clip to the visible range, so long runs stay cheap.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
+
+TRAIN_COLOUR, VAL_COLOUR, RAW_COLOUR, SMOOTH_COLOUR = "#1f77b4", "#ff7f0e", "#b0b8c4", "#1f3b73"
+METRIC_LABELS = {"accuracy": "Accuracy", "r2": "R²"}
+
+
+class GrowingSeries:
+    """x/y float64 buffers with a fill count; capacity doubles when they are full."""
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self._x = np.empty(capacity)
+        self._y = np.empty(capacity)
+        self.count = 0
+
+    @property
+    def capacity(self) -> int:
+        return self._x.shape[0]
+
+    def extend(self, x, y) -> None:
+        x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        needed = self.count + x.shape[0]
+        if needed > self.capacity:
+            capacity = self.capacity
+            while capacity < needed:
+                capacity *= 2
+            for name in ("_x", "_y"):
+                grown = np.empty(capacity)
+                grown[:self.count] = getattr(self, name)[:self.count]
+                setattr(self, name, grown)
+        self._x[self.count:needed] = x
+        self._y[self.count:needed] = y
+        self.count = needed
+
+    def clear(self) -> None:
+        self.count = 0
+
+    def data(self) -> tuple[np.ndarray, np.ndarray]:
+        """Views (not copies) of the filled part."""
+        return self._x[:self.count], self._y[:self.count]
+
+
+class MovingAverage:
+    """Trailing mean over ``window`` points, kept incrementally from a running sum."""
+
+    def __init__(self) -> None:
+        self.window = 1
+        self.cumulative = GrowingSeries()
+        self.smoothed = GrowingSeries()
+
+    def extend(self, x: np.ndarray, y: np.ndarray) -> None:
+        start = self.cumulative.count
+        last = self.cumulative.data()[1][-1] if start else 0.0
+        sums = last + np.cumsum(np.asarray(y, dtype=float))
+        self.cumulative.extend(x, sums)
+        _, all_sums = self.cumulative.data()
+        index = np.arange(start, self.cumulative.count)
+        lower = index - self.window
+        before = np.where(lower >= 0, all_sums[np.maximum(lower, 0)], 0.0)
+        counts = np.minimum(index + 1, self.window)
+        self.smoothed.extend(x, (all_sums[index] - before) / counts)
+
+    def rebuild(self, x: np.ndarray, y: np.ndarray, window: int) -> None:
+        self.window = max(1, int(window))
+        self.cumulative.clear()
+        self.smoothed.clear()
+        if len(x):
+            self.extend(x, y)
+
+    def clear(self) -> None:
+        self.cumulative.clear()
+        self.smoothed.clear()
+
+
+class CurvesWidget(QWidget):
+    """Three plots fed by the training controller; call :meth:`redraw` after adding points."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("curvesWidget")
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setBackground("w")
+        self.series = {name: GrowingSeries() for name in
+                       ("batch_loss", "train_loss", "val_loss", "train_metric", "val_metric")}
+        self.smoothing = MovingAverage()
+        self._make_plots()
+        self._make_controls()
+        self._dirty = False
+
+    def _make_plots(self) -> None:
+        self.batch_plot = self._plot(0, "Training loss per batch", "step", "loss")
+        self.epoch_plot = self._plot(1, "Loss per epoch", "epoch", "loss")
+        self.metric_plot = self._plot(2, "Accuracy per epoch", "epoch", "accuracy")
+        self.curves = {
+            "batch_loss": self.batch_plot.plot(name="batch", pen=pg.mkPen(RAW_COLOUR, width=1)),
+            "batch_smoothed": self.batch_plot.plot(name="smoothed",
+                                                   pen=pg.mkPen(SMOOTH_COLOUR, width=2)),
+            "train_loss": self._epoch_curve(self.epoch_plot, "train", TRAIN_COLOUR),
+            "val_loss": self._epoch_curve(self.epoch_plot, "validation", VAL_COLOUR),
+            "train_metric": self._epoch_curve(self.metric_plot, "train", TRAIN_COLOUR),
+            "val_metric": self._epoch_curve(self.metric_plot, "validation", VAL_COLOUR),
+        }
+        for curve in self.curves.values():
+            curve.setDownsampling(auto=True, method="peak")
+            curve.setClipToView(True)
+        self.curves["batch_smoothed"].setVisible(False)
+
+    def _plot(self, row: int, title: str, x_label: str, y_label: str) -> pg.PlotItem:
+        plot = self.graphics.addPlot(row=row, col=0, title=title)
+        plot.setLabel("bottom", x_label)
+        plot.setLabel("left", y_label)
+        plot.showGrid(x=True, y=True, alpha=0.25)
+        plot.addLegend(offset=(-10, 10))
+        plot.setMenuEnabled(False)
+        return plot
+
+    @staticmethod
+    def _epoch_curve(plot: pg.PlotItem, name: str, colour: str) -> pg.PlotDataItem:
+        return plot.plot(name=name, pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=4,
+                         symbolBrush=colour, symbolPen=None)
+
+    def _make_controls(self) -> None:
+        self.log_check = QCheckBox("Log scale")
+        self.log_check.setToolTip("Show the losses on a logarithmic axis")
+        self.log_check.toggled.connect(self.set_log_scale)
+        self.smoothing_spin = QSpinBox()
+        self.smoothing_spin.setRange(1, 1000)
+        self.smoothing_spin.setValue(1)
+        self.smoothing_spin.setPrefix("smooth over ")
+        self.smoothing_spin.setSuffix(" batches")
+        self.smoothing_spin.setToolTip("Trailing mean of the batch losses (1 = off)")
+        self.smoothing_spin.valueChanged.connect(self.set_smoothing)
+        self.export_button = QPushButton("Export PNG…")
+        self.status_label = QLabel("")
+        controls = QHBoxLayout()
+        for widget in (self.log_check, self.smoothing_spin, self.status_label):
+            controls.addWidget(widget)
+        controls.addStretch(1)
+        controls.addWidget(self.export_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addLayout(controls)
+        layout.addWidget(self.graphics, 1)
+
+    # -- data -------------------------------------------------------------------------
+    def clear(self) -> None:
+        for series in self.series.values():
+            series.clear()
+        self.smoothing.clear()
+        self._dirty = True
+        self.redraw()
+
+    def add_batches(self, steps, losses) -> None:
+        self.series["batch_loss"].extend(steps, losses)
+        if self.smoothing.window > 1:
+            self.smoothing.extend(np.asarray(steps, float), np.asarray(losses, float))
+        self._dirty = True
+
+    def add_epochs(self, epochs, train_loss, val_loss, train_metric, val_metric) -> None:
+        """Append epoch rows; None/NaN entries (no validation split) are left out."""
+        for name, values in (("train_loss", train_loss), ("val_loss", val_loss),
+                             ("train_metric", train_metric), ("val_metric", val_metric)):
+            x, y = _finite_pairs(epochs, values)
+            if len(x):
+                self.series[name].extend(x, y)
+        self._dirty = True
+
+    def set_metric_name(self, metric_name: str) -> None:
+        label = METRIC_LABELS.get(metric_name, metric_name)
+        self.metric_plot.setTitle(f"{label} per epoch")
+        self.metric_plot.setLabel("left", label)
+
+    def redraw(self) -> None:
+        """Push the buffers to the curves (``setData`` on views), if anything changed."""
+        if not self._dirty:
+            return
+        for name, series in self.series.items():
+            self.curves[name].setData(*series.data())
+        smoothed = self.curves["batch_smoothed"]
+        smoothed.setVisible(self.smoothing.window > 1)
+        if self.smoothing.window > 1:
+            smoothed.setData(*self.smoothing.smoothed.data())
+        self._dirty = False
+
+    def curve_data(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """Copies of what curve ``name`` currently shows (for tests and exports)."""
+        x, y = self.curves[name].getOriginalDataset()
+        if x is None:
+            return np.empty(0), np.empty(0)
+        return np.array(x), np.array(y)
+
+    # -- display options --------------------------------------------------------------
+    def set_log_scale(self, enabled: bool) -> None:
+        for plot in (self.batch_plot, self.epoch_plot):
+            plot.setLogMode(x=False, y=bool(enabled))
+
+    def set_smoothing(self, window: int) -> None:
+        self.smoothing.rebuild(*self.series["batch_loss"].data(), window)
+        self._dirty = True
+        self.redraw()
+
+    def export_png(self, path: str) -> None:
+        """Save the three plots as a PNG image (SVG export is broken in this Qt)."""
+        if not self.graphics.grab().save(str(path), "PNG"):
+            raise OSError(f"could not write the image {path}")
+
+
+def _finite_pairs(x, y) -> tuple[np.ndarray, np.ndarray]:
+    x = np.atleast_1d(np.asarray(x, dtype=float))
+    y = np.atleast_1d(np.asarray([np.nan if v is None else v for v in np.atleast_1d(y)],
+                                 dtype=float))
+    keep = np.isfinite(y)
+    return x[keep], y[keep]

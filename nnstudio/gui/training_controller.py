@@ -1,0 +1,237 @@
+"""Runs the engine's training generator in a worker and feeds the panels.
+
+The controller owns the ``Trainer`` (kept across Start/Stop so that a run continues where it
+stopped, with its optimizer state and counters) and the ``GeneratorWorker`` driving
+``Trainer.run``. Bundles of snapshots arrive at most ~30 times a second; each updates the
+curves, the progress bar and, per epoch, the BatchNorm panel. A probe copies what the
+decision boundary needs in the worker thread, between batches.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+from PySide6.QtCore import QObject, Signal
+
+from nnstudio.training import BatchSnapshot, DivergedSnapshot, EpochSnapshot, Trainer
+
+from .session import Session
+from .workers import Bundle, GeneratorWorker, Probe
+
+STOP_TIMEOUT_MS = 900
+
+
+class TrainingController(QObject):
+    """Start / pause / step / stop / reset of training for the session's network."""
+
+    state_changed = Signal(str)           # "idle" | "running" | "paused"
+    batches = Signal(list)                # BatchSnapshots of one bundle
+    epochs = Signal(list)                 # EpochSnapshots of one bundle
+    probes = Signal(dict)                 # probe name -> result, computed in the worker
+    progress = Signal(int, int, int, int, object)  # epoch, target, batch, batches, eta
+    history_cleared = Signal()
+    message = Signal(str)                 # for the status line
+    failed = Signal(str, str)             # title, text: for an error dialog
+    finished = Signal(str)                # why the run ended: "done" | "stopped" | "diverged" | "error"
+
+    def __init__(self, session: Session, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.trainer: Trainer | None = None
+        self.worker: GeneratorWorker | None = None
+        self.state = "idle"
+        self.target_epoch = 0
+        self._end_reason = "done"
+        self._probe_factories: dict[str, tuple] = {}
+        session.network_changed.connect(self._on_network_replaced)
+        session.dataset_changed.connect(self._drop_trainer)
+
+    # -- probes -------------------------------------------------------------------------
+    def add_probe(self, name: str, make_fn, interval: float = 0.3) -> None:
+        """Register ``make_fn(network, session) -> fn``; ``fn()`` runs in the worker."""
+        self._probe_factories[name] = (make_fn, interval)
+
+    # -- trainer lifetime ---------------------------------------------------------------
+    def _on_network_replaced(self, fresh: bool) -> None:
+        self._drop_trainer()
+        if fresh:
+            self.history_cleared.emit()
+
+    def _drop_trainer(self) -> None:
+        self.trainer = None
+
+    def ensure_trainer(self) -> Trainer:
+        """The trainer for the current network, dataset and settings (raises ValueError)."""
+        session = self.session
+        if session.dataset is None:
+            raise ValueError("no dataset is loaded")
+        if session.network is None:
+            raise ValueError(session.network_error or "the network is not built")
+        if self.trainer is None or self.trainer.network is not session.network:
+            self.trainer = Trainer(session.network, session.dataset, session.train_config)
+        elif self.trainer.config != session.train_config:
+            changes = dataclasses.asdict(session.train_config)
+            changes.pop("seed")
+            self.trainer.update_config(**changes)
+        return self.trainer
+
+    def adopt_trainer(self, trainer: Trainer | None) -> None:
+        """Use a trainer restored from a project (it continues where it was saved)."""
+        self.trainer = trainer
+
+    def evaluate_modes(self) -> dict[str, dict]:
+        """Validation loss and metric with BatchNorm on running and on batch statistics.
+
+        Only when no batch is being computed (idle or paused); raises ValueError otherwise.
+        """
+        if self.state == "running":
+            raise ValueError("training is running")
+        trainer = self.ensure_trainer()
+        return {mode: trainer.evaluate("val", bn_stats=mode) for mode in ("running", "batch")}
+
+    # -- commands -------------------------------------------------------------------------
+    def start(self, paused_after_steps: int | None = None) -> bool:
+        if self.state != "idle":
+            return False
+        try:
+            trainer = self.ensure_trainer()
+        except ValueError as exc:
+            self.failed.emit("Cannot start training", str(exc))
+            return False
+        epochs = self.session.train_config.epochs
+        if trainer.epoch < epochs:
+            self.target_epoch, run_epochs = epochs, None
+        else:
+            self.target_epoch, run_epochs = trainer.epoch + epochs, epochs
+        probes = [Probe(name, make_fn(trainer.network, self.session), interval)
+                  for name, (make_fn, interval) in self._probe_factories.items()]
+        worker = GeneratorWorker(lambda: trainer.run(run_epochs), probes=probes,
+                                 is_step=lambda item: isinstance(item, BatchSnapshot))
+        worker.bundle.connect(self._on_bundle)
+        worker.returned.connect(self._on_returned)
+        worker.errored.connect(self._on_errored)
+        worker.paused_changed.connect(self._on_paused_changed)
+        worker.done.connect(self._on_done)
+        self.worker, self._end_reason = worker, "done"
+        if paused_after_steps:
+            worker.step(paused_after_steps)
+        self.session.set_busy("training")
+        self._set_state("running")
+        worker.start()
+        return True
+
+    def toggle_pause(self) -> None:
+        if self.worker is None:
+            return
+        if self.state == "paused":
+            self.worker.resume()
+        else:
+            self.worker.pause()
+
+    def pause(self) -> None:
+        if self.worker is not None and self.state == "running":
+            self.worker.pause()
+
+    def resume(self) -> None:
+        if self.worker is not None and self.state == "paused":
+            self.worker.resume()
+
+    def step(self) -> None:
+        """Exactly one batch: start paused-after-one if idle, else one more batch."""
+        if self.state == "idle":
+            self.start(paused_after_steps=1)
+        elif self.worker is not None:
+            self._set_state("running")
+            self.worker.step(1)
+
+    def stop(self) -> None:
+        if self.worker is not None:
+            self._end_reason = "stopped"
+            self.worker.stop()
+
+    def shutdown(self, timeout_ms: int = STOP_TIMEOUT_MS) -> bool:
+        """Stop and wait for the worker thread (window closing); True if it ended."""
+        worker = self.worker
+        if worker is None:
+            return True
+        self._end_reason = "stopped"
+        worker.stop()
+        ended = worker.wait(timeout_ms)
+        if ended:
+            self._release_worker()
+        return ended
+
+    def reset_weights(self) -> None:
+        if self.state != "idle":
+            self.message.emit("Stop training before resetting the weights.")
+            return
+        self.session.reset_weights()
+        self.message.emit("Weights initialised again from the seed.")
+
+    # -- worker signals (GUI thread) --------------------------------------------------
+    def _on_bundle(self, bundle: Bundle) -> None:
+        try:
+            self._handle_items(bundle.items)
+            if bundle.probes:
+                self.probes.emit(bundle.probes)
+        finally:
+            if self.worker is not None:
+                self.worker.acknowledge()
+
+    def _handle_items(self, items: list) -> None:
+        batches = [item for item in items if isinstance(item, BatchSnapshot)]
+        epochs = [item for item in items if isinstance(item, EpochSnapshot)]
+        if batches:
+            self.batches.emit(batches)
+            self._emit_progress(batches[-1])
+        if epochs:
+            self.epochs.emit(epochs)
+        for item in items:
+            if isinstance(item, DivergedSnapshot):
+                self._end_reason = "diverged"
+                self.failed.emit("Training diverged", item.message)
+        if items:
+            self.session.set_modified()
+
+    def _emit_progress(self, snapshot: BatchSnapshot) -> None:
+        trainer = self.trainer
+        done_steps = snapshot.step
+        total_steps = self.target_epoch * snapshot.batches_per_epoch
+        remaining = max(total_steps - done_steps, 0)
+        rate = done_steps / snapshot.elapsed if snapshot.elapsed > 0 else None
+        eta = remaining / rate if rate else None
+        target = self.target_epoch if trainer is None else max(self.target_epoch, trainer.epoch)
+        self.progress.emit(snapshot.epoch, target, snapshot.batch, snapshot.batches_per_epoch, eta)
+
+    def _on_paused_changed(self, paused: bool) -> None:
+        if self.worker is not None and self.worker.running:
+            self._set_state("paused" if paused else "running")
+
+    def _on_returned(self, _result) -> None:
+        pass
+
+    def _on_errored(self, exc: BaseException) -> None:
+        self._end_reason = "error"
+        self.failed.emit("Training failed", f"{type(exc).__name__}: {exc}")
+
+    def _on_done(self) -> None:
+        if self.worker is None:  # already released by shutdown()
+            return
+        reason = self._end_reason
+        self._release_worker()
+        texts = {"done": "Training finished.", "stopped": "Training stopped.",
+                 "diverged": "Training diverged; the last good weights were kept.",
+                 "error": "Training failed."}
+        self.message.emit(texts.get(reason, reason))
+        self.finished.emit(reason)
+
+    def _release_worker(self) -> None:
+        worker, self.worker = self.worker, None
+        if worker is not None:
+            worker.wait(STOP_TIMEOUT_MS)
+        self.session.set_busy(None)
+        self._set_state("idle")
+
+    def _set_state(self, state: str) -> None:
+        if state != self.state:
+            self.state = state
+            self.state_changed.emit(state)

@@ -1,0 +1,206 @@
+"""The training panel: hyperparameters, Start/Pause/Step/Stop/Reset, progress with ETA.
+
+The form edits the session's ``TrainConfig`` (which validates every value); the buttons call
+the training controller. Settings are locked while a run is in progress.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGridLayout, QGroupBox,
+                               QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox,
+                               QVBoxLayout, QWidget)
+
+from .session import Session
+
+FLOAT_FIELDS = ("lr", "momentum", "l1", "l2")
+FIELD_LABELS = {"optimizer": "Optimizer", "lr": "Learning rate", "momentum": "Momentum",
+                "nesterov": "Nesterov", "l1": "L1 penalty", "l2": "L2 penalty",
+                "batch_size": "Batch size", "epochs": "Epochs", "seed": "Seed"}
+
+
+def format_eta(seconds: float | None) -> str:
+    if seconds is None or seconds != seconds or seconds < 0:
+        return "–"
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+class TrainingPanel(QWidget):
+    """Settings form + run controls; emits the user's requests, shows the run's state."""
+
+    start_requested = Signal()
+    pause_requested = Signal()      # toggles pause/resume
+    step_requested = Signal()
+    stop_requested = Signal()
+    reset_requested = Signal()
+
+    def __init__(self, session: Session, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("trainingPanel")
+        self.session = session
+        self.fields: dict[str, QWidget] = {}
+        self._editable = True
+        self.error_label = QLabel("")
+        self.error_label.setObjectName("errorLabel")
+        self.error_label.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self._build_form())
+        layout.addWidget(self.error_label)
+        layout.addWidget(self._build_controls())
+        layout.addStretch(1)
+        session.config_changed.connect(self.show_config)
+        self.show_config()
+        self.set_state("idle")
+
+    def _build_form(self) -> QGroupBox:
+        box = QGroupBox("Settings")
+        form = QFormLayout(box)
+        optimizer = QComboBox()
+        optimizer.addItem("Adam", "adam")
+        optimizer.addItem("SGD", "sgd")
+        optimizer.currentIndexChanged.connect(
+            lambda _i: self._apply("optimizer", optimizer.currentData()))
+        self.fields["optimizer"] = optimizer
+        for name in FLOAT_FIELDS:
+            line = QLineEdit()
+            line.textEdited.connect(lambda text, n=name: self._on_float_edited(n, text))
+            line.editingFinished.connect(self.show_config)
+            self.fields[name] = line
+        nesterov = QCheckBox()
+        nesterov.toggled.connect(lambda checked: self._apply("nesterov", checked))
+        self.fields["nesterov"] = nesterov
+        for name, low, high in (("batch_size", 1, 1_000_000), ("epochs", 1, 1_000_000),
+                                ("seed", 0, 2**31 - 1)):
+            spin = QSpinBox()
+            spin.setRange(low, high)
+            spin.valueChanged.connect(lambda value, n=name: self._apply(n, value))
+            self.fields[name] = spin
+        for name in ("optimizer", "lr", "momentum", "nesterov", "l1", "l2", "batch_size",
+                     "epochs", "seed"):
+            form.addRow(FIELD_LABELS[name], self.fields[name])
+        self.fields["lr"].setToolTip("Step size, > 0")
+        self.fields["momentum"].setToolTip("SGD momentum in [0, 1); Adam ignores it")
+        self.fields["seed"].setToolTip("Seeds weight initialisation, shuffling and dropout")
+        return box
+
+    def _build_controls(self) -> QGroupBox:
+        box = QGroupBox("Run")
+        grid = QGridLayout(box)
+        self.start_button = QPushButton("Train")
+        self.start_button.setObjectName("startButton")
+        self.pause_button = QPushButton("Pause")
+        self.step_button = QPushButton("Step")
+        self.stop_button = QPushButton("Stop")
+        self.reset_button = QPushButton("Reset weights")
+        self.start_button.setToolTip("Start (or continue) training")
+        self.step_button.setToolTip("Run exactly one batch, then pause")
+        self.reset_button.setToolTip("Initialise the weights again from the seed and clear the curves")
+        for button, signal in ((self.start_button, self.start_requested),
+                               (self.pause_button, self.pause_requested),
+                               (self.step_button, self.step_requested),
+                               (self.stop_button, self.stop_requested),
+                               (self.reset_button, self.reset_requested)):
+            button.clicked.connect(signal.emit)
+        grid.addWidget(self.start_button, 0, 0)
+        grid.addWidget(self.pause_button, 0, 1)
+        grid.addWidget(self.step_button, 0, 2)
+        grid.addWidget(self.stop_button, 0, 3)
+        grid.addWidget(self.reset_button, 1, 0, 1, 4)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(0)
+        self.progress.setTextVisible(True)
+        self.progress.setFormat("Not started")
+        self.progress_label = QLabel("")
+        self.progress_label.setObjectName("progressLabel")
+        grid.addWidget(self.progress, 2, 0, 1, 4)
+        grid.addWidget(self.progress_label, 3, 0, 1, 4)
+        return box
+
+    # -- settings ---------------------------------------------------------------------
+    def show_config(self) -> None:
+        """Put the session's settings into the widgets (without echoing edits back)."""
+        config = self.session.train_config
+        for name, widget in self.fields.items():
+            widget.blockSignals(True)
+            try:
+                value = getattr(config, name)
+                if isinstance(widget, QComboBox):
+                    widget.setCurrentIndex(max(0, widget.findData(value)))
+                elif isinstance(widget, QCheckBox):
+                    widget.setChecked(bool(value))
+                elif isinstance(widget, QSpinBox):
+                    widget.setValue(int(value))
+                elif not widget.hasFocus() or _parse_float(widget.text()) != value:
+                    widget.setText(f"{value:g}")
+                    widget.setProperty("invalid", False)
+                    _repolish(widget)
+            finally:
+                widget.blockSignals(False)
+        sgd = config.optimizer == "sgd"
+        self.fields["momentum"].setEnabled(sgd and self._editable)
+        self.fields["nesterov"].setEnabled(sgd and self._editable)
+
+    def _on_float_edited(self, name: str, text: str) -> None:
+        value = _parse_float(text)
+        widget = self.fields[name]
+        if value is None:
+            self._show_invalid(widget, f"{FIELD_LABELS[name]}: {text!r} is not a number")
+            return
+        self._apply(name, value)
+
+    def _apply(self, name: str, value) -> None:
+        widget = self.fields[name]
+        try:
+            self.session.update_train_config(**{name: value})
+        except ValueError as exc:
+            self._show_invalid(widget, f"{FIELD_LABELS[name]}: {exc}")
+            return
+        widget.setProperty("invalid", False)
+        _repolish(widget)
+        self.error_label.setText("")
+
+    def _show_invalid(self, widget: QWidget, message: str) -> None:
+        widget.setProperty("invalid", True)
+        _repolish(widget)
+        self.error_label.setText(message)
+
+    # -- run state --------------------------------------------------------------------
+    def set_state(self, state: str) -> None:
+        """"idle", "running" or "paused": enable the buttons and lock the form to match."""
+        busy = state != "idle"
+        self._editable = not busy
+        for name, widget in self.fields.items():
+            widget.setEnabled(not busy)
+        self.show_config()
+        self.start_button.setEnabled(not busy)
+        self.pause_button.setEnabled(busy)
+        self.pause_button.setText("Resume" if state == "paused" else "Pause")
+        self.step_button.setEnabled(state != "running")
+        self.stop_button.setEnabled(busy)
+        self.reset_button.setEnabled(not busy)
+
+    def show_progress(self, epoch: int, epochs: int, batch: int, batches: int,
+                      eta_seconds: float | None) -> None:
+        done = (max(epoch - 1, 0) * batches + batch) / max(epochs * batches, 1)
+        self.progress.setValue(int(round(1000 * min(done, 1.0))))
+        self.progress.setFormat(f"Epoch {epoch}/{epochs} · batch {batch}/{batches}")
+        self.progress_label.setText(f"ETA {format_eta(eta_seconds)}")
+
+    def show_finished(self, text: str) -> None:
+        self.progress_label.setText(text)
+
+
+def _parse_float(text: str) -> float | None:
+    try:
+        return float(text.strip())
+    except ValueError:
+        return None
+
+
+def _repolish(widget: QWidget) -> None:
+    widget.style().unpolish(widget)
+    widget.style().polish(widget)

@@ -1,0 +1,244 @@
+"""Run long work off the GUI thread: a generator (training) or a function (CSV loading).
+
+``GeneratorWorker`` drives a generator in a QThread. It collects what the generator yields
+and hands it to the GUI in bundles, at most ``max_rate`` times a second, and never more than
+one bundle ahead of the GUI (the consumer calls :meth:`acknowledge` after each): a slow GUI
+gets bigger bundles, never a growing queue. Pause, step and stop act between yields. Probes
+are callables run in the worker thread at bundle time (e.g. copy the BatchNorm buffers), so
+the GUI never reads arrays the worker is writing.
+
+``FunctionWorker`` runs ``fn(progress=..., cancel=...)`` in a QThread; progress is emitted
+only when the rounded percentage changes.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+
+@dataclass
+class Probe:
+    """``fn()`` run in the worker thread at most every ``interval`` seconds."""
+
+    name: str
+    fn: Callable[[], Any]
+    interval: float = 0.25
+    last_run: float = field(default=-1e9)
+
+
+@dataclass
+class Bundle:
+    """What one GUI update receives: the yielded items in order, and probe results."""
+
+    items: list
+    probes: dict[str, Any]
+
+
+class _Job(QObject):
+    """Common lifetime: a QThread of its own, ``done`` when the work is over."""
+
+    done = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._thread = QThread()
+        self._thread.setObjectName(type(self).__name__)
+        self.moveToThread(self._thread)
+        self._thread.started.connect(self._run)
+        self._stop = threading.Event()
+        self.running = False
+
+    def start(self) -> None:
+        self.running = True
+        self._thread.start()
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+    def _finish(self) -> None:
+        self.running = False
+        self.done.emit()
+        self._thread.quit()
+
+    def wait(self, timeout_ms: int = 1000) -> bool:
+        """Block until the thread has ended (True) or the timeout passed (False)."""
+        return self._thread.wait(timeout_ms)
+
+    def is_finished(self) -> bool:
+        return self._thread.isFinished() or not self._thread.isRunning()
+
+
+class GeneratorWorker(_Job):
+    """Drive ``make_generator()`` in a thread; see the module docstring."""
+
+    bundle = Signal(object)        # Bundle
+    returned = Signal(object)      # the generator's return value; None when stopped
+    errored = Signal(object)       # the exception raised by the generator
+    paused_changed = Signal(bool)
+
+    def __init__(self, make_generator: Callable[[], Iterator], max_rate: float = 30.0,
+                 probes: list[Probe] | None = None,
+                 is_step: Callable[[Any], bool] = lambda item: True) -> None:
+        super().__init__()
+        self._make_generator = make_generator
+        self._interval = 1.0 / max_rate
+        self._probes = probes or []
+        self._is_step = is_step
+        self._resume = threading.Event()
+        self._resume.set()
+        self._in_flight = threading.BoundedSemaphore(1)
+        self._lock = threading.Lock()
+        self._steps_left: int | None = None
+
+    # -- control (any thread) -----------------------------------------------------------
+    def pause(self) -> None:
+        self._resume.clear()
+        self.paused_changed.emit(True)
+
+    def resume(self) -> None:
+        with self._lock:
+            self._steps_left = None
+        self._resume.set()
+        self.paused_changed.emit(False)
+
+    def step(self, count: int = 1) -> None:
+        """Run exactly ``count`` step items (e.g. batches), then pause."""
+        with self._lock:
+            self._steps_left = count
+        self._resume.set()
+
+    def stop(self) -> None:
+        """Ask the generator to end at its next yield (it is closed, finally blocks run)."""
+        self._stop.set()
+        self._resume.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._resume.is_set()
+
+    def acknowledge(self) -> None:
+        """The consumer finished handling a bundle; the worker may send the next one."""
+        try:
+            self._in_flight.release()
+        except ValueError:
+            pass
+
+    # -- the loop (worker thread) --------------------------------------------------------
+    @Slot()
+    def _run(self) -> None:
+        result = None
+        try:
+            generator = self._make_generator()
+            result = self._drive(generator)
+        except Exception as exc:  # noqa: BLE001 - reported to the GUI, never swallowed
+            self.errored.emit(exc)
+        else:
+            self.returned.emit(result)
+        finally:
+            self._finish()
+
+    def _drive(self, generator: Iterator) -> Any:
+        pending: list = []
+        last_emit = 0.0
+        try:
+            while True:
+                try:
+                    item = next(generator)
+                except StopIteration as stop:
+                    self._emit(pending, force=True)
+                    return stop.value
+                pending.append(item)
+                now = time.monotonic()
+                if now - last_emit >= self._interval and self._emit(pending):
+                    pending, last_emit = [], now
+                if self._count_step(item):
+                    self._emit(pending, force=True)
+                    pending = []
+                    self.paused_changed.emit(True)
+                if not self._wait_while_paused() or self._stop.is_set():
+                    self._emit(pending, force=True)
+                    return None
+        finally:
+            close = getattr(generator, "close", None)
+            if close is not None:
+                close()
+
+    def _count_step(self, item: Any) -> bool:
+        """True when a requested step has just been completed (the worker now pauses)."""
+        with self._lock:
+            if self._steps_left is None or not self._is_step(item):
+                return False
+            self._steps_left -= 1
+            if self._steps_left > 0:
+                return False
+            self._steps_left = None
+            self._resume.clear()
+            return True
+
+    def _wait_while_paused(self) -> bool:
+        while not self._resume.wait(0.05):
+            if self._stop.is_set():
+                return False
+        return True
+
+    def _emit(self, pending: list, force: bool = False) -> bool:
+        """Send ``pending`` unless the GUI still has a bundle to handle (then keep it)."""
+        if not pending and not force:
+            return False
+        if force:
+            # a stop must not wait for a GUI that may itself be waiting for this thread
+            acquired = self._in_flight.acquire(timeout=0.0 if self._stop.is_set() else 0.5)
+        else:
+            acquired = self._in_flight.acquire(blocking=False)
+        if not acquired and not force:
+            return False
+        now = time.monotonic()
+        probes = {}
+        for probe in self._probes:
+            if force or now - probe.last_run >= probe.interval:
+                probes[probe.name] = probe.fn()
+                probe.last_run = now
+        self.bundle.emit(Bundle(list(pending), probes))
+        return True
+
+
+class FunctionWorker(_Job):
+    """Run ``fn(*args, progress=..., cancel=..., **kwargs)`` in a thread."""
+
+    progress = Signal(int)         # percent, emitted only when it changes
+    returned = Signal(object)
+    errored = Signal(object)
+
+    def __init__(self, fn: Callable[..., Any], *args, **kwargs) -> None:
+        super().__init__()
+        self._call = (fn, args, kwargs)
+        self._last_percent = -1
+
+    def cancel(self) -> None:
+        self._stop.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._stop.is_set()
+
+    def _report(self, fraction: float) -> None:
+        percent = int(round(100 * min(max(float(fraction), 0.0), 1.0)))
+        if percent != self._last_percent:
+            self._last_percent = percent
+            self.progress.emit(percent)
+
+    @Slot()
+    def _run(self) -> None:
+        fn, args, kwargs = self._call
+        try:
+            result = fn(*args, progress=self._report, cancel=self._stop.is_set, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - reported to the GUI
+            self.errored.emit(exc)
+        else:
+            self.returned.emit(result)
+        finally:
+            self._finish()
