@@ -42,6 +42,9 @@ class TrainingController(QObject):
         self.target_epoch = 0
         self._end_reason = "done"
         self._probe_factories: dict[str, tuple] = {}
+        #: added to a new trainer's step/epoch numbers so that the curves continue
+        self.step_offset = self.epoch_offset = 0
+        self._last_step = self._last_epoch = 0
         session.network_changed.connect(self._on_network_replaced)
         session.dataset_changed.connect(self._drop_trainer)
 
@@ -54,7 +57,11 @@ class TrainingController(QObject):
     def _on_network_replaced(self, fresh: bool) -> None:
         self._drop_trainer()
         if fresh:
-            self.history_cleared.emit()
+            self.clear_history()
+
+    def clear_history(self) -> None:
+        self.step_offset = self.epoch_offset = self._last_step = self._last_epoch = 0
+        self.history_cleared.emit()
 
     def _drop_trainer(self) -> None:
         self.trainer = None
@@ -68,6 +75,7 @@ class TrainingController(QObject):
             raise ValueError(session.network_error or "the network is not built")
         if self.trainer is None or self.trainer.network is not session.network:
             self.trainer = Trainer(session.network, session.dataset, session.train_config)
+            self.step_offset, self.epoch_offset = self._last_step, self._last_epoch
         elif self.trainer.config != session.train_config:
             changes = dataclasses.asdict(session.train_config)
             changes.pop("seed")
@@ -77,6 +85,9 @@ class TrainingController(QObject):
     def adopt_trainer(self, trainer: Trainer | None) -> None:
         """Use a trainer restored from a project (it continues where it was saved)."""
         self.trainer = trainer
+        self.step_offset = self.epoch_offset = 0
+        self._last_step = trainer.step if trainer is not None else 0
+        self._last_epoch = trainer.epoch if trainer is not None else 0
 
     def evaluate_modes(self) -> dict[str, dict]:
         """Validation loss and metric with BatchNorm on running and on batch statistics.
@@ -181,9 +192,11 @@ class TrainingController(QObject):
         batches = [item for item in items if isinstance(item, BatchSnapshot)]
         epochs = [item for item in items if isinstance(item, EpochSnapshot)]
         if batches:
+            self._last_step = self.step_offset + batches[-1].step
             self.batches.emit(batches)
             self._emit_progress(batches[-1])
         if epochs:
+            self._last_epoch = self.epoch_offset + epochs[-1].epoch
             self.epochs.emit(epochs)
         for item in items:
             if isinstance(item, DivergedSnapshot):

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGridLayout, Q
                                QVBoxLayout, QWidget)
 
 from .session import Session
+from .style import icon
 
 FLOAT_FIELDS = ("lr", "momentum", "l1", "l2")
 FIELD_LABELS = {"optimizer": "Optimizer", "lr": "Learning rate", "momentum": "Momentum",
@@ -98,6 +99,10 @@ class TrainingPanel(QWidget):
         self.start_button.setToolTip("Start (or continue) training")
         self.step_button.setToolTip("Run exactly one batch, then pause")
         self.reset_button.setToolTip("Initialise the weights again from the seed and clear the curves")
+        for button, name in ((self.start_button, "play"), (self.pause_button, "pause"),
+                             (self.step_button, "step"), (self.stop_button, "stop"),
+                             (self.reset_button, "reset")):
+            button.setIcon(icon(name))
         for button, signal in ((self.start_button, self.start_requested),
                                (self.pause_button, self.pause_requested),
                                (self.step_button, self.step_requested),

@@ -1,0 +1,200 @@
+"""The studio's main window: builder on the left, views in the middle, training and data on
+the right, menus for files, editing, data and training.
+
+Extension points (for the gradient-check view and custom layers)
+-----------------------------------------------------------------
+``MainWindow.add_view(title, widget) -> int``
+    Add a tab to the central view area (next to Curves, BatchNorm, Decision boundary);
+    returns its tab index. ``MainWindow.views`` is the QTabWidget itself.
+``MainWindow.session_snapshot() -> SessionSnapshot``
+    ``.network`` (an independent deep copy: weights, running statistics), ``.dataset``,
+    ``.bn_stats`` ("batch" or "running", the global BatchNorm switch) and ``.train_config``.
+``MainWindow.session``
+    The live :class:`~nnstudio.gui.session.Session`; its signals (``network_changed``,
+    ``weights_changed``, ``dataset_changed``, ``bn_mode_changed``, ``busy_changed``) tell a view
+    when its results are stale. ``session.busy`` is True while training runs.
+``MainWindow.layer_stack.set_layer_status(index, status, detail)``
+    Badge network layer ``index`` with "ok", "kink" or "mismatch" (None clears);
+    ``layer_status(index)``, ``clear_layer_statuses()``.
+``MainWindow.palette.add_layer_type(cls)``
+    Offer a loaded custom ``Layer`` subclass in the palette (registers it with the engine).
+``MainWindow.add_menu_action(menu_title, action)``
+    Put an action (e.g. "Import layer from Python file…") in a menu, creating it if needed.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QAction, QCloseEvent
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QTabWidget, QWidget
+
+from . import menus, messages
+from .batchnorm_panel import BatchNormPanel
+from .boundary_view import BoundaryView
+from .builder import BuilderPanel
+from .builder.editor import ArchitectureEditor
+from .curves import CurvesWidget
+from .data_panel import DataPanel
+from .files import ProjectFiles
+from .session import Session, SessionSnapshot
+from .training_controller import TrainingController
+from .training_panel import TrainingPanel
+
+APP_NAME = "NN Studio"
+
+
+class MainWindow(QMainWindow):
+    """The studio window. ``settings`` holds recent files (tests pass an isolated one)."""
+
+    def __init__(self, settings: QSettings | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        self.settings = settings if settings is not None else QSettings()
+        self.session = Session(self)
+        self.editor = ArchitectureEditor(self.session, self)
+        self.controller = TrainingController(self.session, self)
+        self._build_panels()
+        self._build_docks()
+        self.files = ProjectFiles(self)
+        menus.build_menus(self)
+        self._connect()
+        self.resize(1440, 900)
+        self._update_title()
+
+    # -- construction -------------------------------------------------------------------
+    def _build_panels(self) -> None:
+        session = self.session
+        self.builder = BuilderPanel(session, self.editor)
+        self.training_panel = TrainingPanel(session)
+        self.data_panel = DataPanel(session)
+        self.curves = CurvesWidget()
+        self.batchnorm_panel = BatchNormPanel(session, self.editor, self.controller.evaluate_modes)
+        self.boundary_view = BoundaryView(session)
+        self.controller.add_probe("boundary", self.boundary_view.make_probe)
+        self.views = QTabWidget()
+        self.views.setObjectName("views")
+        self.views.setDocumentMode(True)
+        self.add_view("Curves", self.curves)
+        self.add_view("BatchNorm", self.batchnorm_panel)
+        self.add_view("Decision boundary", self.boundary_view)
+        self.setCentralWidget(self.views)
+        self.status_state = QLabel("")
+        self.statusBar().addPermanentWidget(self.status_state)
+
+    def _build_docks(self) -> None:
+        self.docks = {}
+        for title, widget, area in (
+                ("Network", self.builder, Qt.DockWidgetArea.LeftDockWidgetArea),
+                ("Training", self.training_panel, Qt.DockWidgetArea.RightDockWidgetArea),
+                ("Data", self.data_panel, Qt.DockWidgetArea.RightDockWidgetArea)):
+            dock = QDockWidget(title, self)
+            dock.setObjectName(f"{title.lower()}Dock")
+            dock.setWidget(widget)
+            dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                             | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+            self.addDockWidget(area, dock)
+            self.docks[title] = dock
+        self.resizeDocks([self.docks["Network"]], [460], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["Training"]], [400], Qt.Orientation.Horizontal)
+        self.tabifyDockWidget(self.docks["Training"], self.docks["Data"])
+        self.docks["Training"].raise_()
+
+    def _connect(self) -> None:
+        session, controller, panel = self.session, self.controller, self.training_panel
+        panel.start_requested.connect(controller.start)
+        panel.pause_requested.connect(controller.toggle_pause)
+        panel.step_requested.connect(controller.step)
+        panel.stop_requested.connect(controller.stop)
+        panel.reset_requested.connect(controller.reset_weights)
+        controller.state_changed.connect(self._on_training_state)
+        controller.batches.connect(self._on_batches)
+        controller.epochs.connect(self._on_epochs)
+        controller.probes.connect(self._on_probes)
+        controller.progress.connect(panel.show_progress)
+        controller.history_cleared.connect(self.curves.clear)
+        controller.message.connect(self.show_status)
+        controller.failed.connect(self.show_error)
+        controller.finished.connect(self._on_training_finished)
+        self.editor.refused.connect(self.show_status)
+        self.data_panel.failed.connect(self.show_error)
+        self.data_panel.message.connect(self.show_status)
+        session.problem.connect(self.show_status)
+        session.modified_changed.connect(self._update_title)
+        session.path_changed.connect(self._update_title)
+        self.curves.export_button.clicked.connect(self.files.export_curves)
+
+    # -- extension points ---------------------------------------------------------------
+    def add_view(self, title: str, widget: QWidget) -> int:
+        """Add a tab to the central view area; returns its index."""
+        return self.views.addTab(widget, title)
+
+    def session_snapshot(self) -> SessionSnapshot:
+        """A copy of the network with the dataset, BatchNorm mode and training settings."""
+        return self.session.snapshot()
+
+    @property
+    def layer_stack(self):
+        return self.builder.stack
+
+    @property
+    def palette(self):
+        return self.builder.palette
+
+    def add_menu_action(self, menu_title: str, action: QAction) -> None:
+        """Add ``action`` to the menu titled ``menu_title`` (created if missing)."""
+        for existing in self.menuBar().findChildren(QMenu):
+            if existing.title().replace("&", "") == menu_title.replace("&", ""):
+                existing.addAction(action)
+                return
+        self.menuBar().addMenu(menu_title).addAction(action)
+
+    # -- feedback -----------------------------------------------------------------------
+    def show_status(self, text: str) -> None:
+        self.statusBar().showMessage(text, 10000)
+
+    def show_error(self, title: str, text: str) -> None:
+        self.show_status(f"{title}: {text}")
+        messages.show_error(self, title, text)
+
+    def _update_title(self, *_args) -> None:
+        name = self.files.display_name() if hasattr(self, "files") else "untitled"
+        star = "*" if self.session.modified else ""
+        self.setWindowTitle(f"{name}{star} — {APP_NAME}")
+
+    # -- training updates -----------------------------------------------------------------
+    def _on_training_state(self, state: str) -> None:
+        self.training_panel.set_state(state)
+        self.status_state.setText({"idle": "", "running": "Training…",
+                                   "paused": "Paused"}.get(state, state))
+
+    def _on_batches(self, batches: list) -> None:
+        offset = self.controller.step_offset
+        self.curves.add_batches([offset + b.step for b in batches], [b.loss for b in batches])
+        self.curves.redraw()
+
+    def _on_epochs(self, epochs: list) -> None:
+        self.curves.set_metric_name(epochs[-1].metric_name)
+        offset = self.controller.epoch_offset
+        self.curves.add_epochs([offset + e.epoch for e in epochs], [e.train_loss for e in epochs],
+                               [e.val_loss for e in epochs], [e.train_metric for e in epochs],
+                               [e.val_metric for e in epochs])
+        self.curves.redraw()
+        self.batchnorm_panel.show_epoch(epochs[-1])
+
+    def _on_probes(self, results: dict) -> None:
+        if results.get("boundary") is not None:
+            self.boundary_view.show_plane(results["boundary"])
+
+    def _on_training_finished(self, reason: str) -> None:
+        self.training_panel.show_finished(
+            {"done": "Finished", "stopped": "Stopped", "diverged": "Diverged",
+             "error": "Failed"}.get(reason, reason))
+        self.session.weights_changed.emit()
+
+    # -- closing --------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        if not self.files.maybe_save():
+            event.ignore()
+            return
+        self.controller.shutdown()
+        self.data_panel.shutdown()
+        event.accept()
