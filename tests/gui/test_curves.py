@@ -1,0 +1,46 @@
+"""Curves: preallocated buffers that double, set once, points found after updates."""
+from __future__ import annotations
+
+import numpy as np
+
+from nnstudio.gui.curves import CurvesWidget, GrowingSeries, MovingAverage
+
+
+def test_series_grows_by_doubling_and_keeps_values():
+    series = GrowingSeries(capacity=4)
+    series.extend([0, 1, 2], [5, 6, 7])
+    series.extend(np.arange(3, 10), np.arange(8, 15))
+    assert series.capacity == 16
+    x, y = series.data()
+    np.testing.assert_array_equal(x, np.arange(10))
+    np.testing.assert_array_equal(y, np.arange(5, 15))
+
+
+def test_moving_average_matches_a_trailing_mean_when_fed_in_pieces():
+    values = np.random.default_rng(0).standard_normal(50)
+    average = MovingAverage()
+    average.rebuild(np.arange(0), np.arange(0), 5)
+    for piece in np.array_split(np.arange(50), 7):
+        average.extend(piece, values[piece])
+    expected = [values[max(0, i - 4):i + 1].mean() for i in range(50)]
+    np.testing.assert_allclose(average.smoothed.data()[1], expected)
+
+
+def test_curves_are_created_once_and_show_new_points(qtbot, tmp_path):
+    widget = CurvesWidget()
+    qtbot.addWidget(widget)
+    curves_before = dict(widget.curves)
+    widget.add_batches([1, 2, 3], [1.0, 0.8, 0.7])
+    widget.add_epochs([1], [0.8], [0.9], [0.5], [None])
+    widget.redraw()
+    assert widget.curves == curves_before
+    np.testing.assert_array_equal(widget.curve_data("batch_loss")[1], [1.0, 0.8, 0.7])
+    assert len(widget.curve_data("val_metric")[0]) == 0, "missing values are left out"
+    widget.smoothing_spin.setValue(2)
+    np.testing.assert_allclose(widget.curve_data("batch_smoothed")[1], [1.0, 0.9, 0.75])
+    widget.log_check.setChecked(True)
+    assert widget.batch_plot.ctrl.logYCheck.isChecked()
+    path = tmp_path / "curves.png"
+    widget.resize(600, 500)
+    widget.export_png(str(path))
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

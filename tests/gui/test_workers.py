@@ -1,0 +1,130 @@
+"""Workers: bundles are coalesced, pause/step/stop act between yields, errors are reported."""
+from __future__ import annotations
+
+import threading
+import time
+
+from nnstudio.gui.workers import FunctionWorker, GeneratorWorker, Probe
+
+
+class Collector:
+    def __init__(self, worker) -> None:
+        self.items, self.bundles, self.probes = [], 0, []
+        self.worker = worker
+
+    def __call__(self, bundle) -> None:
+        self.bundles += 1
+        self.items.extend(bundle.items)
+        self.probes.append(bundle.probes)
+        self.worker.acknowledge()
+
+
+def test_fast_generator_arrives_in_few_bundles_with_every_item(qtbot):
+    def numbers():
+        for i in range(20000):
+            yield i
+        return "done"
+
+    worker = GeneratorWorker(numbers, max_rate=30)
+    collect = Collector(worker)
+    worker.bundle.connect(collect)
+    with qtbot.waitSignal(worker.returned, timeout=10000) as returned:
+        worker.start()
+    qtbot.waitUntil(lambda: worker.is_finished() and len(collect.items) == 20000)
+    assert returned.args == ["done"]
+    assert collect.items == list(range(20000))
+    assert collect.bundles < 200
+
+
+def test_step_runs_exactly_one_item_then_pauses_and_stop_ends_it(qtbot):
+    pulled = []
+
+    def numbers():
+        for i in range(1000):
+            pulled.append(i)
+            yield i
+
+    worker = GeneratorWorker(numbers)
+    collect = Collector(worker)
+    worker.bundle.connect(collect)
+    worker.pause()
+    worker.step(1)
+    worker.start()
+    qtbot.waitUntil(lambda: collect.items == [0])
+    time.sleep(0.2)
+    assert pulled == [0] and worker.paused
+    worker.step(1)
+    qtbot.waitUntil(lambda: collect.items == [0, 1])
+    with qtbot.waitSignal(worker.done, timeout=2000):
+        worker.stop()
+    assert len(pulled) == 2
+
+
+def test_stop_while_running_ends_within_a_second(qtbot):
+    closed = threading.Event()
+
+    def forever():
+        try:
+            while True:
+                time.sleep(0.001)
+                yield 1
+        finally:
+            closed.set()
+
+    worker = GeneratorWorker(forever)
+    worker.bundle.connect(Collector(worker))
+    worker.start()
+    qtbot.wait(100)
+    started = time.monotonic()
+    worker.stop()
+    assert worker.wait(1000)
+    assert time.monotonic() - started < 1.0
+    assert closed.is_set(), "the generator was closed, its finally block ran"
+
+
+def test_generator_error_is_reported_not_raised(qtbot):
+    def broken():
+        yield 1
+        raise RuntimeError("layer 3 exploded")
+
+    worker = GeneratorWorker(broken)
+    worker.bundle.connect(Collector(worker))
+    with qtbot.waitSignal(worker.errored, timeout=3000) as errored:
+        worker.start()
+    assert "layer 3 exploded" in str(errored.args[0])
+    worker.wait(1000)
+
+
+def test_probes_run_in_the_worker_thread(qtbot):
+    threads = []
+    probe = Probe("where", lambda: threads.append(threading.current_thread()) or "x", 0.0)
+
+    def numbers():
+        yield from range(5)
+
+    worker = GeneratorWorker(numbers, probes=[probe])
+    collect = Collector(worker)
+    worker.bundle.connect(collect)
+    with qtbot.waitSignal(worker.done, timeout=3000):
+        worker.start()
+    assert threads and threads[0] is not threading.main_thread()
+    assert any(p.get("where") == "x" for p in collect.probes)
+
+
+def test_function_worker_reports_progress_and_cancels(qtbot):
+    def slow(progress, cancel):
+        for i in range(100):
+            if cancel():
+                raise KeyboardInterrupt("cancelled")
+            progress(i / 100)
+            time.sleep(0.002)
+        return 42
+
+    worker = FunctionWorker(slow)
+    seen = []
+    worker.progress.connect(seen.append)
+    with qtbot.waitSignal(worker.returned, timeout=5000) as returned:
+        worker.start()
+    assert returned.args == [42]
+    assert seen == sorted(set(seen)), "progress only when the percentage changes"
+    worker.wait(1000)
