@@ -1,0 +1,196 @@
+"""What the reader learns about each column as pieces of a file arrive.
+
+A :class:`ColumnState` gathers, over all pieces, the numbers a schema decision
+needs (missing count, range, distinct texts and their counts, whether the column
+counts rows) and, for text columns, the per-piece integer codes into one list of
+distinct texts shared by the whole file.
+"""
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+
+from .reader import PieceProblem, PieceResult
+from .sniff import is_missing
+
+#: A text column with more distinct values than this is identifier-like; its
+#: codes are not kept (a one-hot encoding of it would be useless and huge).
+MAX_TRACKED_TEXTS = 50_000
+
+_NUMBER = {".": re.compile(r"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*"),
+           ",": re.compile(r"\s*[-+]?(?:\d+,?\d*|,\d+)(?:[eE][-+]?\d+)?\s*")}
+
+
+def parse_number(text: str, decimal: str = ".") -> float | None:
+    """The value of a cell's text if it is a plain finite number, else None."""
+    if _NUMBER[decimal].fullmatch(text) is None:
+        return None
+    return float(text.replace(",", ".")) if decimal == "," else float(text)
+
+
+class ColumnState:
+    """Everything learnt about one column so far.
+
+    Attributes
+    ----------
+    kind : {"empty", "numeric", "text"}
+        "empty" until a value arrives; then numbers or text, never both.
+    n_rows, n_missing : int
+        Rows seen, and rows without a value.
+    vmin, vmax : float
+        Range of a numeric column.
+    counts_rows : bool
+        True while the column reads 0, 1, 2, ... or 1, 2, 3, ... row by row.
+    categories : list of str
+        Distinct texts (spaces stripped) in order of first appearance.
+    counts : ndarray of int64
+        How often each category occurs.
+    codes : dict[int, ndarray]
+        Per piece index, int32 codes into ``categories`` (-1 missing).
+    too_many : bool
+        More than :data:`MAX_TRACKED_TEXTS` distinct texts; codes were dropped.
+    numeric_uniques : ndarray or None
+        Distinct values of a numeric target (None when there are too many).
+    """
+
+    def __init__(self, name: str, position: int) -> None:
+        self.name, self.position = name, position
+        self.kind = "empty"
+        self.n_rows = self.n_missing = 0
+        self.vmin, self.vmax = math.inf, -math.inf
+        self.counts_rows = True
+        self._next_count: float | None = None
+        self.categories: list[str] = []
+        self._lookup: dict[str, int] = {}
+        self.counts = np.zeros(0, np.int64)
+        self.codes: dict[int, np.ndarray] = {}
+        self.too_many = False
+        self.numeric_uniques: np.ndarray | None = np.zeros(0)
+        self.first_value: tuple[int, int] | None = None  # (piece index, 0-based row)
+        self.number_lut: np.ndarray | None = None
+
+    def read_as_numbers(self, values: np.ndarray) -> None:
+        """Treat a text column whose texts are all numbers as numeric.
+
+        ``values`` (float64, one per category) is kept to look the codes up.
+        """
+        present = self.counts > 0
+        self.kind, self.number_lut, self.counts_rows = "numeric", values, False
+        self.vmin, self.vmax = float(values[present].min()), float(values[present].max())
+        uniques = np.unique(values[present])
+        self.numeric_uniques = uniques if len(uniques) <= 1000 else None
+
+    @property
+    def n_values(self) -> int:
+        """Rows that have a value."""
+        return self.n_rows - self.n_missing
+
+    def add_numbers(self, index: int, piece: PieceResult, j: int) -> None:
+        """Take column ``j`` of the piece's float32 block.
+
+        Raises
+        ------
+        PieceProblem
+            If the column held text in earlier pieces.
+        """
+        n_missing = int(piece.n_missing[j])
+        self.n_rows += piece.n_rows
+        self.n_missing += n_missing
+        if n_missing == piece.n_rows:
+            self.counts_rows = self.counts_rows and piece.n_rows == 0
+            return
+        record = int(np.flatnonzero(~np.isnan(piece.block[:, j]))[0])
+        if self.kind == "text":
+            raise PieceProblem(f"a number in a column of text (the first text is in row "
+                               f"{self._first_row(index, piece)})", record=record,
+                               column=self.name, value=f"{piece.block[record, j]:g}",
+                               hint="Make the column all numbers or all text")
+        if self.kind == "empty":
+            self.kind, self.first_value = "numeric", (index, piece.first_row + record)
+        self.vmin = min(self.vmin, float(piece.vmin[j]))
+        self.vmax = max(self.vmax, float(piece.vmax[j]))
+        self._track_counter(float(piece.counter_first[j]), piece.n_rows)
+        if piece.target_uniques is None or self.numeric_uniques is None:
+            self.numeric_uniques = None
+        else:
+            self.numeric_uniques = np.union1d(self.numeric_uniques, piece.target_uniques)
+
+    def _track_counter(self, first: float, n_rows: int) -> None:
+        """Follow whether the column keeps counting rows across pieces."""
+        expected = self._next_count
+        starts_ok = first in (0.0, 1.0) if expected is None else first == expected
+        self.counts_rows = self.counts_rows and not math.isnan(first) and starts_ok
+        self._next_count = first + n_rows
+
+    def add_texts(self, index: int, piece: PieceResult, codes: np.ndarray,
+                  uniques: list[str]) -> None:
+        """Take a text column of a piece: per-piece codes into ``uniques``.
+
+        Raises
+        ------
+        PieceProblem
+            If the column held numbers in earlier pieces.
+        """
+        self.n_rows += piece.n_rows
+        self.counts_rows = False
+        lut = self._global_codes(uniques)
+        shared = lut[codes.astype(np.intp, copy=False)] if len(codes) else codes.astype(np.int32)
+        present = shared != -1
+        n_values = int(np.count_nonzero(present))
+        self.n_missing += piece.n_rows - n_values
+        if n_values == 0:
+            return
+        record = int(np.argmax(present))
+        if self.kind == "numeric":
+            raise PieceProblem(f"text in a column of numbers (the first number is in row "
+                               f"{self.first_value[1] + 1})", record=record, column=self.name,
+                               value=self.categories[shared[record]],
+                               hint="Fix the value, or leave the cell empty to mark it missing")
+        if self.kind == "empty":
+            self.kind, self.first_value = "text", (index, piece.first_row + record)
+        if self.too_many:
+            return
+        counts = np.bincount(shared[present], minlength=len(self.categories))
+        counts[:len(self.counts)] += self.counts
+        self.counts = counts
+        self.codes[index] = shared
+        if len(self.categories) > MAX_TRACKED_TEXTS:
+            self.too_many, self.codes, self._lookup = True, {}, {}
+
+    def _global_codes(self, uniques: list[str]) -> np.ndarray:
+        """Map a piece's distinct texts to shared codes; last entry -1 serves code -1."""
+        lut = np.empty(len(uniques) + 1, np.int32)
+        lut[-1] = -1
+        lookup, categories = self._lookup, self.categories
+        for i, text in enumerate(uniques):
+            text = text.strip()
+            if is_missing(text):
+                lut[i] = -1
+                continue
+            code = lookup.get(text)
+            if code is None and not self.too_many:
+                code = lookup[text] = len(categories)
+                categories.append(text)
+            lut[i] = -2 if code is None else code  # -2: counted as present, not kept
+        return lut
+
+    def _first_row(self, index: int, piece: PieceResult) -> int:
+        return 1 + (self.first_value[1] if self.first_value else piece.first_row)
+
+    def piece_values(self, index: int, n_rows: int, lut: np.ndarray) -> np.ndarray:
+        """float32 values of a text column in one piece, looked up per code (NaN if missing)."""
+        codes = self.codes.get(index)
+        if codes is None:
+            return np.full(n_rows, np.nan, np.float32)
+        table = np.append(lut.astype(np.float32), np.float32(np.nan))
+        return table[codes]
+
+
+def merge_piece(states: dict[str, ColumnState], index: int, piece: PieceResult) -> None:
+    """Add one piece to the states of all columns (raises PieceProblem on mixed columns)."""
+    for j, name in enumerate(piece.numeric):
+        states[name].add_numbers(index, piece, j)
+    for name, (codes, uniques) in piece.text.items():
+        states[name].add_texts(index, piece, codes, uniques)

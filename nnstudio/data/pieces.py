@@ -1,0 +1,173 @@
+"""Cut a CSV file into pieces, parse them in a thread pool, hand them back in order.
+
+Pieces of about :data:`PIECE_BYTES` end at record boundaries and are parsed by a
+few threads (pandas' tokenizer and number conversion release the GIL), so a
+large file loads about as fast as one ``pandas.read_csv`` call while the caller
+still gets ``progress`` reports and a ``cancel`` check between pieces.
+"""
+from __future__ import annotations
+
+import os
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+from .errors import Cancelled, DataError, data_error
+from .reader import PieceProblem, PieceResult, parse_piece, walk_records
+from .sniff import CsvFormat, last_record_end
+
+PIECE_BYTES = 4 * 2**20
+MAX_WORKERS = 4
+
+
+def default_workers() -> int:
+    """Threads to parse with: the CPUs this process may use, at most :data:`MAX_WORKERS`."""
+    try:
+        available = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        available = os.cpu_count() or 1
+    return max(1, min(MAX_WORKERS, available))
+
+
+def iter_pieces(fmt: CsvFormat, text_columns: frozenset[str] | None, target: str | None, *,
+                progress: Callable[[float], None] | None = None,
+                cancel: Callable[[], bool] | None = None,
+                piece_bytes: int = PIECE_BYTES, workers: int | None = None,
+                ) -> Iterator[PieceResult]:
+    """Yield the file's data region as :class:`PieceResult` objects, in file order.
+
+    Parameters
+    ----------
+    fmt : CsvFormat
+        How the file is written (from :func:`nnstudio.data.sniff.sniff`).
+    text_columns : frozenset of str or None
+        Columns to keep as text in every piece (those that hold text in the
+        sample), so that a column is not numbers in one piece and text in another.
+    target : str or None
+        Target column, whose distinct numbers are collected for task inference.
+    progress : callable(float) or None
+        Told the fraction of the data region parsed so far after each piece.
+    cancel : callable() -> bool or None
+        Polled between pieces; when it returns True, :class:`Cancelled` is raised.
+
+    Raises
+    ------
+    DataError
+        A problem in the file, with file-wide row and line numbers.
+    Cancelled
+        When ``cancel()`` returned True.
+    """
+    if fmt.sample_is_whole_file:
+        yield _finish(fmt, fmt.data_start, fmt.sample, 0, lambda: parse_piece(
+            fmt.sample, fmt, None, target))
+        return
+    workers = workers or default_workers()
+    total = max(1, fmt.size - fmt.data_start)
+    rows = 0
+    with open(fmt.path, "rb") as handle, ThreadPoolExecutor(workers) as pool:
+        pending: deque = deque()
+        try:
+            for start, data in _byte_pieces(handle, fmt.data_start, piece_bytes):
+                _poll(cancel)
+                pending.append((start, data, pool.submit(parse_piece, data, fmt, text_columns,
+                                                          target)))
+                # Keep a few pieces in flight: enough to use every thread, few
+                # enough that memory holds only a handful of pandas frames.
+                while len(pending) > workers or (pending and pending[0][2].done()):
+                    start, data, future = pending.popleft()
+                    piece = _finish(fmt, start, data, rows, future.result)
+                    rows += piece.n_rows
+                    yield piece
+                    _report(progress, (start + len(data) - fmt.data_start) / total)
+            while pending:
+                _poll(cancel)
+                start, data, future = pending.popleft()
+                piece = _finish(fmt, start, data, rows, future.result)
+                rows += piece.n_rows
+                yield piece
+                _report(progress, (start + len(data) - fmt.data_start) / total)
+        finally:
+            for *_, future in pending:
+                future.cancel()
+
+
+def _finish(fmt: CsvFormat, start: int, data: bytes, rows_before: int,
+            result: Callable[[], PieceResult]) -> PieceResult:
+    """Run ``result()`` and stamp the piece's place; turn a PieceProblem into a DataError."""
+    try:
+        piece = result()
+    except PieceProblem as problem:
+        raise located_error(fmt, problem, start, data, rows_before) from None
+    piece.start, piece.length, piece.first_row = start, len(data), rows_before
+    return piece
+
+
+def located_error(fmt: CsvFormat, problem: PieceProblem, start: int, data: bytes,
+                  rows_before: int) -> DataError:
+    """A DataError with the file-wide row and line of a problem found in one piece."""
+    lines_before = fmt.lines_before_data + count_newlines(fmt.path, fmt.data_start, start)
+    row = line = None
+    if problem.record is not None:
+        row = rows_before + problem.record + 1
+        found = walk_records(data, fmt.delimiter, problem.record)
+        line = lines_before + (found[1] if found else problem.record + 1)
+    elif problem.line is not None:
+        line = lines_before + problem.line
+    return data_error(problem.problem, path=fmt.path, row=row, line=line,
+                      column=problem.column, value=problem.value, hint=problem.hint)
+
+
+def piece_error(fmt: CsvFormat, piece: PieceResult, record: int, problem: str, *,
+                column: str | None = None, value: object | None = None,
+                hint: str | None = None) -> DataError:
+    """A DataError about ``record`` (0-based) of an already parsed piece."""
+    with open(fmt.path, "rb") as handle:
+        handle.seek(piece.start)
+        data = handle.read(piece.length)
+    found = PieceProblem(problem, record=record, column=column,
+                         value=None if value is None else str(value), hint=hint)
+    return located_error(fmt, found, piece.start, data, piece.first_row)
+
+
+def count_newlines(path: str, start: int, stop: int) -> int:
+    """Number of newline bytes in ``path[start:stop]`` (used only to report errors)."""
+    count = 0
+    with open(path, "rb") as handle:
+        handle.seek(start)
+        while start < stop:
+            block = handle.read(min(1 << 20, stop - start))
+            if not block:
+                break
+            count += block.count(b"\n")
+            start += len(block)
+    return count
+
+
+def _byte_pieces(handle, start: int, piece_bytes: int) -> Iterator[tuple[int, bytes]]:
+    """Yield (offset, bytes) runs of complete records from ``start`` to the end of file."""
+    handle.seek(start)
+    carry = b""
+    while True:
+        chunk = handle.read(piece_bytes)
+        buf = carry + chunk if carry else chunk
+        if not chunk:
+            if buf:
+                yield start, buf
+            return
+        cut = last_record_end(buf)
+        if cut == 0:  # one record longer than a piece: keep reading
+            carry = buf
+            continue
+        yield start, buf[:cut]
+        start += cut
+        carry = buf[cut:]
+
+
+def _poll(cancel: Callable[[], bool] | None) -> None:
+    if cancel is not None and cancel():
+        raise Cancelled("loading was cancelled")
+
+
+def _report(progress: Callable[[float], None] | None, fraction: float) -> None:
+    if progress is not None:
+        progress(min(1.0, max(0.0, fraction)))

@@ -1,0 +1,288 @@
+"""Parse one piece of a CSV file's data region with pandas' C engine and convert it.
+
+A piece is a run of complete records (see :mod:`nnstudio.data.pieces` for how a
+file is cut). Each piece becomes a :class:`PieceResult` right away: numbers as
+one float32 block, text as integer codes; the pandas frame is dropped, so memory
+stays near the size of the float32 data.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .options import MISSING_TOKENS
+from .sniff import CsvFormat
+
+_MAX_TARGET_UNIQUES = 1000
+_EXPECTED_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+_OPEN_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
+
+
+class PieceProblem(Exception):
+    """A problem found inside one piece; positions are relative to the piece.
+
+    ``record`` is the 0-based record (data row) within the piece, ``line`` a
+    1-based line within the piece; the reader turns it into a :class:`DataError`
+    with file-wide row and line numbers.
+    """
+
+    def __init__(self, problem: str, *, record: int | None = None, line: int | None = None,
+                 column: str | None = None, value: str | None = None, hint: str | None = None):
+        super().__init__(problem)
+        self.problem, self.record, self.line = problem, record, line
+        self.column, self.value, self.hint = column, value, hint
+
+
+@dataclass
+class PieceResult:
+    """One piece of the file, converted: numbers in one float32 block, text as codes.
+
+    Attributes
+    ----------
+    numeric : list[str]
+        Columns held in ``block``, in file order.
+    block : ndarray, float32 (n_rows, len(numeric))
+        Their values; NaN where missing.
+    n_missing, vmin, vmax : ndarray (len(numeric),)
+        Missing count, and smallest / largest value (NaN if none) per column.
+    counter_first : ndarray, float64 (len(numeric),)
+        First value of columns that go up by exactly 1 per row, NaN for others.
+    text : dict[str, tuple[ndarray, list[str]]]
+        Integer codes (n_rows,) into the piece's list of distinct texts; -1 is missing.
+    target_uniques : ndarray or None
+        Distinct values of a numeric target column (None if too many or not numeric).
+    """
+
+    n_rows: int
+    numeric: list[str]
+    block: np.ndarray
+    n_missing: np.ndarray
+    vmin: np.ndarray
+    vmax: np.ndarray
+    counter_first: np.ndarray
+    text: dict[str, tuple[np.ndarray, list[str]]]
+    target_uniques: np.ndarray | None = None
+    start: int = 0
+    length: int = 0
+    first_row: int = 0
+
+    def column_index(self) -> dict[str, int]:
+        """Position of each numeric column in ``block``."""
+        if getattr(self, "_index", None) is None:
+            self._index = {name: j for j, name in enumerate(self.numeric)}
+        return self._index
+
+
+def parse_bytes(data: bytes, fmt: CsvFormat, text_columns: frozenset[str] | None) -> pd.DataFrame:
+    """Parse complete records (no header) into a frame with ``fmt.names`` columns.
+
+    Columns in ``text_columns`` are kept as text (categorical); the rest get
+    pandas' inference. Every record is one row: blank lines become rows of
+    missing values, so row numbers match records in the file.
+    """
+    dtype = {name: "category" for name in text_columns} if text_columns else None
+    return pd.read_csv(io.BytesIO(data), sep=fmt.delimiter, decimal=fmt.decimal, header=None,
+                       names=list(fmt.names), index_col=False, dtype=dtype, engine="c",
+                       na_values=list(MISSING_TOKENS), keep_default_na=False,
+                       skip_blank_lines=False, low_memory=False, quotechar='"',
+                       encoding="utf-8")
+
+
+def parse_frame(data: bytes, fmt: CsvFormat,
+                text_columns: frozenset[str] | None) -> tuple[pd.DataFrame, bytes]:
+    """Parse complete records into a frame; returns it with the UTF-8 bytes parsed.
+
+    Raises
+    ------
+    PieceProblem
+        Undecodable bytes, a record with too many fields, an unclosed quote.
+    """
+    if fmt.encoding != "utf-8":
+        data = _transcode(data, fmt.encoding)
+    _check_first_record(data, fmt)
+    try:
+        return parse_bytes(data, fmt, text_columns), data
+    except UnicodeDecodeError:
+        raise _undecodable_problem(data, "utf-8") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, OverflowError) as exc:
+        raise _parser_problem(exc) from None
+
+
+def parse_piece(data: bytes, fmt: CsvFormat, text_columns: frozenset[str] | None,
+                target: str | None) -> PieceResult:
+    """Parse and convert one piece of complete records.
+
+    Raises
+    ------
+    PieceProblem
+        As :func:`parse_frame`, and for an infinite number; positions relative
+        to the piece.
+    """
+    frame, data = parse_frame(data, fmt, text_columns)
+    result = convert_frame(frame, target)
+    infinite = find_infinite(result)
+    if infinite is not None:
+        record, name = infinite
+        found = walk_records(data, fmt.delimiter, record)
+        j = fmt.names.index(name)
+        text = found[0][j] if found and j < len(found[0]) else "inf"
+        problem, hint = infinite_problem(text)
+        raise PieceProblem(problem, record=record, column=name, value=text, hint=hint)
+    return result
+
+
+def convert_frame(frame: pd.DataFrame, target: str | None = None) -> PieceResult:
+    """Turn a parsed frame into a :class:`PieceResult` (see there for the layout).
+
+    Numeric columns (not bool) go into the float32 block; everything else is
+    text, coded per piece. Categorical columns keep their categories.
+    """
+    numeric, text = [], {}
+    for name in frame.columns:
+        column = frame[name]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            text[name] = (column.cat.codes.to_numpy(), [str(c) for c in column.cat.categories])
+        elif (pd.api.types.is_numeric_dtype(column.dtype)
+              and not pd.api.types.is_bool_dtype(column.dtype)):
+            numeric.append(name)
+        else:
+            codes, uniques = pd.factorize(column, use_na_sentinel=True)
+            text[name] = (codes.astype(np.int32), [str(u) for u in uniques])
+    with np.errstate(over="ignore", invalid="ignore"):
+        block = (frame[numeric].to_numpy(dtype=np.float32) if numeric
+                 else np.empty((len(frame), 0), np.float32))
+    result = _numeric_stats(np.ascontiguousarray(block), [str(n) for n in numeric])
+    result.text = {str(name): value for name, value in text.items()}
+    if target in result.numeric:
+        values = block[:, result.numeric.index(target)]
+        uniques = np.unique(values[~np.isnan(values)])
+        result.target_uniques = uniques if len(uniques) <= _MAX_TARGET_UNIQUES else None
+    return result
+
+
+def _transcode(data: bytes, encoding: str) -> bytes:
+    """Re-encode a piece in UTF-8, the only encoding handed to the parser."""
+    try:
+        return data.decode(encoding).encode("utf-8")
+    except UnicodeDecodeError:
+        raise _undecodable_problem(data, encoding) from None
+
+
+def _undecodable_problem(data: bytes, encoding: str) -> PieceProblem:
+    """PieceProblem naming the line and value of the first byte that is not valid text."""
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        bad = data[exc.start:exc.start + 1]
+        return PieceProblem(f"byte 0x{bad.hex().upper()} is not valid {encoding.upper()} text",
+                            line=data.count(b"\n", 0, exc.start) + 1,
+                            hint="Save the file as UTF-8 (in Excel: 'CSV UTF-8'), or choose its "
+                                 "encoding in the load options, e.g. 'latin-1' or 'cp1252'")
+    return PieceProblem("the parser could not decode the text as UTF-8")
+
+
+def _check_first_record(data: bytes, fmt: CsvFormat) -> None:
+    """Reject a first record wider than the header.
+
+    pandas reports wider records as errors, except the first one of a buffer,
+    whose extra fields it would silently drop; so that one is checked here.
+    """
+    found = walk_records(data[:1 << 20], fmt.delimiter, 0)
+    if found is not None and len(found[0]) > len(fmt.names):
+        raise PieceProblem(too_many_fields(len(found[0]), len(fmt.names)), record=0,
+                           hint=_FIELDS_HINT)
+
+
+_FIELDS_HINT = ("Check for a delimiter inside a value that is not quoted, "
+                "or an extra delimiter at the end of the line")
+
+
+def too_many_fields(seen: int, expected: int) -> str:
+    """The problem text for a record with more fields than there are columns."""
+    return f"this row has {seen} fields but the file has {expected} columns"
+
+
+def _parser_problem(exc: Exception) -> PieceProblem:
+    """Translate a pandas parser exception into a PieceProblem with its position."""
+    message = str(exc)
+    fields = _EXPECTED_FIELDS.search(message)
+    if fields:
+        expected, record, seen = (int(g) for g in fields.groups())
+        return PieceProblem(too_many_fields(seen, expected), record=record - 1, hint=_FIELDS_HINT)
+    quote = _OPEN_QUOTE.search(message)
+    if quote:
+        return PieceProblem("a quoted value starts here but its closing quote (\") is missing",
+                            record=int(quote.group(1)),
+                            hint="Close the quote, or double quotes that are part of a value (\"\")")
+    if isinstance(exc, pd.errors.EmptyDataError):
+        return PieceProblem("no columns could be read")
+    return PieceProblem(f"the CSV parser failed: {message}")
+
+
+def _numeric_stats(block: np.ndarray, numeric: list[str]) -> PieceResult:
+    """Per-column missing counts, range and row-counter check of a float32 block."""
+    n_rows, width = block.shape
+    if n_rows == 0:
+        nan = np.full(width, np.nan)
+        return PieceResult(0, numeric, block, np.zeros(width, np.int64), nan, nan, nan, {})
+    n_missing = np.isnan(block).sum(axis=0)
+    vmin = np.fmin.reduce(block, axis=0).astype(np.float64)
+    vmax = np.fmax.reduce(block, axis=0).astype(np.float64)
+    counter_first = np.full(width, np.nan)
+    # A column 0,1,2,... (a saved row index) says nothing about the target; cheap
+    # rejection on the first two rows keeps this check off the hot path.
+    steps = block[1, :] - block[0, :] == 1 if n_rows > 1 else np.ones(width, bool)
+    for j in np.flatnonzero(steps & (n_missing == 0)):
+        expected = block[0, j] + np.arange(n_rows, dtype=np.float32)
+        if np.array_equal(block[:, j], expected):
+            counter_first[j] = block[0, j]
+    return PieceResult(n_rows, numeric, block, n_missing, vmin, vmax, counter_first, {})
+
+
+def find_infinite(result: PieceResult) -> tuple[int, str] | None:
+    """(record, column) of the first infinite value in the block, or None.
+
+    Infinite values come from ``inf`` in the file or from numbers beyond the
+    float32 range; either way training would only produce NaN from them.
+    """
+    bad = np.flatnonzero(np.isinf(result.vmin) | np.isinf(result.vmax))
+    if not len(bad):
+        return None
+    j = int(bad[0])
+    return int(np.flatnonzero(np.isinf(result.block[:, j]))[0]), result.numeric[j]
+
+
+def infinite_problem(text: str) -> tuple[str, str]:
+    """Problem and hint for an infinite cell, depending on what was written."""
+    try:
+        written = float(text.replace(",", "."))
+    except ValueError:
+        written = float("inf")
+    if np.isinf(written):
+        return ("infinite values are not accepted",
+                "Replace it with a finite number, or leave the cell empty to mark it missing")
+    return ("the number is beyond the float32 range (+-3.4e38)", "Rescale the column")
+
+
+def walk_records(data: bytes, delimiter: str, record: int) -> tuple[list[str], int] | None:
+    """Fields and 1-based starting line of the 0-based ``record`` within ``data``.
+
+    Blank lines count as records, as they do for the parser (``skip_blank_lines=False``).
+    Used only to report problems, so speed does not matter here.
+    """
+    text = data.decode("utf-8", errors="replace")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
+    line = 1
+    try:
+        for index, fields in enumerate(reader):
+            if index == record:
+                return fields, line
+            line = reader.line_num + 1
+    except csv.Error:
+        return None
+    return None
