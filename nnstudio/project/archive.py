@@ -1,0 +1,163 @@
+"""Zip and npz reading and writing that trusts nothing in the file.
+
+Members are read by name into memory with a size cap, never extracted to disk, so a name
+cannot escape anywhere; unsafe names are still refused because a file that has them was
+not written by us. Arrays are parsed from their ``.npy`` headers by hand: object (pickled)
+arrays and headers promising more data than the member holds are refused before any
+allocation. Writing goes to a temporary file in the same directory, then ``os.replace``.
+"""
+from __future__ import annotations
+
+import io
+import math
+import os
+import secrets
+import zipfile
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+
+
+class ProjectError(ValueError):
+    """A project file cannot be read or written; the message says which part is wrong."""
+
+
+MAX_MEMBERS = 256
+MAX_MEMBER_BYTES = 512 * 2**20
+MAX_TOTAL_BYTES = 1024 * 2**20
+#: a deflated member may be at most this many times its compressed size (zip bombs)
+MAX_COMPRESSION_RATIO = 1000
+ALLOWED_COMPRESSION = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+ARRAY_KINDS = "fiub"  # float, signed and unsigned integer, bool: never objects or strings
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed, so saving the same project twice gives the same bytes
+
+
+def check_member_name(name: str, where: str) -> None:
+    """Refuse names that are absolute, climb out with "..", or are otherwise not plain."""
+    path = PurePosixPath(name)
+    if (not name or "\\" in name or "\x00" in name or path.is_absolute() or ":" in name
+            or any(part in ("..", ".", "") for part in name.rstrip("/").split("/"))):
+        raise ProjectError(f"{where}: refusing member {name!r}: its path is not a plain relative "
+                           "name inside the archive (a damaged or malicious file)")
+
+
+def open_zip(data: bytes | Path, where: str) -> zipfile.ZipFile:
+    """Open and vet a zip archive: member count, names, duplicates, sizes, encryption."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data) if isinstance(data, bytes) else data)
+    except zipfile.BadZipFile as exc:
+        raise ProjectError(f"{where} is not a valid zip archive (damaged or truncated?): {exc}") from None
+    infos = archive.infolist()
+    if len(infos) > MAX_MEMBERS:
+        raise ProjectError(f"{where} has {len(infos)} members; at most {MAX_MEMBERS} are accepted")
+    names = [info.filename for info in infos]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise ProjectError(f"{where} holds more than one member named {duplicates[0]!r}")
+    total = 0
+    for info in infos:
+        check_member_name(info.filename, where)
+        if info.flag_bits & 0x1:
+            raise ProjectError(f"{where}: member {info.filename!r} is encrypted")
+        if info.compress_type not in ALLOWED_COMPRESSION:
+            raise ProjectError(f"{where}: member {info.filename!r} uses an unsupported compression")
+        if info.file_size > MAX_MEMBER_BYTES or (
+                info.file_size > 2**20 and info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1)):
+            raise ProjectError(f"{where}: member {info.filename!r} is too large "
+                               f"({info.file_size} bytes uncompressed); refusing it")
+        total += info.file_size
+    if total > MAX_TOTAL_BYTES:
+        raise ProjectError(f"{where}: members add up to {total} bytes; at most {MAX_TOTAL_BYTES} accepted")
+    return archive
+
+
+def read_member(archive: zipfile.ZipFile, name: str, where: str) -> bytes:
+    """A member's bytes; reads at most its declared size + 1 so a lying header cannot bloat."""
+    info = archive.getinfo(name)
+    try:
+        with archive.open(info) as handle:
+            data = handle.read(info.file_size + 1)
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:  # bad CRC, truncation
+        raise ProjectError(f"{where}: member {name!r} is damaged or truncated: {exc}") from None
+    if len(data) != info.file_size:
+        raise ProjectError(f"{where}: member {name!r} does not have its declared size")
+    return data
+
+
+# -- arrays -------------------------------------------------------------------------
+def encode_npz(arrays: dict[str, np.ndarray]) -> bytes:
+    """A standard ``.npz`` (``numpy.load`` reads it) written without pickle."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for name, value in arrays.items():
+            check_member_name(name + ".npy", "array name")
+            member = io.BytesIO()
+            np.lib.format.write_array(member, np.asarray(value), allow_pickle=False)
+            archive.writestr(zipfile.ZipInfo(name + ".npy", ZIP_DATE), member.getvalue())
+    return buffer.getvalue()
+
+
+def decode_npz(data: bytes, where: str) -> dict[str, np.ndarray]:
+    """Arrays of an ``.npz`` member, each parsed and checked by :func:`decode_npy`."""
+    archive = open_zip(data, where)
+    arrays = {}
+    for info in archive.infolist():
+        if not info.filename.endswith(".npy"):
+            raise ProjectError(f"{where}: member {info.filename!r} is not a .npy array")
+        name = info.filename[:-4]
+        arrays[name] = decode_npy(read_member(archive, info.filename, where), f"{where}: {name!r}")
+    return arrays
+
+
+def decode_npy(data: bytes, where: str) -> np.ndarray:
+    """One ``.npy`` array; refuses object dtypes and sizes that do not match the header."""
+    stream = io.BytesIO(data)
+    fmt = np.lib.format
+    try:
+        version = fmt.read_magic(stream)
+        if version not in ((1, 0), (2, 0)):
+            raise ValueError(f"unsupported .npy version {version}")
+        reader = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
+        shape, fortran_order, dtype = reader(stream, max_header_size=10000)
+    except (ValueError, EOFError, SyntaxError, TypeError) as exc:
+        raise ProjectError(f"{where}: not a valid array ({exc})") from None
+    if dtype.hasobject:
+        raise ProjectError(f"{where} is a pickled object array; project files never load pickles")
+    if dtype.kind not in ARRAY_KINDS or dtype.fields is not None or dtype.subdtype is not None:
+        raise ProjectError(f"{where}: unsupported dtype {dtype}; expected numbers or booleans")
+    count = math.prod(shape)
+    payload = data[stream.tell():]
+    if count * dtype.itemsize != len(payload):
+        raise ProjectError(f"{where}: header promises {count * dtype.itemsize} bytes of data, "
+                           f"the member holds {len(payload)} (damaged or truncated)")
+    array = np.frombuffer(payload, dtype=dtype, count=count)
+    return array.reshape(shape, order="F" if fortran_order else "C").copy()
+
+
+# -- writing ------------------------------------------------------------------------
+def write_zip_atomically(path: Path, members: dict[str, bytes]) -> None:
+    """Write members to ``path`` through a temporary file in the same directory.
+
+    ``os.replace`` is atomic on one file system, so an interrupted save leaves the old file
+    untouched; the temporary file is removed on any error.
+    """
+    directory = path.parent
+    if not directory.is_dir():
+        raise FileNotFoundError(f"cannot save {path}: directory {directory} does not exist")
+    temporary = directory / f".{path.name}.{secrets.token_hex(4)}.tmp"
+    # os.open with 0o666 lets the umask decide permissions, as for any file the user saves.
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            with zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as archive:
+                for name, data in members.items():
+                    info = zipfile.ZipInfo(name, ZIP_DATE)
+                    info.compress_type = zipfile.ZIP_DEFLATED
+                    info.external_attr = 0o644 << 16
+                    archive.writestr(info, data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise

@@ -1,0 +1,244 @@
+"""Saving and loading a whole session as one ``.nnproj`` file.
+
+Layout of the zip archive::
+
+    project.json   format and version, network architecture (layer settings, faults),
+                   data source and fitted preprocessing, training settings, metrics
+                   history, the trainer's resumable counters, a description
+    weights.npz    parameters and buffers ("index.name", as ``Network.state_dict``)
+    trainer.npz    optimizer state and the order of an epoch in progress (optional)
+    data/NAME      a copy of the data file, when it was embedded (optional)
+
+Nothing in a project file is executed: arrays are parsed without pickle, layer types
+must already be registered, and a custom layer must be loaded explicitly beforehand.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..engine.network import Network
+from ..training import TrainConfig, Trainer
+from .archive import (ProjectError, decode_npz, encode_npz, open_zip, read_member,
+                      write_zip_atomically)
+from .datasource import DataSource
+from .network_io import network_from_json, network_to_json
+
+FORMAT = "nnstudio-project"
+FORMAT_VERSION = 1
+PROJECT_JSON, WEIGHTS, TRAINER_ARRAYS = "project.json", "weights.npz", "trainer.npz"
+
+
+@dataclass
+class Project:
+    """A loaded project.
+
+    Attributes
+    ----------
+    path : Path
+    network : Network
+        Weights, BatchNorm statistics and injected faults as saved.
+    data_source : DataSource or None
+        Where the data came from, with its options, schema and fitted preprocessing.
+    dataset : Dataset or None
+        Reloaded from the embedded copy or the source; None when it could not be (see
+        ``data_note``) or when loading was skipped.
+    data_note : str or None
+        Why ``dataset`` is None, or a warning about it (e.g. the file changed since saving).
+    train_config : TrainConfig
+    history : list of dict
+        Per-epoch metrics, as ``Trainer.history``.
+    trainer_state : dict or None
+        ``Trainer.state_dict()`` as saved (with its "arrays"); None if never trained.
+    description : str
+    format_version : int
+    saved_by : str
+    """
+
+    path: Path
+    network: Network
+    data_source: DataSource | None
+    dataset: Any
+    data_note: str | None
+    train_config: TrainConfig
+    history: list[dict[str, Any]] = field(default_factory=list)
+    trainer_state: dict[str, Any] | None = None
+    description: str = ""
+    format_version: int = FORMAT_VERSION
+    saved_by: str = ""
+
+    def make_trainer(self, dataset: Any = None, restore_state: bool = True) -> Trainer:
+        """A :class:`Trainer` that continues exactly where the saved one stopped.
+
+        ``dataset`` overrides ``self.dataset``. With ``restore_state=False`` only the
+        history is kept (a fresh optimizer, generator and counters). Raises ProjectError if
+        there is no dataset or the saved state does not fit it.
+        """
+        dataset = dataset if dataset is not None else self.dataset
+        if dataset is None:
+            raise ProjectError(f"{self.path.name}: no data to train on"
+                               + (f" ({self.data_note})" if self.data_note else ""))
+        try:
+            trainer = Trainer(self.network, dataset, self.train_config)
+            if restore_state and self.trainer_state is not None:
+                trainer.load_state_dict(self.trainer_state)
+        except ValueError as exc:
+            raise ProjectError(f"{self.path.name}: {exc}") from None
+        trainer.history = [dict(entry) for entry in self.history]
+        return trainer
+
+
+def save_project(path: str | Path, network: Network, data: Any = None, training: Any = None, *,
+                 history: list[dict] | None = None, embed_data: bool = False,
+                 description: str = "") -> Path:
+    """Write a project file atomically (temporary file, then rename); return its path.
+
+    Parameters
+    ----------
+    path : str or Path
+        Usually ending in ``.nnproj``. An existing file is replaced only once the new
+        one is completely written.
+    network : Network
+        Built. Its architecture, injected faults, parameters and buffers are saved.
+    data : Dataset, DataSource, Project or None
+        A dataset records its source (CSV path or built-in generator), load options,
+        schema and fitted preprocessing; a loaded project's ``data_source`` (or the
+        project itself) keeps any embedded copy.
+    training : Trainer, TrainConfig or None
+        A trainer contributes its settings, history and resumable state (it must be
+        training ``network``); a config only the settings.
+    history : list of dict, optional
+        Overrides the trainer's history.
+    embed_data : bool
+        Store a copy of the data file in the project, so it opens anywhere. Built-in
+        datasets are regenerated from their parameters and need no copy.
+    description : str
+        Free text shown by ``nnstudio info`` (e.g. a teacher's instructions).
+    """
+    path = Path(path)
+    source = _data_source(data)
+    config, state, history = _training_parts(network, training, history)
+    members: dict[str, bytes] = {}
+    embedded = source.embedded_member(path.parent, embed_data) if source is not None else None
+    if embedded is not None:
+        members[embedded[0]] = embedded[1]
+    arrays = dict(state.pop("arrays")) if state is not None else {}
+    document = {
+        "format": FORMAT, "format_version": FORMAT_VERSION, "saved_by": f"nnstudio {__version__}",
+        "description": str(description),
+        "network": network_to_json(network),
+        "data": None if source is None else source.to_json(path.parent, embedded and embedded[0]),
+        "training": config.to_dict(),
+        "history": history,
+        "trainer": state,
+    }
+    members[PROJECT_JSON] = json.dumps(document, indent=1, allow_nan=False).encode("utf-8")
+    members[WEIGHTS] = encode_npz(network.state_dict())
+    if arrays:
+        members[TRAINER_ARRAYS] = encode_npz(arrays)
+    write_zip_atomically(path, dict(sorted(members.items())))
+    return path
+
+
+def _data_source(data: Any) -> DataSource | None:
+    if data is None or isinstance(data, DataSource):
+        return data
+    if isinstance(data, Project):
+        return data.data_source
+    return DataSource.from_dataset(data)
+
+
+def _training_parts(network: Network, training: Any, history: list[dict] | None):
+    if isinstance(training, Trainer):
+        if training.network is not network:
+            raise ValueError("the trainer given to save_project trains a different network")
+        state = training.state_dict()
+        return training.config, state, [dict(e) for e in (history if history is not None else training.history)]
+    if training is None or isinstance(training, TrainConfig):
+        return training or TrainConfig(), None, [dict(e) for e in (history or [])]
+    raise ValueError(f"training must be a Trainer, a TrainConfig or None, got {type(training).__name__}")
+
+
+def load_project(path: str | Path, *, load_data: bool = True) -> Project:
+    """Read and validate a project file.
+
+    Every part is checked and a problem raises :class:`ProjectError` (a ValueError) that
+    names it: not a zip or truncated, a missing member or key, a newer format version,
+    an unknown layer type, a weight of the wrong name, shape or dtype, a pickled array,
+    a member path escaping the archive, an oversized member. A missing file raises
+    FileNotFoundError.
+
+    With ``load_data`` (default) the dataset is reloaded, from the embedded copy if there
+    is one, else from the recorded source (looked up relative to the project first).
+    When that fails, ``Project.dataset`` is None and ``Project.data_note`` says why.
+    """
+    path = Path(path)
+    where = path.name
+    archive = open_zip(path, where)
+    names = set(archive.namelist())
+    for required in (PROJECT_JSON, WEIGHTS):
+        if required not in names:
+            raise ProjectError(f"{where} is not an NN Studio project: it has no {required}")
+    document = _read_document(read_member(archive, PROJECT_JSON, where), where)
+    weights = decode_npz(read_member(archive, WEIGHTS, where), WEIGHTS)
+    network = network_from_json(document["network"], weights)
+    try:
+        config = TrainConfig.from_dict(document["training"])
+    except (ValueError, TypeError) as exc:
+        raise ProjectError(f"project.json: training: {exc}") from None
+    history = _history(document["history"])
+    state = _trainer_state(document.get("trainer"), archive, names, where)
+    source = DataSource.from_json(document["data"], archive, where) if document["data"] is not None else None
+    dataset, note = None, (None if source is not None else "the project has no data source")
+    if source is not None and load_data:
+        dataset, note = source.load(path.parent)
+    elif source is not None:
+        note = "the data was not loaded"
+    return Project(path, network, source, dataset, note, config, history, state,
+                   document["description"], document["format_version"], document["saved_by"])
+
+
+def _read_document(raw: bytes, where: str) -> dict[str, Any]:
+    try:
+        document = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise ProjectError(f"{where}: project.json is not valid JSON: {exc}") from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise ProjectError(f"{where}: project.json does not describe an NN Studio project "
+                           f"(expected \"format\": \"{FORMAT}\")")
+    version = document.get("format_version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ProjectError(f"{where}: project.json has a bad format_version {version!r}")
+    if version > FORMAT_VERSION:
+        raise ProjectError(f"{where} was written by a newer NN Studio (project format {version}); "
+                           f"this version reads format {FORMAT_VERSION} and older: please update")
+    for key in ("network", "data", "training", "history"):
+        if key not in document:
+            raise ProjectError(f"{where}: project.json is missing the key {key!r}")
+    document.setdefault("description", "")
+    document.setdefault("saved_by", "")
+    if not isinstance(document["description"], str) or not isinstance(document["saved_by"], str):
+        raise ProjectError(f"{where}: project.json: description and saved_by must be text")
+    return document
+
+
+def _history(history: Any) -> list[dict[str, Any]]:
+    if not isinstance(history, list):
+        raise ProjectError("project.json: 'history' must be a list of per-epoch objects")
+    for position, entry in enumerate(history):
+        if not isinstance(entry, dict) or not isinstance(entry.get("epoch"), int):
+            raise ProjectError(f"project.json: history[{position}] is not a per-epoch object with an 'epoch'")
+    return history
+
+
+def _trainer_state(state: Any, archive, names: set[str], where: str) -> dict[str, Any] | None:
+    if state is None:
+        return None
+    if not isinstance(state, dict):
+        raise ProjectError("project.json: 'trainer' must be an object or null")
+    arrays = decode_npz(read_member(archive, TRAINER_ARRAYS, where), TRAINER_ARRAYS) \
+        if TRAINER_ARRAYS in names else {}
+    return {**state, "arrays": arrays}
