@@ -167,6 +167,15 @@ class DataSource:
         found = self._find(project_dir)
         return None if found is None else load_csv(found, options)
 
+    def describe(self, project_dir: Path) -> str:
+        """Where the data would be loaded from, for summaries: embedded, found, or missing."""
+        if self.embedded is not None:
+            return f"embedded copy ({self.embedded})"
+        if self.kind == "builtin":
+            return f"built-in dataset {self.source.removeprefix('builtin:')!r}"
+        found = self._find(project_dir)
+        return f"file {found}" if found is not None else f"missing file {self.path}"
+
     def _find(self, project_dir: Path) -> Path | None:
         """The CSV: relative to the project first (folders move together), then as saved,
         then by name next to the project."""
@@ -175,7 +184,7 @@ class DataSource:
             candidates.append(project_dir / self.relative_path)
         if self.path:
             candidates += [Path(self.path), project_dir / Path(self.path).name]
-        return next((candidate for candidate in candidates if candidate.is_file()), None)
+        return next((candidate.resolve() for candidate in candidates if candidate.is_file()), None)
 
     def _dataset_from_arrays(self, arrays: dict[str, np.ndarray], options: LoadOptions) -> Any:
         names = [f"{axis}_{split}" for split in ("train", "val", "test") for axis in ("x", "y")]
