@@ -59,26 +59,30 @@ class WeightBackup:
         return where
 
 
-def first_bad_activation(network: Network, x: np.ndarray, bn_stats: str) -> int | None:
-    """Index of the first layer whose forward output on ``x`` is NaN or infinite, or None.
+def _diagnostic_context(bn_stats: str) -> Context:
+    """Training mode without moving running statistics; dropout masks come from a throwaway
+    generator, which cannot matter here: a mask cannot create NaN."""
+    return Context(training=True, update_stats=False, rng=np.random.default_rng(0), bn_stats=bn_stats)
 
-    Runs in training mode without moving running statistics; the dropout masks are drawn
-    from a throwaway generator, which cannot matter: a mask cannot create NaN.
-    """
-    ctx = Context(training=True, update_stats=False, rng=np.random.default_rng(0), bn_stats=bn_stats)
+
+def first_bad_activation(network: Network, x: np.ndarray, bn_stats: str) -> int | None:
+    """Index of the first layer whose forward output on ``x`` is NaN or infinite, or None."""
     try:
-        network.forward(x, ctx, check_finite=True)
+        network.forward(x, _diagnostic_context(bn_stats), check_finite=True)
     except NonFiniteError as exc:
         return exc.layer_index
     return None
 
 
-def first_bad_gradient(network: Network) -> tuple[int | None, bool]:
-    """Walk backward again from the cached forward; the first layer with a non-finite result.
+def first_bad_gradient(network: Network, x: np.ndarray, y: np.ndarray,
+                       bn_stats: str) -> tuple[int | None, bool]:
+    """Repeat the batch's forward and walk backward; the first layer with a non-finite result.
 
     Returns (layer index or None, whether the loss's own gradient was already non-finite).
-    Re-running backward only adds into gradients that are about to be thrown away.
+    The gradients it leaves behind are about to be thrown away with the failed step.
     """
+    network.zero_grad()
+    network.loss.forward(network.forward(x, _diagnostic_context(bn_stats)), y)
     dout = network.loss.backward()
     if not np.all(np.isfinite(dout)):
         return None, True

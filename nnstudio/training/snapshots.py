@@ -112,7 +112,8 @@ class DivergedSnapshot:
     Attributes
     ----------
     epoch, batch, step : int
-        Where it happened: 1-based epoch and batch, and the optimizer updates before it.
+        Where it happened: 1-based epoch, batch and optimizer step that failed. After the
+        restore, ``Trainer.step`` counts the updates of the weights that were kept.
     kind : {"loss", "activation", "gradient"}
     layer_index : int or None
         The first layer that produced a non-finite value (None when only the loss did).

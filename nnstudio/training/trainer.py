@@ -188,7 +188,7 @@ class Trainer:
             outputs, data_loss, penalty = self._forward_backward(x, y, record_bn=stop == n)
             square_sums = self._grad_square_sums() if math.isfinite(data_loss) else None
             if square_sums is None:
-                return self._diverge(x, outputs, progress, data_loss)
+                return self._diverge(x, y, outputs, progress, data_loss)
             self.optimizer.step(self.network)
         self.step += 1
         rows = stop - start
@@ -268,7 +268,7 @@ class Trainer:
         return snapshot
 
     # -- divergence -----------------------------------------------------------------
-    def _diverge(self, x: np.ndarray, outputs: np.ndarray, progress: EpochProgress,
+    def _diverge(self, x: np.ndarray, y: np.ndarray, outputs: np.ndarray, progress: EpochProgress,
                  data_loss: float) -> DivergedSnapshot:
         """Name the first bad layer (before restoring, while the bad weights are there),
         then keep the last good weights, a fresh optimizer, and drop the partial epoch."""
@@ -286,15 +286,16 @@ class Trainer:
                     what += " (its weights are NaN or infinite)"
         else:
             kind = "gradient"
-            index, loss_gradient_bad = first_bad_gradient(network)
+            index, loss_gradient_bad = first_bad_gradient(network, x, y, self.config.bn_stats)
             if index is not None:
                 what = f"the gradient of layer {layer_label(network, index)} became NaN or infinite"
             elif loss_gradient_bad:
                 what = f"the gradient of the loss ({network.loss.type_name}) became NaN or infinite"
             else:
                 what = "the gradient of the L1/L2 penalty became NaN or infinite"
+        failed_step = self.step + 1
         where = (f"epoch {self.epoch + 1}, batch {progress.batch + 1} of {self.batches_per_epoch}"
-                 f" (step {self.step + 1})")
+                 f" (step {failed_step})")
         kept = self._backup.restore()
         if kept is not None:
             self.step = kept[2]
@@ -303,7 +304,7 @@ class Trainer:
         self._progress = None
         self._tick()
         self.diverged = DivergedSnapshot(
-            self.epoch + 1, progress.batch + 1, self.step, kind, index,
+            self.epoch + 1, progress.batch + 1, failed_step, kind, index,
             None if index is None else layer_label(network, index),
             divergence_message(where, what, kept), self.elapsed)
         return self.diverged
