@@ -101,21 +101,20 @@ class ColumnState:
         if n_missing == piece.n_rows:
             self.counts_rows = self.counts_rows and piece.n_rows == 0
             return
-        record = int(np.flatnonzero(~np.isnan(piece.block[:, j]))[0])
-        if self.kind == "text":
-            raise PieceProblem(f"a number in a column of text (the first text is in row "
-                               f"{self._first_row(index, piece)})", record=record,
-                               column=self.name, value=f"{piece.block[record, j]:g}",
-                               hint="Make the column all numbers or all text")
-        if self.kind == "empty":
+        if self.kind != "numeric":
+            record = int(np.flatnonzero(~np.isnan(piece.block[:, j]))[0])
+            if self.kind == "text":
+                raise PieceProblem(f"a number in a column of text (the first text is in row "
+                                   f"{self.first_value[1] + 1})", record=record,
+                                   column=self.name, value=f"{piece.block[record, j]:g}",
+                                   hint="Make the column all numbers or all text")
             self.kind, self.first_value = "numeric", (index, piece.first_row + record)
         self.vmin = min(self.vmin, float(piece.vmin[j]))
         self.vmax = max(self.vmax, float(piece.vmax[j]))
         self._track_counter(float(piece.counter_first[j]), piece.n_rows)
-        if piece.target_uniques is None or self.numeric_uniques is None:
-            self.numeric_uniques = None
-        else:
-            self.numeric_uniques = np.union1d(self.numeric_uniques, piece.target_uniques)
+        if self.numeric_uniques is not None:
+            self.numeric_uniques = (None if piece.target_uniques is None
+                                    else np.union1d(self.numeric_uniques, piece.target_uniques))
 
     def _track_counter(self, first: float, n_rows: int) -> None:
         """Follow whether the column keeps counting rows across pieces."""
@@ -175,9 +174,6 @@ class ColumnState:
                 categories.append(text)
             lut[i] = -2 if code is None else code  # -2: counted as present, not kept
         return lut
-
-    def _first_row(self, index: int, piece: PieceResult) -> int:
-        return 1 + (self.first_value[1] if self.first_value else piece.first_row)
 
     def piece_values(self, index: int, n_rows: int, lut: np.ndarray) -> np.ndarray:
         """float32 values of a text column in one piece, looked up per code (NaN if missing)."""

@@ -149,18 +149,27 @@ def _byte_pieces(handle, start: int, piece_bytes: int) -> Iterator[tuple[int, by
     carry = b""
     while True:
         chunk = handle.read(piece_bytes)
-        buf = carry + chunk if carry else chunk
         if not chunk:
-            if buf:
-                yield start, buf
+            if carry:
+                yield start, carry
             return
-        cut = last_record_end(buf)
-        if cut == 0:  # one record longer than a piece: keep reading
-            carry = buf
+        cut = _record_boundary(carry, chunk)
+        if cut < 0:  # one record longer than a piece: keep reading
+            carry += chunk
             continue
-        yield start, buf[:cut]
-        start += cut
-        carry = buf[cut:]
+        # One copy per piece: the short carry joined to the new chunk up to the cut.
+        piece = b"".join((carry, memoryview(chunk)[:cut])) if carry else chunk[:cut]
+        yield start, piece
+        start += len(piece)
+        carry = chunk[cut:]
+
+
+def _record_boundary(carry: bytes, chunk: bytes) -> int:
+    """Offset in ``chunk`` just past the last complete record of ``carry + chunk``, or -1."""
+    if b'"' not in chunk and b'"' not in carry:
+        return chunk.rfind(b"\n") + 1 or -1
+    cut = last_record_end(carry + chunk) - len(carry)
+    return cut if cut > 0 else -1
 
 
 def _poll(cancel: Callable[[], bool] | None) -> None:

@@ -108,7 +108,7 @@ def sniff(path: str | Path, opts: LoadOptions) -> CsvFormat:
     start = _check_bytes(head, path)
     encoding = "utf-8" if opts.encoding is None else check_encoding(opts.encoding)
     cut = len(head) if len(head) == size else last_record_end(head)
-    text = _decode(head, start, cut, encoding, path)
+    text, bad_offset = _decode(head, start, cut, encoding)
     if not text.strip():
         raise data_error("the file has no data (only blank lines)", path=path,
                          hint="Choose a CSV file with a header row and data rows")
@@ -118,6 +118,12 @@ def sniff(path: str | Path, opts: LoadOptions) -> CsvFormat:
     start = _skip_blank_lines(head, start)
     data_start = record_end(head, start) if header else start
     names = _column_names(records[0], header, path, head.count(b"\n", 0, start) + 1)
+    if bad_offset is not None:
+        problem, line, column, value = bad_byte_problem(head, bad_offset, encoding, delimiter,
+                                                        names if bad_offset >= data_start else None)
+        raise data_error(problem, path=path, line=line, column=column, value=value,
+                         hint=ENCODING_HINT)
+    _check_quotes_closed(head, data_start, cut, size, path)
     sample = head[data_start:cut]
     if header and not sample.strip() and cut == size:
         raise data_error(f"the file has a header ({len(names)} columns) but no data rows",
@@ -167,22 +173,42 @@ def _check_bytes(head: bytes, path: str) -> int:
     return len(_UTF8_BOM) if head.startswith(_UTF8_BOM) else 0
 
 
-def _decode(head: bytes, start: int, cut: int, encoding: str, path: str) -> str:
-    """Decode the complete records of the head; a bad byte becomes a DataError naming its line."""
+def _decode(head: bytes, start: int, cut: int, encoding: str) -> tuple[str, int | None]:
+    """Decode the complete records of the head.
+
+    Returns the text (bad bytes replaced, so detection can go on) and the
+    offset of the first byte that is not valid text, or None.
+    """
     try:
-        return head[start:cut].decode(encoding)
+        return head[start:cut].decode(encoding), None
     except UnicodeDecodeError as exc:
-        offset = start + exc.start
-        raise undecodable(path, head[offset:offset + 1], head.count(b"\n", 0, offset) + 1,
-                          encoding) from None
+        return head[start:cut].decode(encoding, errors="replace"), start + exc.start
 
 
-def undecodable(path: str, bad: bytes, line: int, encoding: str):
-    """The DataError for a byte that is not valid text in ``encoding``."""
-    hint = ("Save the file as UTF-8 (in Excel: 'CSV UTF-8'), or choose its encoding in the "
-            "load options, e.g. 'latin-1' or 'cp1252'")
-    return data_error(f"byte 0x{bad.hex().upper()} is not valid {encoding.upper()} text",
-                      path=path, line=line, hint=hint)
+def bad_byte_problem(data: bytes, offset: int, encoding: str, delimiter: str,
+                     names: tuple[str, ...] | None) -> tuple[str, int, str | None, str | None]:
+    """Describe a byte that is not valid text: (problem, 1-based line, column, cell text).
+
+    The line holding the byte is split with the delimiter to find the column;
+    the cell text shows the bad byte as U+FFFD.
+    """
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    line_end = data.find(b"\n", offset)
+    text = data[line_start:line_end if line_end >= 0 else len(data)].decode(
+        encoding, errors="replace").rstrip("\r")
+    column = value = None
+    fields = next(csv.reader([text], delimiter=delimiter), [])
+    for j, field in enumerate(fields):
+        if "\ufffd" in field:
+            value = field
+            column = names[j] if names is not None and j < len(names) else None
+            break
+    problem = f"byte 0x{data[offset:offset + 1].hex().upper()} is not valid {encoding.upper()} text"
+    return problem, data.count(b"\n", 0, offset) + 1, column, value
+
+
+ENCODING_HINT = ("Save the file as UTF-8 (in Excel: 'CSV UTF-8'), or choose its encoding in "
+                 "the load options, e.g. 'latin-1' or 'cp1252'")
 
 
 def detect_delimiter(text: str) -> str:
@@ -234,6 +260,13 @@ def _records(text: str, delimiter: str, path: str) -> list[list[str]]:
         raise data_error(f"cannot split the line into fields ({exc})", path=path,
                          line=reader.line_num) from None
     return records[:_SNIFF_RECORDS]
+
+
+def _check_quotes_closed(head: bytes, data_start: int, cut: int, size: int, path: str) -> None:
+    """Reject a header whose quote never closes (it would swallow the whole file)."""
+    if data_start >= cut == size and head.count(b'"', 0, data_start) % 2:
+        raise data_error("a quoted value in the first row is never closed", path=path, line=1,
+                         hint='Close the quote, or double quotes that are part of a name ("")')
 
 
 def _skip_blank_lines(head: bytes, pos: int) -> int:

@@ -26,7 +26,7 @@ def summarize(ds: "Dataset") -> str:
     lines.append(f"Features: {ds.n_features}{scaled}")
     lines += _columns(report.columns)
     lines += _classes(ds)
-    lines += _missing(rows, ds.options.missing)
+    lines += _missing(rows, ds.options.missing, report.columns)
     if report.notices:
         lines.append("Notices:")
         lines += [_INDENT + n for n in report.notices]
@@ -74,18 +74,23 @@ def _classes(ds: "Dataset") -> list[str]:
     return lines
 
 
-def _missing(rows, policy: str) -> list[str]:
+def _missing(rows, policy: str, columns) -> list[str]:
     if not rows.missing:
         return ["Missing values: none"]
+    info = {c.name: c for c in columns}
     lines = ["Missing values:"]
     for name, count in rows.missing.items():
         if name in rows.filled:
             filled, value = rows.filled[name]
             shown = f"{value:.4g}" if isinstance(value, float) else repr(value)
             action = f"{filled} filled with {shown}"
+        elif info[name].kind == "target":
+            action = "rows dropped"
+        elif not info[name].used:
+            action = "column left out"
         elif policy == "drop":
-            action = "rows dropped (or column not used)"
+            action = "rows dropped"
         else:
-            action = "column not used, or rows dropped for the target"
+            action = "only in rows dropped for a missing target"
         lines.append(f"{_INDENT}{name}: {count} ({action})")
     return lines
