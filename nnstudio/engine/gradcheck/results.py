@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 OK = "ok"
 MISMATCH = "mismatch"
@@ -65,9 +66,8 @@ class TensorInfo:
                 "shape": list(self.shape), "size": self.size, "planned": self.planned}
 
 
-@dataclass(frozen=True, slots=True)
-class ElementResult:
-    """The check of one parameter element.
+class ElementResult(NamedTuple):
+    """The check of one parameter element (a named tuple: cheap to make, immutable).
 
     Attributes
     ----------

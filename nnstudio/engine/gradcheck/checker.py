@@ -1,0 +1,298 @@
+"""The element-by-element gradient check as a resumable stream of results.
+
+    checker = GradientChecker(network, x_batch, y_batch, CheckConfig(bn_stats="batch"))
+    checker.tensors                              # what will be checked, known up front
+    for result in checker.advance("mismatch"):   # or "element", "tensor", "layer", "end"
+        ...                                      # one ElementResult per element
+    checker.tensor_summaries()                   # running per-tensor summaries
+    report = checker.run()                       # everything left, then a CheckReport
+
+Stopping between yields is always safe: the next ``advance`` continues where the last one
+stopped. At most ``config.max_chunk_seconds`` of computation precede any yield.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+
+from ..layers import Layer
+from ..network import Network
+from .config import CheckConfig
+from .evaluator import ChunkEvaluator
+from .objective import Objective
+from .results import MISMATCH, ElementResult, KinkDetail, ScreenResult, TensorInfo
+from .store import ResultStore, ResultsView
+from .summary import LayerSummary, SummaryBook, TensorSummary
+from .verdict import CODE_KINK, CODE_MISMATCH, classify, errors, violation
+
+UNTIL = ("element", "tensor", "layer", "mismatch", "end")
+
+
+@dataclass
+class _TensorRef:
+    position: int
+    info: TensorInfo
+    layer: Layer
+    value: np.ndarray      # the float64 copy's parameter, flattened view
+    gradient: np.ndarray   # analytic gradient, flattened
+    regularized: bool
+    plan: np.ndarray       # flat indices to check, in order
+
+
+class GradientChecker:
+    """Checks a network's backward pass against central differences, element by element.
+
+    Parameters
+    ----------
+    network : Network
+        Never modified: the check runs on a float64 copy.
+    x : (N, D) array
+        The fixed batch.
+    y : (N,) class labels or (N, D_out) regression targets
+    config : CheckConfig, optional
+    rng : numpy.random.Generator, optional
+        Dropout masks come from a copy of it (so it does not advance); else from
+        ``config.seed``.
+    only : iterable of str, optional
+        Tensor names (e.g. ``"3.W"``) to check; the others get ``planned == 0``.
+    """
+
+    def __init__(self, network: Network, x: np.ndarray, y: np.ndarray,
+                 config: CheckConfig | None = None, *, rng: np.random.Generator | None = None,
+                 only=None) -> None:
+        self.config = config if config is not None else CheckConfig()
+        self.objective = Objective(network, x, y, self.config, rng)
+        self.evaluator = ChunkEvaluator(self.objective)
+        self._refs = self._tensor_refs(None if only is None else set(only))
+        #: every learned tensor in network order (``planned == 0`` when not selected)
+        self.tensors: list[TensorInfo] = [ref.info for ref in self._refs]
+        self._store = ResultStore(self.tensors)
+        self._book = SummaryBook(self._store, self.config.atol)
+        self._delivered = 0
+        self._pending_stop = 0
+        self.screen_results: list[ScreenResult] | None = None
+        self.finished = False
+        self._chunks = self._compute()
+
+    # -- set-up -------------------------------------------------------------------
+    def _tensor_refs(self, only: set[str] | None) -> list[_TensorRef]:
+        network = self.objective.network
+        known = [name for _, name, _, _ in network.named_parameters()]
+        if only is not None and only - set(known):
+            raise ValueError(f"unknown tensors {sorted(only - set(known))}; the network has {known}")
+        refs = []
+        for position, (layer, name, value, _) in enumerate(network.named_parameters()):
+            layer_index, param = name.split(".", 1)
+            chosen = only is None or name in only
+            plan = self._plan(value.size, position) if chosen else np.zeros(0, dtype=np.intp)
+            info = TensorInfo(name, int(layer_index), layer.describe(), param,
+                              tuple(value.shape), int(plan.size))
+            refs.append(_TensorRef(position, info, layer, value.reshape(-1),
+                                   self.objective.gradients[name].reshape(-1),
+                                   param in layer.regularized, plan))
+        return refs
+
+    def _plan(self, size: int, position: int) -> np.ndarray:
+        """Flat indices to visit: all, or k seeded random ones (sorted) per tensor."""
+        k = self.config.samples_per_tensor
+        if k is None or k >= size:
+            return np.arange(size, dtype=np.intp)
+        # A stream per tensor, independent of the dropout masks and of the other tensors.
+        rng = np.random.default_rng([self.config.seed, 1, position])
+        return np.sort(rng.choice(size, size=k, replace=False)).astype(np.intp)
+
+    # -- driving ------------------------------------------------------------------
+    def advance(self, until: str = "element") -> Iterator[ElementResult]:
+        """Yield results one by one until (and including) the stop point.
+
+        until : {"element", "tensor", "layer", "mismatch", "end"}
+            One element; the rest of the current tensor or layer; up to the next
+            mismatch; or everything left.
+        """
+        if until not in UNTIL:
+            raise ValueError(f"until must be one of {UNTIL}, got {until!r}")
+        while self._delivered < self._pending_stop or self._fill():
+            row = self._delivered
+            self._book.add_row(row)
+            self._delivered = row + 1
+            result = self._store.result(row)
+            yield result
+            if until == "element" or (until == "mismatch" and result.verdict == MISMATCH):
+                return
+            position = int(self._store.column("tensor", row, row + 1)[0])
+            if until == "tensor" and self._book.is_tensor_complete(position):
+                return
+            if until == "layer" and self._book.is_layer_complete(result.layer_index):
+                return
+
+    def step(self, until: str = "element") -> list[ElementResult]:
+        """Like :meth:`advance`, collected into a list."""
+        return list(self.advance(until))
+
+    def run(self):
+        """Check everything not yet checked (no per-element work); return the CheckReport."""
+        while self._delivered < self._pending_stop or self._fill():
+            self._book.add_rows(self._delivered, self._pending_stop)
+            self._delivered = self._pending_stop
+        return self.report()
+
+    def screen(self) -> list[ScreenResult]:
+        """Directional screen of every tensor (computed once, then cached)."""
+        if self.screen_results is None:
+            from .screen import directional_screen
+            self.screen_results = directional_screen(self.objective, list(self.tensors))
+            for result in self.screen_results:
+                self._book.add_screen(result)
+        return self.screen_results
+
+    # -- state for views (read between yields) -----------------------------------
+    @property
+    def results(self) -> ResultsView:
+        """Every delivered result, in order, as a read-only sequence."""
+        return ResultsView(self._store, lambda: self._delivered)
+
+    @property
+    def checked(self) -> int:
+        return self._delivered
+
+    @property
+    def planned(self) -> int:
+        return sum(info.planned for info in self.tensors)
+
+    @property
+    def passed(self) -> bool:
+        """No mismatch among the elements checked so far (nor in the screen, if run)."""
+        screened_bad = any(r.verdict == MISMATCH for r in self.screen_results or ())
+        return not screened_bad and not self._rows_with(CODE_MISMATCH).size
+
+    def mismatches(self) -> list[ElementResult]:
+        return [self._store.result(row) for row in self._rows_with(CODE_MISMATCH)]
+
+    def kinks(self) -> list[ElementResult]:
+        return [self._store.result(row) for row in self._rows_with(CODE_KINK)]
+
+    def tensor_summaries(self) -> list[TensorSummary]:
+        return self._book.tensors()
+
+    def tensor_summary(self, name: str) -> TensorSummary:
+        return self._book.tensor(self._position(name))
+
+    def layer_summaries(self) -> list[LayerSummary]:
+        return self._book.layers()
+
+    def tensor_errors(self, name: str, column: str = "rel_error") -> np.ndarray:
+        """A column (default relative error) laid out like the tensor; NaN where unchecked.
+
+        ``column``: "rel_error", "abs_error", "analytic", "numeric" or "code" (verdict
+        code 0 ok, 1 kink, 2 mismatch; −1 unchecked).
+        """
+        position = self._position(name)
+        info = self.tensors[position]
+        rows = np.flatnonzero(self._store.column("tensor", 0, self._delivered) == position)
+        fill, dtype = (-1, np.int8) if column == "code" else (np.nan, np.float64)
+        grid = np.full(info.size, fill, dtype=dtype)
+        grid[self._store.column("flat", 0, self._delivered)[rows]] = \
+            self._store.column(column, 0, self._delivered)[rows]
+        return grid.reshape(info.shape)
+
+    def report(self):
+        from .report import CheckReport
+        return CheckReport.from_checker(self)
+
+    def _rows_with(self, code: int) -> np.ndarray:
+        return self._store.rows_with_code(code, self._delivered)
+
+    def _position(self, name: str) -> int:
+        for position, info in enumerate(self.tensors):
+            if info.name == name:
+                return position
+        raise ValueError(f"unknown tensor {name!r}; known: {[i.name for i in self.tensors]}")
+
+    # -- computation --------------------------------------------------------------
+    def _fill(self) -> bool:
+        """Compute the next chunk; False when nothing is left."""
+        try:
+            self._pending_stop = next(self._chunks)
+            return True
+        except StopIteration:
+            self.finished = True
+            return False
+
+    def _compute(self) -> Iterator[int]:
+        """Compute chunk after chunk; yield the store's row count after each."""
+        if self.config.screen_first:
+            self._drill_into_screened()
+        for ref in self._refs:
+            position, chunk = 0, 4
+            while position < ref.plan.size:
+                started = time.perf_counter()
+                self._check_chunk(ref, ref.plan[position:position + chunk])
+                position += chunk
+                chunk = self._next_chunk(chunk, time.perf_counter() - started)
+                yield len(self._store)
+
+    def _drill_into_screened(self) -> None:
+        flagged = {r.tensor for r in self.screen() if r.verdict != "ok"}
+        for ref in self._refs:
+            if ref.info.name not in flagged:
+                ref.plan = np.zeros(0, dtype=np.intp)
+                ref.info = TensorInfo(ref.info.name, ref.info.layer_index, ref.info.layer_label,
+                                      ref.info.param, ref.info.shape, 0)
+                self.tensors[ref.position] = ref.info  # the store shares this list
+
+    def _next_chunk(self, chunk: int, elapsed: float) -> int:
+        """Grow or shrink the chunk so one chunk takes about ``max_chunk_seconds``."""
+        if self.config.dropout == "redraw":
+            return 1
+        if elapsed <= 0:
+            return chunk * 2
+        ideal = int(chunk * self.config.max_chunk_seconds / elapsed)
+        return max(1, min(ideal, chunk * 4))
+
+    def _check_chunk(self, ref: _TensorRef, flat: np.ndarray) -> None:
+        config, h = self.config, self.config.h
+        outcome = self.evaluator.evaluate(ref.info.layer_index, ref.info.param, flat, h)
+        d_plus, d_minus, l1_flip = self._penalty_steps(ref, flat)
+        # Differences first, penalty base never added: keeps the cancellation small.
+        numeric = ((outcome.data_plus - outcome.data_minus) + (d_plus - d_minus)) / (2 * h)
+        analytic = ref.gradient[flat]
+        abs_error, rel_error, scale = errors(analytic, numeric)
+        details = self._kink_details(outcome.kinks, l1_flip, ref.info.layer_index, flat.size)
+        kinked = np.fromiter((bool(d) for d in details), dtype=bool, count=flat.size)
+        penalty = self.objective.base.penalty
+        self._store.append(
+            ref.position, details, flat=flat, analytic=analytic, numeric=numeric,
+            abs_error=abs_error, rel_error=rel_error, scale=scale,
+            score=violation(abs_error, scale, config.rtol, config.atol),
+            code=classify(abs_error, scale, kinked, config.rtol, config.atol),
+            f_plus=outcome.data_plus + penalty + d_plus,
+            f_minus=outcome.data_minus + penalty + d_minus)
+
+    def _penalty_steps(self, ref: _TensorRef, flat: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Exact change of the penalty at θ±h for each element, and L1 sign flips (P,)."""
+        reg, h = self.objective.regularization, self.config.h
+        if not (ref.regularized and reg.active):
+            zeros = np.zeros(flat.size)
+            return zeros, zeros, np.zeros(flat.size, dtype=bool)
+        w = ref.value[flat]
+        d_plus = reg.l1 * (np.abs(w + h) - np.abs(w)) + reg.l2 * (w * h + 0.5 * h * h)
+        d_minus = reg.l1 * (np.abs(w - h) - np.abs(w)) + reg.l2 * (-w * h + 0.5 * h * h)
+        l1_flip = (reg.l1 > 0) & (np.sign(w + h) != np.sign(w - h))
+        return d_plus, d_minus, l1_flip
+
+    def _kink_details(self, kinks: dict[int, np.ndarray], l1_flip: np.ndarray,
+                      layer_index: int, size: int) -> list[tuple[KinkDetail, ...]]:
+        details: list[tuple[KinkDetail, ...]] = [()] * size
+        layers = self.objective.network.layers
+        for index, counts in sorted(kinks.items()):
+            label = layers[index].describe()
+            for p in np.flatnonzero(counts).tolist():
+                details[p] = details[p] + (KinkDetail(index, label, int(counts[p])),)
+        for p in np.flatnonzero(l1_flip).tolist():
+            label = layers[layer_index].describe()
+            details[p] = details[p] + (KinkDetail(layer_index, label, 1, "l1"),)
+        return details
