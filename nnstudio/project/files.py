@@ -54,6 +54,8 @@ class Project:
     trainer_state : dict or None
         ``Trainer.state_dict()`` as saved (with its "arrays"); None if never trained.
     description : str
+    extras : dict
+        JSON data a front end stored with the project (e.g. the window's view settings).
     format_version : int
     saved_by : str
     """
@@ -67,6 +69,7 @@ class Project:
     history: list[dict[str, Any]] = field(default_factory=list)
     trainer_state: dict[str, Any] | None = None
     description: str = ""
+    extras: dict[str, Any] = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
     saved_by: str = ""
 
@@ -93,7 +96,7 @@ class Project:
 
 def save_project(path: str | Path, network: Network, data: Any = None, training: Any = None, *,
                  history: list[dict] | None = None, embed_data: bool = False,
-                 description: str = "") -> Path:
+                 description: str = "", extras: dict[str, Any] | None = None) -> Path:
     """Write a project file atomically (temporary file, then rename); return its path.
 
     Parameters
@@ -117,6 +120,8 @@ def save_project(path: str | Path, network: Network, data: Any = None, training:
         datasets are regenerated from their parameters and need no copy.
     description : str
         Free text shown by ``nnstudio info`` (e.g. a teacher's instructions).
+    extras : dict, optional
+        JSON-safe settings of a front end, returned as ``Project.extras``.
     """
     path = Path(path)
     source = _data_source(data)
@@ -128,12 +133,10 @@ def save_project(path: str | Path, network: Network, data: Any = None, training:
     arrays = dict(state.pop("arrays")) if state is not None else {}
     document = {
         "format": FORMAT, "format_version": FORMAT_VERSION, "saved_by": f"nnstudio {__version__}",
-        "description": str(description),
-        "network": network_to_json(network),
+        "description": str(description), "network": network_to_json(network),
         "data": None if source is None else source.to_json(path.parent, embedded and embedded[0]),
-        "training": config.to_dict(),
-        "history": history,
-        "trainer": state,
+        "training": config.to_dict(), "history": history, "trainer": state,
+        "extras": dict(extras or {}),
     }
     members[PROJECT_JSON] = json.dumps(document, indent=1, allow_nan=False).encode("utf-8")
     members[WEIGHTS] = encode_npz(network.state_dict())
@@ -198,7 +201,8 @@ def load_project(path: str | Path, *, load_data: bool = True) -> Project:
     elif source is not None:
         note = "the data was not loaded"
     return Project(path, network, source, dataset, note, config, history, state,
-                   document["description"], document["format_version"], document["saved_by"])
+                   document["description"], document["extras"], document["format_version"],
+                   document["saved_by"])
 
 
 def _read_document(raw: bytes, where: str) -> dict[str, Any]:
@@ -220,6 +224,9 @@ def _read_document(raw: bytes, where: str) -> dict[str, Any]:
             raise ProjectError(f"{where}: project.json is missing the key {key!r}")
     document.setdefault("description", "")
     document.setdefault("saved_by", "")
+    document.setdefault("extras", {})
+    if not isinstance(document["extras"], dict):
+        raise ProjectError(f"{where}: project.json: extras must be an object")
     if not isinstance(document["description"], str) or not isinstance(document["saved_by"], str):
         raise ProjectError(f"{where}: project.json: description and saved_by must be text")
     return document

@@ -1,6 +1,8 @@
 """Accuracy, R² and whole-split evaluation, shared by the trainer and the command line."""
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..engine.context import Context
@@ -89,21 +91,28 @@ def evaluate_arrays(network: Network, x: np.ndarray, y: np.ndarray, task: str,
         return {"loss": None, "data_loss": None, "metric": None, "metric_name": name, "n": 0}
     if bn_stats not in ("running", "batch"):
         raise ValueError(f"bn_stats for evaluation must be 'running' or 'batch', got {bn_stats!r}")
-    ctx = Context.inference(bn_stats=bn_stats)
     chunk = batch_size if bn_stats == "batch" else EVAL_CHUNK
-    loss_sum, correct, ss_res = 0.0, 0, 0.0
-    with np.errstate(over="ignore", invalid="ignore"):  # a non-finite loss is reported, not warned
-        for start, stop in batch_bounds(n, chunk):
-            outputs = network.forward(x[start:stop], ctx)
-            loss_sum += float(network.loss.forward(outputs, y[start:stop])) * (stop - start)
-            if name == "accuracy":
-                correct += count_correct(outputs, y[start:stop])
-            else:
-                ss_res = ss_res + squared_residuals(outputs, y[start:stop])
-    for layer in network.layers:  # an evaluation must not leave activations pinned in memory
-        layer.cache.clear()
+    loss_sum, hits = _accumulate(network, x, y, Context.inference(bn_stats=bn_stats), chunk, name)
     data_loss = loss_sum / n
     penalty = regularization.penalty(network.regularized_weights()) if regularization.active else 0.0
-    metric = correct / n if name == "accuracy" else r2_from_sums(ss_res, sum_squares_about_mean(y))
+    metric = hits / n if name == "accuracy" else r2_from_sums(hits, sum_squares_about_mean(y))
     return {"loss": data_loss + penalty, "data_loss": data_loss, "metric": metric,
             "metric_name": name, "n": n}
+
+
+def _accumulate(network: Network, x: np.ndarray, y: np.ndarray, ctx: Context, chunk: int,
+                metric_name: str) -> tuple[float, Any]:
+    """Row-weighted loss sum and, per metric, correct count or per-output squared residuals."""
+    loss_sum, hits = 0.0, (0 if metric_name == "accuracy" else 0.0)
+    with np.errstate(over="ignore", invalid="ignore"):  # a non-finite loss is reported, not warned
+        for start, stop in batch_bounds(len(x), chunk):
+            outputs = network.forward(x[start:stop], ctx)
+            loss_sum += float(network.loss.forward(outputs, y[start:stop])) * (stop - start)
+            if metric_name == "accuracy":
+                hits += count_correct(outputs, y[start:stop])
+            else:
+                hits = hits + squared_residuals(outputs, y[start:stop])
+    for layer in network.layers:  # an evaluation must not leave activations pinned in memory
+        layer.cache.clear()
+    network.loss.cache.clear()
+    return loss_sum, hits

@@ -70,7 +70,7 @@ class Trainer:
         self._run_token: object | None = None
         self._t0 = 0.0
         self._bind_network()
-        self._check_batchnorm_batches()
+        self._check_batchnorm_batches(self.config)
 
     # -- public API -----------------------------------------------------------------
     @property
@@ -139,16 +139,13 @@ class Trainer:
         trainer; changing it here does not reseed the running generator.
         """
         config = dataclasses.replace(self.config, **changes)
-        if config.optimizer != self.config.optimizer:
-            self.optimizer = config.make_optimizer()
-        else:
-            optimizer = config.make_optimizer()
+        self._check_batchnorm_batches(config)  # before anything changes
+        optimizer = config.make_optimizer()
+        if config.optimizer == self.config.optimizer:
             optimizer.state, optimizer.steps = self.optimizer.state, self.optimizer.steps
-            self.optimizer = optimizer
-        self.config = config
+        self.config, self.optimizer = config, optimizer
         self.regularization = config.regularization()
         self._train_ctx = Context.train(self.rng, bn_stats=config.bn_stats)
-        self._check_batchnorm_batches()
         return config
 
     def state_dict(self) -> dict[str, Any]:
@@ -323,12 +320,12 @@ class Trainer:
         self._n_outputs = network.output_dim
         self._train_ctx = Context.train(self.rng, bn_stats=self.config.bn_stats)
 
-    def _check_batchnorm_batches(self) -> None:
-        uses_batch = any(layer.uses_batch_stats(self._train_ctx)
-                         for _, layer in self.network.batchnorm_layers())
-        if uses_batch and min(self.config.batch_size, self.n_train) < 2:
+    def _check_batchnorm_batches(self, config: TrainConfig) -> None:
+        ctx = Context.train(self.rng, bn_stats=config.bn_stats)
+        uses_batch = any(layer.uses_batch_stats(ctx) for _, layer in self.network.batchnorm_layers())
+        if uses_batch and min(config.batch_size, self.n_train) < 2:
             raise ValueError("BatchNorm with batch statistics needs batches of at least 2 samples: "
-                             f"batch_size is {self.config.batch_size}, {self.n_train} training rows")
+                             f"batch_size is {config.batch_size}, {self.n_train} training rows")
 
 
 def _check_fit(network: Network, dataset: Any) -> str:

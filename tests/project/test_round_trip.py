@@ -127,12 +127,13 @@ def test_injected_faults_are_saved_so_a_handout_stays_broken(tmp_path):
     assert project.dataset is None and project.data_note == "the data was not loaded"
 
 
-def test_a_network_only_project_has_no_data_source(tmp_path):
+def test_a_network_only_project_has_no_data_source_and_keeps_front_end_extras(tmp_path):
     network = build_network("dense:4,relu", 3, "regression", 1)
-    save_project(tmp_path / "n.nnproj", network)
+    save_project(tmp_path / "n.nnproj", network, extras={"bn_view": "running", "zoom": [1, 2]})
     project = load_project(tmp_path / "n.nnproj")
     assert project.data_source is None and project.dataset is None
     assert project.train_config == TrainConfig() and project.trainer_state is None
+    assert project.extras == {"bn_view": "running", "zoom": [1, 2]}
 
 
 def test_project_json_is_readable_and_weights_load_with_plain_numpy(tmp_path):

@@ -261,9 +261,13 @@ def test_a_network_that_does_not_fit_the_data_is_refused_with_the_reason():
         Trainer(regression, dataset)
 
 
-def test_batchnorm_with_batch_size_one_is_refused():
+def test_batchnorm_with_batch_size_one_is_refused_and_a_refused_update_changes_nothing():
     with pytest.raises(ValueError, match="batches of at least 2"):
         make_trainer(xor_dataset(), "dense:4,batchnorm", batch_size=1)
+    trainer = make_trainer(xor_dataset(), "dense:4,batchnorm", batch_size=8)
+    with pytest.raises(ValueError, match="batch_size is 1"):
+        trainer.update_config(batch_size=1, lr=0.5)
+    assert trainer.config.batch_size == 8 and trainer.optimizer.lr == 0.01
 
 
 def test_state_dict_that_does_not_fit_is_refused_and_changes_nothing():
