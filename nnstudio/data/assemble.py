@@ -39,6 +39,7 @@ class Built:
 
     x: np.ndarray
     y: np.ndarray
+    rows_in_file: np.ndarray
     sizes: tuple[int, int, int]
     encodings: list[ColumnEncoding]
     standardizer: Standardizer | None
@@ -62,6 +63,8 @@ class _Columns:
             return state.piece_values(index, piece.n_rows, self.day_luts[name])
         if state.number_lut is not None:
             return state.piece_values(index, piece.n_rows, state.number_lut)
+        if index in state.extra_values:
+            return state.extra_values[index]
         j = piece.column_index().get(name)
         return piece.block[:, j] if j is not None else np.full(piece.n_rows, np.nan, np.float32)
 
@@ -125,7 +128,8 @@ def build_arrays(pieces: list[PieceResult], states: dict[str, ColumnState], sche
     sizes = tuple(int(n) for n in np.bincount(assignment, minlength=3))
     layout = _layout(schema)
     fills = _category_fills(pieces, columns, schema, keeps, assignment, opts)
-    x, y = _write(pieces, columns, layout, labels, keeps, assignment, sizes, fills, cancel)
+    x, y, rows_in_file = _write(pieces, columns, layout, labels, keeps, assignment, sizes, fills,
+                                cancel)
     encodings = _encodings(schema, fills)
     _impute_numbers(x, layout, sizes[TRAIN], opts, encodings, rows)
     _report_category_fills(fills, schema, x, layout, rows)
@@ -134,7 +138,7 @@ def build_arrays(pieces: list[PieceResult], states: dict[str, ColumnState], sche
         n_scaled = sum(1 for c in schema.features if c.kind != "categorical")
         standardizer = Standardizer.fit(x[:sizes[TRAIN]], columns=n_scaled)
         standardizer.transform(x, inplace=True)
-    return Built(x, y, sizes, encodings, standardizer, rows)
+    return Built(x, y, rows_in_file, sizes, encodings, standardizer, rows)
 
 
 def _select_rows(pieces, columns: _Columns, schema: Schema, opts: LoadOptions,
@@ -242,8 +246,11 @@ def _category_fills(pieces, columns: _Columns, schema: Schema, keeps, assignment
 
 
 def _write(pieces, columns: _Columns, layout: _Layout, labels, keeps, assignment, sizes,
-           fills: dict[str, list], cancel) -> tuple[np.ndarray, np.ndarray]:
-    """Allocate the arrays once and write every piece's kept rows into their split's rows."""
+           fills: dict[str, list], cancel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Allocate the arrays once and write every piece's kept rows into their split's rows.
+
+    Also returns the 0-based data row in the file of every written row.
+    """
     n = sum(sizes)
     onehot = any(c.kind == "categorical" for c in layout.features)
     # np.empty/np.zeros only reserve memory; pages are committed as rows are
@@ -251,6 +258,7 @@ def _write(pieces, columns: _Columns, layout: _Layout, labels, keeps, assignment
     x = (np.zeros if onehot else np.empty)((n, layout.width), np.float32)
     classes = columns.schema.task == "classification"
     y = np.empty(n, np.int64) if classes else np.empty((n, 1), np.float32)
+    rows_in_file = np.empty(n, np.int64)
     starts = [0, sizes[0], sizes[0] + sizes[1]]
     offset = 0
     for index, piece in enumerate(pieces):
@@ -268,12 +276,14 @@ def _write(pieces, columns: _Columns, layout: _Layout, labels, keeps, assignment
             dest = slice(starts[split], starts[split] + len(chosen))
             y[dest] = kept[chosen] if classes else kept[chosen, None]
             selected = chosen if rows is None else rows[chosen]
+            rows_in_file[dest] = selected + piece.first_row
             _write_rows(x[dest], piece, index, selected, runs, columns, layout, fills)
             starts[split] += len(chosen)
         piece.block = None
         for state in columns.states.values():
             state.codes.pop(index, None)
-    return x, y
+            state.extra_values.pop(index, None)
+    return x, y, rows_in_file
 
 
 def _block_runs(piece: PieceResult, columns: _Columns, layout: _Layout) -> list[tuple]:

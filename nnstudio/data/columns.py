@@ -18,6 +18,7 @@ from .sniff import is_missing
 #: A text column with more distinct values than this is identifier-like; its
 #: codes are not kept (a one-hot encoding of it would be useless and huge).
 MAX_TRACKED_TEXTS = 50_000
+_MAX_UNIQUES = 1000  # distinct numbers kept for a numeric target (more: not classes)
 
 _NUMBER = {".": re.compile(r"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*"),
            ",": re.compile(r"\s*[-+]?(?:\d+,?\d*|,\d+)(?:[eE][-+]?\d+)?\s*")}
@@ -70,6 +71,7 @@ class ColumnState:
         self.numeric_uniques: np.ndarray | None = np.zeros(0)
         self.first_value: tuple[int, int] | None = None  # (piece index, 0-based row)
         self.number_lut: np.ndarray | None = None
+        self.extra_values: dict[int, np.ndarray] = {}  # numbers of pieces read as text
 
     def read_as_numbers(self, values: np.ndarray) -> None:
         """Treat a text column whose texts are all numbers as numeric.
@@ -80,7 +82,7 @@ class ColumnState:
         self.kind, self.number_lut, self.counts_rows = "numeric", values, False
         self.vmin, self.vmax = float(values[present].min()), float(values[present].max())
         uniques = np.unique(values[present])
-        self.numeric_uniques = uniques if len(uniques) <= 1000 else None
+        self.numeric_uniques = uniques if len(uniques) <= _MAX_UNIQUES else None
 
     @property
     def n_values(self) -> int:
@@ -132,6 +134,9 @@ class ColumnState:
         PieceProblem
             If the column held numbers in earlier pieces.
         """
+        if self.kind == "numeric":
+            self._add_texts_to_numbers(index, piece, codes, uniques)
+            return
         self.n_rows += piece.n_rows
         self.counts_rows = False
         lut = self._global_codes(uniques)
@@ -142,11 +147,6 @@ class ColumnState:
         if n_values == 0:
             return
         record = int(np.argmax(present))
-        if self.kind == "numeric":
-            raise PieceProblem(f"text in a column of numbers (the first number is in row "
-                               f"{self.first_value[1] + 1})", record=record, column=self.name,
-                               value=self.categories[shared[record]],
-                               hint="Fix the value, or leave the cell empty to mark it missing")
         if self.kind == "empty":
             self.kind, self.first_value = "text", (index, piece.first_row + record)
         if self.too_many:
@@ -157,6 +157,35 @@ class ColumnState:
         self.codes[index] = shared
         if len(self.categories) > MAX_TRACKED_TEXTS:
             self.too_many, self.codes, self._lookup = True, {}, {}
+
+    def _add_texts_to_numbers(self, index: int, piece: PieceResult, codes: np.ndarray,
+                              uniques: list[str]) -> None:
+        """A piece where pandas read a numeric column as text (it holds a non-number).
+
+        Raises PieceProblem at the first text that is not a number; a piece whose
+        texts are all numbers (or blanks) is kept as numbers.
+        """
+        values = np.array([np.nan if is_missing(u.strip()) else
+                           (np.inf if (v := parse_number(u)) is None else v) for u in uniques]
+                          + [np.nan], np.float64)
+        per_row = values[codes.astype(np.intp, copy=False)]
+        text_rows = np.flatnonzero(np.isinf(per_row))
+        if len(text_rows):
+            record = int(text_rows[0])
+            raise PieceProblem(f"text in a column of numbers (the first number is in row "
+                               f"{self.first_value[1] + 1})", record=record, column=self.name,
+                               value=uniques[codes[record]],
+                               hint="Fix the value, or leave the cell empty to mark it missing")
+        self.extra_values[index] = per_row.astype(np.float32)
+        self.n_rows += piece.n_rows
+        self.n_missing += int(np.count_nonzero(np.isnan(per_row)))
+        self.counts_rows = False
+        present = np.unique(per_row[~np.isnan(per_row)])
+        if len(present):
+            self.vmin, self.vmax = min(self.vmin, present[0]), max(self.vmax, present[-1])
+        if self.numeric_uniques is not None:
+            merged = np.union1d(self.numeric_uniques, present)
+            self.numeric_uniques = merged if len(merged) <= _MAX_UNIQUES else None
 
     def _global_codes(self, uniques: list[str]) -> np.ndarray:
         """Map a piece's distinct texts to shared codes; last entry -1 serves code -1."""

@@ -50,16 +50,24 @@ class Dataset:
         The options the dataset was built with.
     report : LoadReport
         Details used by :meth:`summary`.
+    rows_train, rows_val, rows_test : ndarray, int64 (N_split,)
+        Where each row came from: 0-based data row of the file (blank lines
+        count, the header does not), or row of the arrays given to
+        :meth:`from_arrays`.
     """
 
     def __init__(self, x: np.ndarray, y: np.ndarray, sizes: tuple[int, int, int], *, task: str,
                  feature_names: list[str], class_names: list[str] | None, target: str,
                  source: str, preprocessing: Preprocessing, options: LoadOptions,
-                 report: LoadReport) -> None:
+                 report: LoadReport, source_rows: np.ndarray | None = None) -> None:
         n_train, n_val, _ = sizes
         bounds = (0, n_train, n_train + n_val, x.shape[0])
         self.x_train, self.x_val, self.x_test = (x[a:b] for a, b in zip(bounds, bounds[1:]))
         self.y_train, self.y_val, self.y_test = (y[a:b] for a, b in zip(bounds, bounds[1:]))
+        if source_rows is None:
+            source_rows = np.arange(x.shape[0])
+        self.rows_train, self.rows_val, self.rows_test = (
+            source_rows[a:b] for a, b in zip(bounds, bounds[1:]))
         self.task, self.feature_names, self.class_names = task, list(feature_names), class_names
         self.target, self.source = target, source
         self.preprocessing, self.options, self.report = preprocessing, options, report
@@ -172,7 +180,7 @@ class Dataset:
         report = LoadReport(source, RowReport(rows_read=len(x)), columns)
         return cls(x, y, sizes, task=task, feature_names=feature_names, class_names=class_names,
                    target="y", source=source, preprocessing=preprocessing, options=options,
-                   report=report)
+                   report=report, source_rows=order)
 
 
 def _batches(x: np.ndarray, y: np.ndarray, batch_size: int,

@@ -129,7 +129,7 @@ def make_dataset(built, schema: Schema, opts: LoadOptions, source: str,
     return Dataset(built.x, built.y, built.sizes, task=schema.task,
                    feature_names=schema.feature_names, class_names=schema.class_names,
                    target=schema.target, source=source, preprocessing=preprocessing,
-                   options=opts, report=report)
+                   options=opts, report=report, source_rows=built.rows_in_file)
 
 
 def _notices(schema: Schema, built) -> list[str]:

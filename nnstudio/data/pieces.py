@@ -32,7 +32,7 @@ def default_workers() -> int:
 def iter_pieces(fmt: CsvFormat, text_columns: frozenset[str] | None, target: str | None, *,
                 progress: Callable[[float], None] | None = None,
                 cancel: Callable[[], bool] | None = None,
-                piece_bytes: int = PIECE_BYTES, workers: int | None = None,
+                piece_bytes: int | None = None, workers: int | None = None,
                 ) -> Iterator[PieceResult]:
     """Yield the file's data region as :class:`PieceResult` objects, in file order.
 
@@ -49,6 +49,9 @@ def iter_pieces(fmt: CsvFormat, text_columns: frozenset[str] | None, target: str
         Told the fraction of the data region parsed so far after each piece.
     cancel : callable() -> bool or None
         Polled between pieces; when it returns True, :class:`Cancelled` is raised.
+    piece_bytes, workers : int, optional
+        Piece size (default :data:`PIECE_BYTES`) and threads (default
+        :func:`default_workers`).
 
     Raises
     ------
@@ -62,6 +65,7 @@ def iter_pieces(fmt: CsvFormat, text_columns: frozenset[str] | None, target: str
             fmt.sample, fmt, None, target))
         return
     workers = workers or default_workers()
+    piece_bytes = piece_bytes or PIECE_BYTES
     total = max(1, fmt.size - fmt.data_start)
     rows = 0
     with open(fmt.path, "rb") as handle, ThreadPoolExecutor(workers) as pool:

@@ -1,0 +1,146 @@
+"""The piece-by-piece reader: same result as one piece, file-wide positions in errors,
+progress and cancel."""
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from nnstudio.data import Cancelled, DataError, LoadOptions, load_csv
+from nnstudio.data.pieces import iter_pieces
+from nnstudio.data.sniff import last_record_end, record_end, sniff
+
+
+def lab_table(n_rows: int, seed: int = 0) -> str:
+    """A CSV like a lab's: numbers with gaps, a categorical column, a text label."""
+    rng = np.random.default_rng(seed)
+    lines = ["height,weight,colour,comment,label"]
+    colours = ["red", "green", "blue"]
+    for i in range(n_rows):
+        height = "" if i % 97 == 5 else f"{rng.normal(170, 10):.2f}"
+        comment = f'"note {i}, with a comma"' if i % 3 else f'"line one\nline {i}"'
+        lines.append(f"{height},{rng.normal(70, 5):.3f},{colours[i % 3]},{comment},"
+                     f"{'abc'[int(rng.integers(0, 3))]}")
+    return "\n".join(lines) + "\n"
+
+
+def test_many_pieces_give_the_same_dataset_as_one(write_csv, monkeypatch):
+    path = write_csv(lab_table(3000))
+    options = LoadOptions(missing="mean", seed=3)
+    whole = load_csv(path, options)
+    import nnstudio.data.pieces as pieces
+    import nnstudio.data.sniff as sniff_module
+    monkeypatch.setattr(pieces, "PIECE_BYTES", 2048)
+    monkeypatch.setattr(sniff_module, "HEAD_BYTES", 2048)
+    split = load_csv(path, options)
+    assert split.feature_names == whole.feature_names
+    for name in ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test", "rows_test"):
+        np.testing.assert_array_equal(getattr(split, name), getattr(whole, name))
+
+
+def test_values_match_pandas_across_quoted_newlines(write_csv, small_pieces):
+    text = lab_table(1500)
+    ds = load_csv(write_csv(text), LoadOptions(standardize=False, missing="mean",
+                                               val_fraction=0, test_fraction=0))
+    expected = pd.read_csv(io.StringIO(text))
+    assert ds.n_train == len(expected) == 1500
+    np.testing.assert_allclose(ds.x_train[:, 1], expected["weight"].to_numpy(), rtol=1e-6)
+    labels = np.array(ds.class_names)[ds.y_train]
+    assert labels.tolist() == expected["label"].tolist()
+
+
+def test_record_boundaries_respect_quotes():
+    data = b'a,b\n1,"x\ny"\n2,"z"\n'
+    assert record_end(data, 4) == len(b'a,b\n1,"x\ny"\n')
+    assert last_record_end(data) == len(data)
+    assert last_record_end(b'a,b\n1,"x\ny') == len(b"a,b\n")
+    assert last_record_end(b'1,"open\n2,3\n') == 0
+
+
+def _numbers_file(n_rows: int, bad_row: int, bad_text: str, column: int = 1) -> str:
+    rows = ["a,b,label"]
+    for i in range(1, n_rows + 1):
+        cells = [f"{i * 0.5:.1f}", f"{i % 7}", "yes" if i % 2 else "no"]
+        if i == bad_row:
+            cells[column] = bad_text
+        rows.append(",".join(cells))
+    return "\n".join(rows) + "\n"
+
+
+@pytest.mark.parametrize("bad_text, words", [
+    ("inf", ["infinite", "value 'inf'"]),
+    ("12x", ["text in a column of numbers", "value '12x'"]),
+])
+def test_problem_in_a_late_piece_names_file_wide_row_and_line(write_csv, small_pieces,
+                                                              bad_text, words):
+    path = write_csv(_numbers_file(2000, 1777, bad_text), "late.csv")
+    with pytest.raises(DataError) as caught:
+        load_csv(path)
+    message = str(caught.value)
+    assert "late.csv, row 1777 (line 1778), column 'b'" in message
+    for word in words:
+        assert word in message
+
+
+def test_ragged_row_in_a_late_piece(write_csv, small_pieces):
+    text = _numbers_file(2000, 1500, "1,2")
+    with pytest.raises(DataError, match=r"row 1500 \(line 1501\): this row has 4 fields"):
+        load_csv(write_csv(text))
+
+
+def test_bad_byte_in_a_late_piece_names_line_and_column(write_csv, small_pieces):
+    text = _numbers_file(2000, 0, "").encode().replace(b"\n800.0,", b"\n800.0,\xff", 1)
+    with pytest.raises(DataError) as caught:
+        load_csv(write_csv(text))
+    assert caught.value.line == 1601
+    assert "line 1601, column 'b'" in str(caught.value)
+    assert "0xFF is not valid UTF-8" in str(caught.value)
+
+
+def test_blank_lines_count_as_rows_and_are_skipped(write_csv):
+    ds = load_csv(write_csv("a,b,label\n1,2,x\n\n3,4,y\n\n5,6,x\n7,8,y\n"),
+                  LoadOptions(val_fraction=0, test_fraction=0, standardize=False))
+    assert ds.n_train == 4
+    assert ds.report.rows.blank == 2
+    assert ds.rows_train.tolist() == [0, 2, 4, 5]
+    with pytest.raises(DataError, match=r"row 4 \(line 5\), column 'b', value 'inf'"):
+        load_csv(write_csv("a,b,label\n1,2,x\n\n3,4,y\n5,inf,x\n"))
+
+
+def test_column_with_text_in_sample_stays_text_when_later_pieces_are_numbers(write_csv,
+                                                                              small_pieces):
+    rows = ["x,code,label"] + [f"{i},{'ab'[i % 2]},{'yn'[i % 3 == 0]}" for i in range(1500)]
+    rows += [f"{i},{i % 3},{'yn'[i % 3 == 0]}" for i in range(1500, 1800)]
+    ds = load_csv(write_csv("\n".join(rows) + "\n"))
+    assert [n for n in ds.feature_names if n.startswith("code=")] == [
+        "code=0", "code=1", "code=2", "code=a", "code=b"]
+
+
+def test_progress_rises_to_one_and_cancel_stops(write_csv, small_pieces):
+    path = write_csv(_numbers_file(3000, 0, ""))
+    seen = []
+    load_csv(path, progress=seen.append)
+    assert len(seen) > 5
+    assert seen == sorted(seen) and seen[0] == 0.0 and seen[-1] == 1.0
+    polls = []
+
+    def cancel_on_third_poll():
+        polls.append(1)
+        return len(polls) >= 3
+
+    with pytest.raises(Cancelled):
+        load_csv(path, cancel=cancel_on_third_poll)
+    assert not issubclass(Cancelled, DataError)
+
+
+def test_pieces_come_back_in_file_order(write_csv):
+    path = write_csv(_numbers_file(3000, 0, ""))
+    fmt = sniff(path, LoadOptions())
+    fmt = type(fmt)(**{**fmt.__dict__, "sample_is_whole_file": False})
+    pieces = list(iter_pieces(fmt, frozenset({"label"}), "label", piece_bytes=1500, workers=3))
+    assert len(pieces) > 20
+    firsts = [p.first_row for p in pieces]
+    assert firsts == sorted(firsts) and firsts[0] == 0
+    assert sum(p.n_rows for p in pieces) == 3000
+    a_values = np.concatenate([p.block[:, p.numeric.index("a")] for p in pieces])
+    np.testing.assert_allclose(a_values, np.arange(1, 3001) * 0.5)
