@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -71,10 +72,12 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    if args.data.endswith(".nnproj"):
+    if _is_project(args.data):
         trainer, source, epochs, save_path = _continue_project(args)
     else:
         trainer, source, epochs, save_path = _new_run(args)
+    if save_path is not None and not save_path.parent.is_dir():  # say so before training, not after
+        raise FileNotFoundError(f"cannot save to {save_path}: directory {save_path.parent} does not exist")
     reporter = ProgressReporter(sys.stderr, trainer, epochs, enabled=not args.json)
     diverged = None
     try:
@@ -100,6 +103,11 @@ def run(args) -> int:
         print(f"nnstudio train: {diverged.message}", file=sys.stderr)
         return 1
     return 0
+
+
+def _is_project(spec: str) -> bool:
+    """A project by its suffix, or by being a zip archive (a CSV file never is)."""
+    return spec.endswith(".nnproj") or (Path(spec).is_file() and zipfile.is_zipfile(spec))
 
 
 def _new_run(args) -> tuple[Trainer, Any, int, Path | None]:

@@ -52,9 +52,9 @@ def test_continuing_a_project_equals_training_without_stopping(tmp_path):
 
 
 def test_continuing_a_finished_project_without_epochs_trains_nothing(tmp_path):
-    train_json("builtin:iris", "--epochs", "3", "--save", "p.nnproj", cwd=tmp_path)
-    report = train_json("p.nnproj", cwd=tmp_path)
-    assert report["epochs"] == 3 and len(report["history"]) == 3
+    train_json("builtin:iris", "--epochs", "3", "--save", "p.zip", cwd=tmp_path)
+    report = train_json("p.zip", cwd=tmp_path)  # recognised as a project by its content
+    assert report["epochs"] == 3 and len(report["history"]) == 3 and report["saved"] == "p.zip"
 
 
 def test_regression_reports_r2(tmp_path):
@@ -86,6 +86,7 @@ def test_an_unknown_layer_token_exits_2_listing_the_valid_ones(tmp_path):
     ([IRIS, "--lr", "0"], "lr must be"),
     (["builtin:nothing"], "unknown built-in dataset 'nothing'"),
     (["builtin:iris", "--target", "species"], "do not apply to built-in datasets"),
+    (["builtin:iris", "--save", "no/such/dir/p.nnproj"], "directory no/such/dir does not exist"),
 ])
 def test_bad_input_exits_2_with_a_message_and_no_traceback(tmp_path, args, message):
     result = nnstudio("train", *args, cwd=tmp_path)
