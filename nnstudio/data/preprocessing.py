@@ -148,7 +148,7 @@ class Preprocessing:
             bad = np.flatnonzero(np.isnan(values) & ~np.array([t == "" for t in texts], bool))
         else:
             values = pd.to_numeric(series.where(~series.map(_blank), np.nan), errors="coerce")
-            values = np.asarray(values, dtype=np.float64)
+            values = np.array(values, dtype=np.float64)  # a writable copy: gaps are filled below
             bad = np.flatnonzero((np.isnan(values) & ~series.map(_blank).to_numpy(bool))
                                  | np.isinf(values))
         if len(bad):

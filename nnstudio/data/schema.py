@@ -11,11 +11,13 @@ date           text that reads as dates: left out unless ``keep_dates``, then
 identifier     mostly unique texts (names, ids): left out
 constant       one value in every row: left out
 empty          no value at all: left out
-row_number     numbers counting rows 0,1,2,... (a saved index): left out
+row_number     numbers counting rows 0,1,2,... under an index-like name
+               ("index", "id", "Unnamed: 0", a blank header): left out
 =============  =============================================================
 """
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass, field
 
@@ -32,6 +34,10 @@ _DATE_SAMPLE = 200
 _DATE_SHARE = 0.9
 _DATE_CHARS = set("-/:. T")
 USED_KINDS = ("numeric", "date", "categorical")
+# Names under which tools save a row index; only such a column that counts rows
+# is left out, so that a real feature such as a time step 0, 1, 2... is kept.
+_INDEX_NAME = re.compile(r"unnamed: ?\d+|index|idx|id|row|row ?(id|no|num|number)|#|no\.?|"
+                         r"column_1", re.IGNORECASE)
 
 
 @dataclass
@@ -179,7 +185,7 @@ def decide_feature(state: ColumnState, opts: LoadOptions) -> ColumnInfo:
 def _decide_numeric(state: ColumnState, info: ColumnInfo) -> None:
     if state.vmin == state.vmax:
         info.kind, info.note = "constant", f"left out: the value is {state.vmin:g} in every row"
-    elif state.counts_rows and state.n_missing == 0:
+    elif state.counts_rows and state.n_missing == 0 and _INDEX_NAME.fullmatch(state.name):
         info.kind, info.note = "row_number", "left out: it counts rows (a saved row index)"
     else:
         info.used = True
@@ -198,8 +204,7 @@ def _decide_text(state: ColumnState, opts: LoadOptions, info: ColumnInfo) -> Non
     elif state.too_many or (n_distinct > opts.max_categories and 2 * n_distinct >= state.n_values):
         shown = f"more than {n_distinct - 1}" if state.too_many else str(n_distinct)
         info.kind = "identifier"
-        info.note = (f"left out: identifier-like ({shown} distinct texts in "
-                     f"{state.n_values} rows)")
+        info.note = f"left out: mostly unique texts ({shown} distinct in {state.n_values} rows)"
     else:
         _decide_categories(state, opts.max_categories, info)
 
