@@ -116,6 +116,11 @@ class DataSource:
             raise ProjectError(f"project.json: data.kind {kind!r} is not csv, builtin or arrays")
         if not isinstance(options, dict) or not isinstance(schema, dict) or len(sizes) != 3:
             raise ProjectError("project.json: data.options and data.schema must be objects")
+        try:
+            LoadOptions(**options)
+        except (TypeError, ValueError) as exc:
+            raise ProjectError(f"project.json: data.options: {exc}") from None
+        _check_schema(schema)
         embedded = data.get("embedded")
         payload = None
         if embedded is not None:
@@ -135,7 +140,7 @@ class DataSource:
         """(dataset, note): the dataset rebuilt as saved, or None and the reason."""
         try:
             dataset = self._load(project_dir)
-        except (ValueError, OSError, ProjectError) as exc:  # DataError is a ValueError
+        except (ValueError, TypeError, KeyError, OSError) as exc:  # DataError is a ValueError
             return None, f"the data could not be loaded: {exc}"
         if dataset is None:
             return None, f"the data file {self.path} was not found (nor next to the project)"
@@ -203,6 +208,20 @@ class DataSource:
         return Dataset(x, y, sizes, task=schema["task"], feature_names=schema["feature_names"],
                        class_names=schema["class_names"], target=schema["target"], source=self.source,
                        preprocessing=preprocessing, options=options, report=report)
+
+
+def _check_schema(schema: dict[str, Any]) -> None:
+    """The recorded task, target and names must have the types a dataset gives them."""
+    names_ok = lambda value: isinstance(value, list) and all(isinstance(v, str) for v in value)  # noqa: E731
+    problems = [key for key, ok in (
+        ("task", schema.get("task") in ("classification", "regression")),
+        ("target", schema.get("target") is None or isinstance(schema.get("target"), str)),
+        ("feature_names", names_ok(schema.get("feature_names"))),
+        ("class_names", names_ok(schema.get("class_names")) and len(schema["class_names"]) >= 2
+         if schema.get("task") == "classification" else schema.get("class_names") is None),
+    ) if not ok or key not in schema]
+    if problems:
+        raise ProjectError(f"project.json: data.schema has a missing or bad {', '.join(problems)}")
 
 
 def _plain(value: Any) -> Any:

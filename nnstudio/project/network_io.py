@@ -33,12 +33,15 @@ def network_from_json(config: Any, weights: dict[str, np.ndarray]) -> Network:
             raise ProjectError(f"project.json: network.layers[{position}] has no 'type'")
         if not isinstance(entry.get("config", {}), dict):
             raise ProjectError(f"project.json: network.layers[{position}].config must be an object")
+    for key in ("loss", "dtype"):
+        if not isinstance(config.get(key, ""), str):
+            raise ProjectError(f"project.json: network.{key} must be a name")
     input_dim = config.get("input_dim")
     if isinstance(input_dim, bool) or not isinstance(input_dim, int) or input_dim < 1:
         raise ProjectError(f"project.json: network.input_dim must be a positive integer, got {input_dim!r}")
     try:
         network = Network.from_config(config)
-    except ValueError as exc:
+    except (ValueError, TypeError) as exc:
         hint = ("; a custom layer must be loaded before opening the project"
                 if "unknown layer type" in str(exc) else "")
         raise ProjectError(f"project.json: network: {exc}{hint}") from None
