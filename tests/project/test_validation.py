@@ -105,6 +105,25 @@ def test_an_unknown_fault(project_file):
     refused(edit_json(project_file, fault), "dense has no fault 'no_such_fault'")
 
 
+@pytest.mark.parametrize("path, value, message", [
+    (("network", "dtype"), {"a": 1}, "network.dtype must be a name"),
+    (("network", "layers"), "dense", "'network.layers' must be a list"),
+    (("data", "options", "colour"), "red", "data.options: .*unexpected keyword argument 'colour'"),
+    (("data", "options", "val_fraction"), [0.1], "data.options"),
+    (("data", "schema", "class_names"), None, "data.schema has a missing or bad class_names"),
+    (("data", "kind"), "ftp", "data.kind 'ftp' is not csv, builtin or arrays"),
+    (("history",), {"epoch": 1}, "'history' must be a list"),
+    (("trainer",), [1], "'trainer' must be an object or null"),
+])
+def test_wrongly_typed_values_are_named(project_file, path, value, message):
+    def change(document):
+        target = document
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+    refused(edit_json(project_file, change), message)
+
+
 def test_bad_training_settings(project_file):
     refused(edit_json(project_file, lambda d: d["training"].update(lr=-1)), "training: lr must be")
 
