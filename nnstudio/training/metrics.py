@@ -91,6 +91,9 @@ def evaluate_arrays(network: Network, x: np.ndarray, y: np.ndarray, task: str,
         return {"loss": None, "data_loss": None, "metric": None, "metric_name": name, "n": 0}
     if bn_stats not in ("running", "batch"):
         raise ValueError(f"bn_stats for evaluation must be 'running' or 'batch', got {bn_stats!r}")
+    if bn_stats == "batch" and n < 2 and network.batchnorm_layers():
+        # batch statistics of a single row do not exist: report nothing rather than fail
+        return {"loss": None, "data_loss": None, "metric": None, "metric_name": name, "n": n}
     chunk = batch_size if bn_stats == "batch" else EVAL_CHUNK
     loss_sum, hits = _accumulate(network, x, y, Context.inference(bn_stats=bn_stats), chunk, name)
     data_loss = loss_sum / n

@@ -183,6 +183,15 @@ def test_a_single_leftover_row_joins_the_previous_batch():
     assert trainer.history[0]["val_metric"] is None  # no validation split
 
 
+def test_batch_statistics_of_a_single_validation_row_are_reported_as_missing():
+    dataset = Dataset.from_arrays(np.arange(40.0).reshape(20, 2), np.arange(20) % 2, "classification",
+                                  val_fraction=0.05, test_fraction=0.0)
+    trainer = make_trainer(dataset, "dense:4,batchnorm,relu", epochs=1)
+    assert len(dataset.x_val) == 1 and trainer.evaluate("val", "batch")["loss"] is None
+    epoch = [s for s in trainer.run() if isinstance(s, EpochSnapshot)][0]
+    assert epoch.val_loss is not None and epoch.val_loss_other_bn is None
+
+
 def test_update_config_changes_the_learning_rate_and_keeps_optimizer_state():
     trainer = make_trainer(xor_dataset(), epochs=2)
     run = trainer.run()
