@@ -236,7 +236,8 @@ def _numeric_stats(block: np.ndarray, numeric: list[str]) -> PieceResult:
     counter_first = np.full(width, np.nan)
     # A column 0,1,2,... (a saved row index) says nothing about the target; cheap
     # rejection on the first two rows keeps this check off the hot path.
-    steps = block[1, :] - block[0, :] == 1 if n_rows > 1 else np.ones(width, bool)
+    with np.errstate(invalid="ignore"):  # inf - inf: such columns are rejected anyway
+        steps = block[1, :] - block[0, :] == 1 if n_rows > 1 else np.ones(width, bool)
     for j in np.flatnonzero(steps & (n_missing == 0)):
         expected = block[0, j] + np.arange(n_rows, dtype=np.float32)
         if np.array_equal(block[:, j], expected):

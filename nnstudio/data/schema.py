@@ -157,7 +157,8 @@ def decide_target(state: ColumnState, opts: LoadOptions, path: str | None
         raise data_error(f"the target has more than {MAX_CLASSES} distinct values, too many "
                          "to be classes", path=path, column=name,
                          hint="Choose regression, or another target column")
-    classes = [f"{v:g}" if v == round(v) and abs(v) < 1e15 else repr(float(v)) for v in uniques]
+    classes = [f"{v + 0.0:g}" if v == round(v) and abs(v) < 1e15 else repr(float(v))
+               for v in uniques]  # + 0.0 turns -0.0 into 0.0
     _check_classes(classes, name, path)
     return task, classes, uniques
 

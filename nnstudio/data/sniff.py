@@ -197,7 +197,10 @@ def bad_byte_problem(data: bytes, offset: int, encoding: str, delimiter: str,
     text = data[line_start:line_end if line_end >= 0 else len(data)].decode(
         encoding, errors="replace").rstrip("\r")
     column = value = None
-    fields = next(csv.reader([text], delimiter=delimiter), [])
+    try:
+        fields = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
+    except csv.Error:  # an odd line; the message still names the line and byte
+        fields = []
     for j, field in enumerate(fields):
         if "\ufffd" in field:
             value = field
@@ -220,7 +223,8 @@ def detect_delimiter(text: str) -> str:
     best, best_score = ",", (0.0, 1)
     for delimiter in DELIMITERS:
         try:
-            rows = [r for r in islice(csv.reader(io.StringIO(sample), delimiter=delimiter), 30) if r]
+            reader = csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
+            rows = [r for r in islice(reader, 30) if r]
         except csv.Error:
             continue
         if not rows:
@@ -253,7 +257,7 @@ def detect_header(records: list[list[str]]) -> bool:
 
 def _records(text: str, delimiter: str, path: str) -> list[list[str]]:
     """The first non-blank records of the sample, split with the csv module."""
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         records = [r for r in islice(reader, _SNIFF_RECORDS * 2) if r]
     except csv.Error as exc:

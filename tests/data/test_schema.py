@@ -106,7 +106,7 @@ def test_constant_numeric_target_is_an_error_for_regression():
 
 def test_no_usable_feature_is_explained():
     frame = pd.DataFrame({"id": [f"u{i}" for i in range(40)], "y": ["a", "b"] * 20})
-    with pytest.raises(DataError, match="no column can be used.*'id': left out: identifier"):
+    with pytest.raises(DataError, match="no column can be used.*'id': left out: mostly unique"):
         infer_schema(frame)
 
 
