@@ -70,7 +70,7 @@ class GradientChecker:
         #: every learned tensor in network order (``planned == 0`` when not selected)
         self.tensors: list[TensorInfo] = [ref.info for ref in self._refs]
         self._store = ResultStore(self.tensors)
-        self._book = SummaryBook(self._store, self.config.atol)
+        self._book = SummaryBook(self._store, self.objective.atol)
         self._delivered = 0
         self._pending_stop = 0
         self.screen_results: list[ScreenResult] | None = None
@@ -198,6 +198,24 @@ class GradientChecker:
             self._store.column(column, 0, self._delivered)[rows]
         return grid.reshape(info.shape)
 
+    def element_columns(self) -> dict[str, np.ndarray]:
+        """Every delivered result as columns (copies), for tables and plots.
+
+        Keys: "tensor" (position in ``tensors``), "flat", "analytic", "numeric",
+        "abs_error", "rel_error", "scale" (max(|a|, |n|)), "score" (|a−n| / tolerance),
+        "code" (0 ok, 1 kink, 2 mismatch), "f_plus", "f_minus", "kinked" (bool: a switch
+        flipped, whatever the verdict). Each has shape (checked,).
+        """
+        stop = self._delivered
+        names = ("tensor", "flat", "analytic", "numeric", "abs_error", "rel_error", "scale",
+                 "score", "code", "f_plus", "f_minus")
+        columns = {name: np.array(self._store.column(name, 0, stop)) for name in names}
+        kinked = np.zeros(stop, dtype=bool)
+        rows = [row for row in self._store.kinks if row < stop]
+        kinked[rows] = True
+        columns["kinked"] = kinked
+        return columns
+
     def report(self):
         from .report import CheckReport
         return CheckReport.from_checker(self)
@@ -266,8 +284,8 @@ class GradientChecker:
         self._store.append(
             ref.position, details, flat=flat, analytic=analytic, numeric=numeric,
             abs_error=abs_error, rel_error=rel_error, scale=scale,
-            score=violation(abs_error, scale, config.rtol, config.atol),
-            code=classify(abs_error, scale, kinked, config.rtol, config.atol),
+            score=violation(abs_error, scale, config.rtol, self.objective.atol),
+            code=classify(abs_error, scale, kinked, config.rtol, self.objective.atol),
             f_plus=outcome.data_plus + penalty + d_plus,
             f_minus=outcome.data_minus + penalty + d_minus)
 

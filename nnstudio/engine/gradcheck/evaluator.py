@@ -4,11 +4,13 @@ For a chunk of P elements of a parameter of layer k, the 2P perturbed objectives
 (θ±h per element) are evaluated together: layers before k are not rerun (their outputs are
 cached in the objective's base pass); layer k's perturbed outputs are built from its
 structure (Dense W[i, j] moves output column j by ±h·x[:, i]) or, for other layers, by
-running its forward once per perturbation; the rest runs on a (2P, N, D) stack.
+running its forward once per perturbation; the rest runs on a stack of perturbed copies
+with a leading axis, in pieces small enough for a core's cache.
 
-A chunk is cut into pieces small enough for a core's cache. (Spreading pieces over threads
-was measured and dropped: the many short GIL-holding steps between numpy calls left two
-threads no faster than one.)
+Rows of a chunk are ordered [θ+h for each element, θ−h for each element]; a piece takes
+the same elements from both halves, so kink patterns at θ+h and θ−h meet in one piece.
+(Spreading pieces over threads was measured and dropped: the many short GIL-holding steps
+between numpy calls left two threads no faster than one.)
 """
 from __future__ import annotations
 
@@ -57,7 +59,7 @@ class ChunkEvaluator:
         self._scratch = np.empty(0)
 
     def piece_size(self, layer_index: int) -> int:
-        """Elements per piece: the (2P, N, D) stacks it creates stay within STACK_BUDGET."""
+        """Elements per piece: the (2P, N, D) stacks a piece creates stay within STACK_BUDGET."""
         if self.redraw:
             return 1  # one mask per evaluation: perturbations cannot share a stacked pass
         obj = self.objective
@@ -69,51 +71,82 @@ class ChunkEvaluator:
 
     def evaluate(self, layer_index: int, param: str, flat: np.ndarray, h: float) -> ChunkOutcome:
         """Perturb ``param`` of layer ``layer_index`` at each position of ``flat`` (P,) by ±h."""
-        size = self.piece_size(layer_index)
-        return _merge([self._piece(layer_index, param, flat[i:i + size], h)
-                       for i in range(0, flat.size, size)])
-
-    def _base_of(self, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         base = self.objective.base
-        return base.inputs[k], base.outputs[k], base.xhat.get(k)
-
-    def _piece(self, k: int, param: str, flat: np.ndarray, h: float) -> ChunkOutcome:
-        layer = self.objective.network.layers[k]
-        p = flat.shape[0]
+        layer = self.objective.network.layers[layer_index]
+        p = flat.size
         flat2 = np.concatenate([flat, flat])
         steps = np.concatenate([np.full(p, h), np.full(p, -h)])
-        column = perturbed_column(layer, param, flat2, steps, *self._base_of(k))
+        column = perturbed_column(layer, param, flat2, steps, base.inputs[layer_index],
+                                  base.outputs[layer_index], base.xhat.get(layer_index))
         kinks: dict[int, np.ndarray] = {}
-        if column is not None and self.column_path[k]:
-            losses = self._column_path(k, *column, kinks)
+        if column is not None and self.column_path[layer_index]:
+            outputs = self._column_path(layer_index, *column, kinks)
         else:
-            if column is not None:
-                full = _expand_column(self.objective.base.outputs[k], *column)
-            else:
-                full = self._layer_loop(k, layer, param, flat2, steps, kinks)
-            losses = self._forward(full, k + 1, kinks)
-        return ChunkOutcome(losses[:p], losses[p:], kinks)
+            outputs = self._generic_path(layer_index, layer, param, flat2, steps, column, kinks)
+        losses = self.objective.stack_loss(outputs)
+        return ChunkOutcome(losses[:p], losses[p:], {i: c for i, c in kinks.items() if c.any()})
 
+    # -- paths --------------------------------------------------------------------
     def _column_path(self, k: int, cols: np.ndarray, values: np.ndarray,
                      kinks: dict) -> np.ndarray:
+        """Carry one feature per perturbation to the next Dense, then whole stacks."""
         obj, base = self.objective, self.objective.base
         layers = obj.network.layers
-        m = self.next_dense[k]
-        half_cols = cols[:cols.size // 2]
+        m, p = self.next_dense[k], cols.size // 2
         for index in range(k + 1, m):
             values, pattern = column_forward(layers[index], obj.ctx, values, cols)
             if pattern is not None:
-                kinks[index] = _flipped(pattern, base.patterns[index][:, half_cols].T)
-        if m == len(layers):
-            return self._forward(_expand_column(base.outputs[-1], cols, values), m, kinks)
-        # Dense m: x·W with one input feature changed is a rank-1 update of its output.
-        delta = values - base.inputs[m][:, cols].T                      # (2P, N)
-        weights = layers[m].params["W"][cols]                           # (2P, D_m)
-        # einsum forms the outer products ~2.5x faster than broadcasting multiply here.
-        full = self._buffer((cols.size,) + base.outputs[m].shape)
-        np.einsum("pn,pd->pnd", delta, weights, out=full)
-        full += base.outputs[m]
-        return self._forward(full, m + 1, kinks)
+                kinks[index] = _flipped(pattern, base.patterns[index][:, cols[:p]].T)
+        if m < len(layers):
+            # Dense m: x·W with one input feature changed is a rank-1 update of its output.
+            delta = values - base.inputs[m][:, cols].T                      # (2P, N)
+            weights = layers[m].params["W"][cols]                           # (2P, D_m)
+        outputs = np.empty((2 * p,) + base.outputs[-1].shape)
+        size = self.piece_size(k)
+        for start in range(0, p, size):
+            rows = _pair_rows(start, min(start + size, p), p)
+            if m == len(layers):
+                outputs[rows] = _expand_column(base.outputs[-1], cols[rows], values[rows])
+                continue
+            full = self._buffer((rows.size,) + base.outputs[m].shape)
+            # einsum forms the outer products ~2.5x faster than broadcasting multiply here.
+            np.einsum("pn,pd->pnd", delta[rows], weights[rows], out=full)
+            full += base.outputs[m]
+            outputs[rows] = self._tail(full, m + 1, start, p, kinks)
+        return outputs
+
+    def _generic_path(self, k: int, layer: Layer, param: str, flat2: np.ndarray,
+                      steps: np.ndarray, column, kinks: dict) -> np.ndarray:
+        """Whole-width stacks from layer k on (custom layers, re-drawn dropout masks)."""
+        base, p = self.objective.base, flat2.size // 2
+        outputs = np.empty((2 * p,) + base.outputs[-1].shape)
+        size = self.piece_size(k)
+        for start in range(0, p, size):
+            rows = _pair_rows(start, min(start + size, p), p)
+            if column is not None:
+                full = _expand_column(base.outputs[k], column[0][rows], column[1][rows])
+            else:
+                full = self._layer_loop(k, layer, param, flat2[rows], steps[rows], start, p, kinks)
+            outputs[rows] = self._tail(full, k + 1, start, p, kinks)
+        return outputs
+
+    def _tail(self, full: np.ndarray, first: int, start: int, p: int, kinks: dict) -> np.ndarray:
+        """Run layers ``first..`` on a piece (θ+h rows, then θ−h rows); record kinks."""
+        obj, base = self.objective, self.objective.base
+        if self.redraw:
+            # Each evaluation draws its own mask: θ+h and θ−h run as separate passes.
+            half = full.shape[0] // 2
+            plus, plus_patterns = obj.forward_stack(full[:half], first)
+            plus, plus_patterns = plus.copy(), {i: v.copy() for i, v in plus_patterns.items()}
+            minus, minus_patterns = obj.forward_stack(full[half:], first)
+            out = np.concatenate([plus, minus])
+            patterns = {i: np.concatenate([plus_patterns[i], minus_patterns[i]]) for i in plus_patterns}
+        else:
+            out, patterns = obj.forward_stack(full, first)
+        for index, pattern in patterns.items():
+            if base.patterns[index] is not None:
+                _record(kinks, index, start, p, _flipped(pattern, base.patterns[index]))
+        return out
 
     def _buffer(self, shape: tuple[int, ...]) -> np.ndarray:
         """A reused scratch array: allocating ~0.5 MB per piece makes glibc hand the memory
@@ -124,7 +157,7 @@ class ChunkEvaluator:
         return self._scratch[:size].reshape(shape)
 
     def _layer_loop(self, k: int, layer: Layer, param: str, flat2: np.ndarray,
-                    steps: np.ndarray, kinks: dict) -> np.ndarray:
+                    steps: np.ndarray, start: int, p: int, kinks: dict) -> np.ndarray:
         """Generic path: run layer k's own forward once per perturbation (custom layers)."""
         obj, base = self.objective, self.objective.base
         value = layer.params[param].reshape(-1)
@@ -142,30 +175,24 @@ class ChunkEvaluator:
             finally:
                 value[position] = original  # bit-identical restore, even on error
         if patterns and base.patterns[k] is not None:
-            kinks[k] = _flipped(np.stack(patterns), base.patterns[k])
+            _record(kinks, k, start, p, _flipped(np.stack(patterns), base.patterns[k]))
         return np.stack(outputs)
 
-    def _forward(self, full: np.ndarray, start: int, kinks: dict) -> np.ndarray:
-        """Losses (2P,) of a stack of layer-``start`` inputs; records flipped kink patterns."""
-        base, obj = self.objective.base, self.objective
-        if self.redraw:
-            # Each evaluation draws its own mask: run θ+h and θ−h as separate passes.
-            half = full.shape[0] // 2
-            plus, plus_patterns = obj.forward_stack(full[:half], start)
-            plus_patterns = {i: np.array(v) for i, v in plus_patterns.items()}
-            minus, minus_patterns = obj.forward_stack(full[half:], start)
-            losses = np.concatenate([plus, minus])
-            patterns = {i: np.concatenate([plus_patterns[i], minus_patterns[i]]) for i in plus_patterns}
-        else:
-            losses, patterns = obj.forward_stack(full, start)
-        for index, pattern in patterns.items():
-            if base.patterns[index] is not None:
-                kinks[index] = _flipped(pattern, base.patterns[index])
-        return losses
+
+def _pair_rows(start: int, stop: int, p: int) -> np.ndarray:
+    """Rows of elements start..stop-1 at θ+h, then the same elements at θ−h."""
+    return np.concatenate([np.arange(start, stop), np.arange(p + start, p + stop)])
+
+
+def _record(kinks: dict, index: int, start: int, p: int, counts: np.ndarray) -> None:
+    """Store a piece's kink counts (elements start.. of P) for layer ``index``."""
+    if index not in kinks:
+        kinks[index] = np.zeros(p, dtype=np.intp)
+    kinks[index][start:start + counts.size] = counts
 
 
 def _expand_column(output: np.ndarray, cols: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """(N, D) output and (2P, N) replacement columns -> (2P, N, D)."""
+    """(N, D) output and (R, N) replacement columns -> (R, N, D)."""
     full = np.repeat(output[None], cols.shape[0], axis=0)
     full[np.arange(cols.shape[0]), :, cols] = values
     return full
@@ -181,20 +208,3 @@ def _flipped(pattern: np.ndarray, base: np.ndarray) -> np.ndarray:
     plus, minus = pattern[:half], pattern[half:]
     changed = (plus != minus) | (plus != base)
     return changed.reshape(half, -1).sum(axis=1)
-
-
-def _merge(outcomes: list[ChunkOutcome]) -> ChunkOutcome:
-    """Concatenate pieces; kink counts of a layer absent from a piece count as zero."""
-    if len(outcomes) == 1:
-        only = outcomes[0]
-        return ChunkOutcome(only.data_plus, only.data_minus,
-                            {i: c for i, c in only.kinks.items() if c.any()})
-    layers = sorted({index for outcome in outcomes for index in outcome.kinks})
-    kinks = {}
-    for index in layers:
-        counts = np.concatenate([o.kinks.get(index, np.zeros(o.data_plus.size, dtype=np.intp))
-                                 for o in outcomes])
-        if counts.any():
-            kinks[index] = counts
-    return ChunkOutcome(np.concatenate([o.data_plus for o in outcomes]),
-                        np.concatenate([o.data_minus for o in outcomes]), kinks)

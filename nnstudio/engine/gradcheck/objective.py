@@ -69,6 +69,10 @@ class Objective:
             self._fix_dropout_masks(generator)
         self.gradients = self._analytic_gradients()
         self.base = self._base_pass()
+        #: the verdict's noise floor for this objective (see CheckConfig.atol_scales_with_loss)
+        self.atol = config.atol
+        if config.atol_scales_with_loss:
+            self.atol *= max(1.0, abs(self.base.data_loss + self.base.penalty))
 
     # -- construction -------------------------------------------------------------
     def _validate_batch(self, x: np.ndarray) -> np.ndarray:
@@ -165,7 +169,7 @@ class Objective:
 
     def forward_stack(self, stack: np.ndarray, start: int
                       ) -> tuple[np.ndarray, dict[int, np.ndarray]]:
-        """Run layers ``start..`` and the loss on many inputs at once.
+        """Run layers ``start..`` on many inputs at once.
 
         Parameters
         ----------
@@ -176,8 +180,9 @@ class Objective:
 
         Returns
         -------
-        losses : (P,) data loss of each version
+        out : (P, N, D_out) network outputs
         patterns : {layer index: bool (P, N, D)} kink patterns of the layers that ran
+            (views into layer caches: valid until the next forward)
         """
         network = self.network
         out = network.forward(stack, self.ctx, start=start) if start < self.num_layers else stack
@@ -186,9 +191,9 @@ class Objective:
             pattern = network.layers[index].kink_pattern()
             if pattern is not None:
                 patterns[index] = pattern
-        return self._stack_loss(out), patterns
+        return out, patterns
 
-    def _stack_loss(self, out: np.ndarray) -> np.ndarray:
+    def stack_loss(self, out: np.ndarray) -> np.ndarray:
         """Data loss per leading index of ``out`` (P, N, C) -> (P,).
 
         For the built-in cross-entropy this is the value its ``forward`` computes, about

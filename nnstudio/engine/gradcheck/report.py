@@ -5,8 +5,10 @@ JSON object (``CheckReport.to_dict()``), format ``"nnstudio.gradcheck/1"``:
     format       "nnstudio.gradcheck/1"
     passed       true when no checked element (and no screened tensor) is a mismatch
     complete     every planned element was checked
-    settings     h, rtol, atol, bn_stats, dropout, seed, include_regularization, l1, l2,
-                 samples_per_tensor, screen_first, batch_size, faults, custom_layers
+    settings     h, rtol, atol, atol_scales_with_loss, atol_effective (the floor used:
+                 atol·max(1, |L|) when scaling), loss_at_theta, bn_stats, dropout, seed,
+                 include_regularization, l1, l2, samples_per_tensor, screen_first,
+                 batch_size, and from the command line: source, faults, custom_layers
     network      {"layers": [{"index", "type", "label", "faults"}], "loss", "loss_fault",
                   "parameters"}
     totals       {"planned", "checked", "ok", "kink", "mismatch"}
@@ -59,6 +61,8 @@ class CheckReport:
         network = objective.network
         settings = checker.config.to_dict()
         settings["batch_size"] = int(objective.x.shape[0])
+        settings["atol_effective"] = objective.atol
+        settings["loss_at_theta"] = objective.base.data_loss + objective.base.penalty
         description = {
             "layers": [{"index": i, "type": layer.type_name, "label": layer.describe(),
                         "fault": layer.fault} for i, layer in enumerate(network.layers)],
@@ -79,7 +83,7 @@ class CheckReport:
 
     def worst_elements(self, count: int = _SHOWN_WORST) -> list[ElementResult]:
         """Mismatches, then kinks, furthest past the tolerance first."""
-        rtol, atol = self.settings["rtol"], self.settings["atol"]
+        rtol, atol = self.settings["rtol"], self.settings["atol_effective"]
         flagged = self.mismatches or self.kinks
         if not flagged:
             return []
@@ -129,7 +133,9 @@ class CheckReport:
         return [
             f"Gradient check: {totals['checked']:,} of {totals['planned']:,} elements "
             f"({sampled}), batch {s['batch_size']}, h={s['h']:g}, "
-            f"rule |a-n| <= {s['atol']:g} + {s['rtol']:g}*max(|a|,|n|)",
+            f"rule |a-n| <= {s['atol_effective']:.2g} + {s['rtol']:g}*max(|a|,|n|)",
+            f"L(theta) = {s['loss_at_theta']:.6g}"
+            + (f"; atol {s['atol']:g} x |L|" if s['atol_effective'] != s['atol'] else ""),
             f"BatchNorm: {s['bn_stats']} statistics; dropout: {dropout}; regularization: {reg}",
         ]
 

@@ -32,8 +32,9 @@ def screen_tensor(objective: Objective, info: TensorInfo, position: int) -> Scre
     analytic = float(np.vdot(direction, gradient))
 
     outputs, own_patterns = _perturbed_outputs(objective, info, direction)
-    losses, patterns = objective.forward_stack(np.stack(outputs), info.layer_index + 1)
+    final, patterns = objective.forward_stack(np.stack(outputs), info.layer_index + 1)
     kinks = _flipped_kinks(objective, patterns, own_patterns, info.layer_index)
+    losses = objective.stack_loss(final)
     d_plus, d_minus, l1_flips = _penalty_steps(objective, info, value, direction)
     if l1_flips:
         kinks.append(KinkDetail(info.layer_index, layer.describe(), l1_flips, "l1"))
@@ -44,7 +45,7 @@ def screen_tensor(objective: Objective, info: TensorInfo, position: int) -> Scre
     typical = np.linalg.norm(gradient) / np.sqrt(max(gradient.size, 1))
     scale = np.maximum(scale, typical)
     rel_error = abs_error / scale if scale[0] > 0 else np.zeros(1)
-    code = classify(abs_error, scale, np.array([bool(kinks)]), config.rtol, config.atol)[0]
+    code = classify(abs_error, scale, np.array([bool(kinks)]), config.rtol, objective.atol)[0]
     return ScreenResult(info.name, info.layer_index, analytic, numeric, float(abs_error[0]),
                         float(rel_error[0]), VERDICT_NAMES[code], tuple(kinks))
 
