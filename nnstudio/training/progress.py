@@ -36,6 +36,7 @@ class EpochProgress:
     x_ordered: np.ndarray | None = field(default=None, repr=False)
     y_ordered: np.ndarray | None = field(default=None, repr=False)
     bn_stats: dict = field(default_factory=dict, repr=False)
+    batches: int | None = field(default=None, repr=False)  # cached batches_per_epoch
 
     def __post_init__(self) -> None:
         if self.ss_res is None:

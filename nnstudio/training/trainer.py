@@ -15,8 +15,8 @@ from ..engine.network import Network
 from .config import TrainConfig
 from .divergence import (WeightBackup, divergence_message, first_bad_activation,
                          first_bad_gradient, layer_label, weights_finite)
-from .metrics import (count_correct, evaluate_arrays, metric_name_for, r2_from_sums,
-                      squared_residuals, sum_squares_about_mean)
+from .metrics import (batch_bounds, count_correct, evaluate_arrays, metric_name_for,
+                      r2_from_sums, squared_residuals, sum_squares_about_mean)
 from .progress import EpochProgress
 from .snapshots import BatchSnapshot, DivergedSnapshot, EpochSnapshot
 from .state import load_trainer_state, trainer_state
@@ -65,6 +65,7 @@ class Trainer:
         self.elapsed = 0.0
         self.diverged: DivergedSnapshot | None = None
         self._arrays = {split: _split_arrays(dataset, split, network.dtype) for split in SPLITS}
+        self._n_train = len(self._arrays["train"][0])
         self._ss_tot = sum_squares_about_mean(self._arrays["train"][1]) if self.task == "regression" else None
         self._progress: EpochProgress | None = None
         self._run_token: object | None = None
@@ -79,13 +80,11 @@ class Trainer:
 
     @property
     def n_train(self) -> int:
-        return len(self._arrays["train"][0])
+        return self._n_train
 
     @property
     def batches_per_epoch(self) -> int:
-        size = self.config.batch_size
-        full, rest = divmod(self.n_train, size)
-        return full + (1 if rest > 1 or (rest == 1 and full == 0) else 0)
+        return len(batch_bounds(self._n_train, self.config.batch_size))
 
     def run(self, epochs: int | None = None) -> Iterator[Snapshot]:
         """Train, yielding a :class:`BatchSnapshot` after every optimizer step and an
@@ -144,6 +143,8 @@ class Trainer:
         if config.optimizer == self.config.optimizer:
             optimizer.state, optimizer.steps = self.optimizer.state, self.optimizer.steps
         self.config, self.optimizer = config, optimizer
+        if self._progress is not None:
+            self._progress.batches = None
         self.regularization = config.regularization()
         self._train_ctx = Context.train(self.rng, bn_stats=config.bn_stats)
         return config
@@ -199,7 +200,9 @@ class Trainer:
         for index, square_sum in enumerate(square_sums):
             progress.grad_norm_sums[index] += math.sqrt(square_sum)
         self._tick()
-        return BatchSnapshot(self.epoch + 1, progress.batch, self.batches_per_epoch, self.step,
+        if progress.batches is None:  # per epoch: batch_size may change between epochs
+            progress.batches = self.batches_per_epoch
+        return BatchSnapshot(self.epoch + 1, progress.batch, progress.batches, self.step,
                              data_loss + penalty, data_loss, penalty, self.optimizer.lr, self.elapsed)
 
     def _forward_backward(self, x: np.ndarray, y: np.ndarray,
@@ -226,16 +229,23 @@ class Trainer:
         return outputs, data_loss, penalty
 
     def _grad_square_sums(self) -> list[float] | None:
-        """Per-layer squared gradient norms, or None if any gradient is NaN or infinite."""
-        sums = []
-        for grads in self._grad_layers.values():
-            total = sum([float(np.vdot(grad, grad)) for grad in grads])
-            if not math.isfinite(total):  # rare: NaN, or a float32 overflow of finite values
-                if not all(np.all(np.isfinite(grad)) for grad in grads):
-                    return None
-                total = sum(float(np.vdot(g, g)) for g in (grad.astype(np.float64) for grad in grads))
-            sums.append(total)
-        return sums
+        """Per-layer squared gradient norms, or None if any gradient is NaN or infinite.
+
+        One ``vdot`` per layer when the network packs its parameters; this runs every
+        batch, so the common path is a single list comprehension.
+        """
+        views = self._grad_views
+        sums = [float(np.vdot(grad, grad)) for grad in views]
+        if not math.isfinite(sum(sums)):  # rare: NaN, or a float32 overflow of finite values
+            if not all(np.all(np.isfinite(grad)) for grad in views):
+                return None
+            sums = [float(np.vdot(g64, g64)) for g64 in (grad.astype(np.float64) for grad in views)]
+        if self._view_layers is None:
+            return sums
+        per_layer = [0.0] * len(self._grad_layers)
+        for position, square_sum in zip(self._view_layers, sums):
+            per_layer[position] += square_sum
+        return per_layer
 
     def _finish_epoch(self) -> EpochSnapshot:
         progress, rows = self._progress, self.n_train
@@ -316,6 +326,10 @@ class Trainer:
         """Cache the network's arrays; refreshed at every ``run`` in case it was rebuilt."""
         network = self.network
         self._grad_layers = _layer_gradients(network)
+        self._grad_views = [grad for grads in self._grad_layers.values() for grad in grads]
+        # which layer each view belongs to, when some layer has several (no packing)
+        self._view_layers = None if len(self._grad_views) == len(self._grad_layers) else [
+            position for position, grads in enumerate(self._grad_layers.values()) for _ in grads]
         self._backup = WeightBackup(network)
         self._n_outputs = network.output_dim
         self._train_ctx = Context.train(self.rng, bn_stats=self.config.bn_stats)
