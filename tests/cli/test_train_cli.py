@@ -112,3 +112,27 @@ def test_divergence_exits_1_naming_the_layer_and_saves_the_last_good_weights(tmp
     assert f"epoch {diverged['epoch']}, batch {diverged['batch']}" in diverged["message"]
     assert "Training diverged" in result.stderr and "Traceback" not in result.stderr
     assert (tmp_path / "d.nnproj").is_file()
+
+
+def test_on_a_terminal_the_progress_bar_shows_loss_and_eta_and_ends_with_a_newline():
+    import io
+
+    from nnstudio.commands.train import ProgressReporter
+    from nnstudio.data import make_builtin
+    from nnstudio.engine import build_network
+    from nnstudio.training import TrainConfig, Trainer
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    dataset = make_builtin("iris")
+    trainer = Trainer(build_network("dense:8,relu", 4, "classification", 3), dataset, TrainConfig(epochs=5))
+    terminal = Terminal()
+    reporter = ProgressReporter(terminal, trainer, None)
+    for snapshot in trainer.run():
+        reporter.update(snapshot)
+    reporter.finish()
+    last = terminal.getvalue().rstrip("\n").split("\r")[-1]
+    assert last.startswith("epoch 5/5 [####################]  loss ")
+    assert "val accuracy" in last and "ETA 0:00" in last and terminal.getvalue().endswith("\n")
