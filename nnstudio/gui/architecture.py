@@ -44,6 +44,11 @@ class LayerEntry:
             return f"{self.type_name} (invalid settings)"
 
 
+def default_entries() -> list[LayerEntry]:
+    """The network a new session starts with: Dense(16), BatchNorm, ReLU, Dense(16), ReLU."""
+    return [LayerEntry(name, dict(config)) for name, config in DEFAULT_HIDDEN]
+
+
 def entry_for_type(type_name: str) -> LayerEntry:
     """A new entry of ``type_name`` with default settings (Dense gets 16 units)."""
     if type_name not in LAYER_TYPES:
@@ -67,7 +72,7 @@ class ArchitectureModel(QObject):
     def __init__(self, entries=None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         if entries is None:
-            entries = [LayerEntry(name, dict(cfg)) for name, cfg in DEFAULT_HIDDEN]
+            entries = default_entries()
         self._entries: list[LayerEntry] = [e.copy() for e in entries]
 
     # -- reading --------------------------------------------------------------------

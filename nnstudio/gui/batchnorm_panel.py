@@ -64,7 +64,8 @@ class BatchNormPanel(QWidget):
     # -- construction -------------------------------------------------------------------
     def _build_switch(self) -> QGroupBox:
         box = QGroupBox("Statistics for predictions, validation and the gradient checker")
-        row = QHBoxLayout(box)
+        column = QVBoxLayout(box)
+        row = QHBoxLayout()
         self.running_radio = QRadioButton("Running statistics (inference mode)")
         self.batch_radio = QRadioButton("Batch statistics (training mode)")
         self.mode_group = QButtonGroup(self)
@@ -80,15 +81,17 @@ class BatchNormPanel(QWidget):
             "the whole training set (Ioffe & Szegedy's inference procedure)")
         self.recompute_button.clicked.connect(self.recompute)
         convention = QLabel("PyTorch convention: momentum weights the new batch "
-                            "(default 0.1); running variance is unbiased.")
+                            "(default 0.1); the running variance is unbiased.")
         convention.setObjectName("hintLabel")
-        row.addWidget(self.running_radio)
-        row.addWidget(self.batch_radio)
+        convention.setWordWrap(True)
+        radios = QVBoxLayout()
+        radios.addWidget(self.running_radio)
+        radios.addWidget(self.batch_radio)
+        row.addLayout(radios)
         row.addStretch(1)
         row.addWidget(self.recompute_button)
-        column = QVBoxLayout()
+        column.addLayout(row)
         column.addWidget(convention)
-        row.addLayout(column)
         return box
 
     def _build_layer_table(self) -> QGroupBox:

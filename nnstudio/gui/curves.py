@@ -99,11 +99,13 @@ class CurvesWidget(QWidget):
     def _make_plots(self) -> None:
         self.batch_plot = self._plot(0, "Training loss per batch", "step", "loss")
         self.epoch_plot = self._plot(1, "Loss per epoch", "epoch", "loss")
-        self.metric_plot = self._plot(2, "Accuracy per epoch", "epoch", "accuracy")
+        # losses fall, metrics rise: legends go where the curves are not
+        self.metric_plot = self._plot(2, "Accuracy per epoch", "epoch", "accuracy",
+                                      legend_offset=(-10, -10))
         self.curves = {
             "batch_loss": self.batch_plot.plot(name="batch", pen=pg.mkPen(RAW_COLOUR, width=1)),
-            "batch_smoothed": self.batch_plot.plot(name="smoothed",
-                                                   pen=pg.mkPen(SMOOTH_COLOUR, width=2)),
+            # no name: it joins the legend only while smoothing is on
+            "batch_smoothed": self.batch_plot.plot(pen=pg.mkPen(SMOOTH_COLOUR, width=2)),
             "train_loss": self._epoch_curve(self.epoch_plot, "train", TRAIN_COLOUR),
             "val_loss": self._epoch_curve(self.epoch_plot, "validation", VAL_COLOUR),
             "train_metric": self._epoch_curve(self.metric_plot, "train", TRAIN_COLOUR),
@@ -114,12 +116,13 @@ class CurvesWidget(QWidget):
             curve.setClipToView(True)
         self.curves["batch_smoothed"].setVisible(False)
 
-    def _plot(self, row: int, title: str, x_label: str, y_label: str) -> pg.PlotItem:
+    def _plot(self, row: int, title: str, x_label: str, y_label: str,
+              legend_offset=(-10, 10)) -> pg.PlotItem:
         plot = self.graphics.addPlot(row=row, col=0, title=title)
         plot.setLabel("bottom", x_label)
         plot.setLabel("left", y_label)
         plot.showGrid(x=True, y=True, alpha=0.25)
-        plot.addLegend(offset=(-10, 10))
+        plot.addLegend(offset=legend_offset)
         plot.setMenuEnabled(False)
         return plot
 
@@ -204,6 +207,10 @@ class CurvesWidget(QWidget):
             plot.setLogMode(x=False, y=bool(enabled))
 
     def set_smoothing(self, window: int) -> None:
+        legend, smoothed = self.batch_plot.legend, self.curves["batch_smoothed"]
+        legend.removeItem(smoothed)
+        if window > 1:
+            legend.addItem(smoothed, f"mean of {window}")
         self.smoothing.rebuild(*self.series["batch_loss"].data(), window)
         self._dirty = True
         self.redraw()

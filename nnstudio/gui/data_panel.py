@@ -86,8 +86,10 @@ class DataPanel(QWidget):
         self.test_spin = _fraction_spin(0.15)
         self.seed_spin = QSpinBox()
         self.seed_spin.setRange(0, 2**31 - 1)
-        self.standardize_check = QCheckBox("standardise numeric features (training statistics)")
+        self.standardize_check = QCheckBox("standardise numeric features")
         self.standardize_check.setChecked(True)
+        self.standardize_check.setToolTip("Zero mean, unit variance, with statistics of the "
+                                          "training split only")
         self.dates_check = QCheckBox("use date columns as numbers")
         splits = QHBoxLayout()
         splits.addWidget(QLabel("validation"))

@@ -15,6 +15,8 @@ from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem
 from nnstudio.data import LoadOptions, infer_schema, read_table
 
 PREVIEW_ROWS = 20
+#: rows the preview's column decisions are based on (loading decides on the whole file)
+SCHEMA_ROWS = 2000
 LEFT_OUT_COLOUR = "#8a8f98"
 TARGET_COLOUR = "#fff2d6"
 
@@ -46,8 +48,8 @@ class Preview:
 
 def read_preview(path: str, options: LoadOptions) -> Preview:
     """Read the head of ``path`` and the column decisions ``options`` lead to."""
-    frame = read_table(path, options, nrows=PREVIEW_ROWS)
-    schema = infer_schema(path, options)
+    frame = read_table(path, SCHEMA_ROWS, options)
+    schema = infer_schema(frame, options)
     decisions = []
     for info in schema.columns:
         is_target = info.name == schema.target

@@ -17,7 +17,7 @@ from PySide6.QtGui import QUndoStack
 from nnstudio.engine import Network, build_network
 from nnstudio.training import TrainConfig
 
-from .architecture import ArchitectureModel, LayerEntry
+from .architecture import ArchitectureModel, LayerEntry, default_entries
 
 BN_MODES = ("batch", "running")
 
@@ -177,6 +177,23 @@ class Session(QObject):
         self.network.recompute_population_statistics(self.dataset.x_train)
         self.weights_changed.emit()
         self.set_modified()
+
+    def start_new(self, dataset) -> None:
+        """A new session: default layers and settings on ``dataset``, no file, no history."""
+        self._adopting = True
+        try:
+            self.architecture.replace_all(default_entries())
+        finally:
+            self._adopting = False
+        self.undo_stack.clear()
+        self.train_config = TrainConfig()
+        self.config_changed.emit()
+        self.set_bn_mode("running")
+        self.dataset = dataset
+        self.dataset_changed.emit()
+        self.rebuild_network(keep_weights=False)
+        self.set_path(None)
+        self.set_modified(False)
 
     def snapshot(self) -> SessionSnapshot:
         """An independent copy of the network with the dataset, BatchNorm mode and settings."""

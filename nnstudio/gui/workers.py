@@ -38,8 +38,31 @@ class Bundle:
     probes: dict[str, Any]
 
 
+class _Runner(QObject):
+    """Lives in the worker thread; runs the job and posts its messages to the GUI thread."""
+
+    message = Signal(str, object)
+
+    def __init__(self, work: Callable[[], None]) -> None:
+        super().__init__()
+        self._work = work
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            self._work()
+        finally:
+            self.message.emit("done", None)
+            self.thread().quit()
+
+
 class _Job(QObject):
-    """Common lifetime: a QThread of its own, ``done`` when the work is over."""
+    """Common lifetime: a QThread of its own, ``done`` when the work is over.
+
+    The job object stays in the GUI thread and re-emits what the runner posts, so every
+    public signal is emitted in the GUI thread: any receiver (a widget slot, a plain
+    function, a test's waitSignal) runs there, never in the worker thread.
+    """
 
     done = Signal()
 
@@ -47,8 +70,10 @@ class _Job(QObject):
         super().__init__()
         self._thread = QThread()
         self._thread.setObjectName(type(self).__name__)
-        self.moveToThread(self._thread)
-        self._thread.started.connect(self._run)
+        self._runner = _Runner(self._run)
+        self._runner.moveToThread(self._thread)
+        self._runner.message.connect(self._relay)
+        self._thread.started.connect(self._runner.run)
         self._stop = threading.Event()
         self.running = False
 
@@ -57,12 +82,19 @@ class _Job(QObject):
         self._thread.start()
 
     def _run(self) -> None:
+        """The work, in the worker thread; report through :meth:`_post`."""
         raise NotImplementedError
 
-    def _finish(self) -> None:
-        self.running = False
-        self.done.emit()
-        self._thread.quit()
+    def _post(self, signal_name: str, payload: Any = None) -> None:
+        """From the worker thread: emit ``signal_name`` with ``payload`` in the GUI thread."""
+        self._runner.message.emit(signal_name, payload)
+
+    def _relay(self, signal_name: str, payload: Any) -> None:
+        if signal_name == "done":
+            self.running = False
+            self.done.emit()
+        else:
+            getattr(self, signal_name).emit(payload)
 
     def wait(self, timeout_ms: int = 1000) -> bool:
         """Block until the thread has ended (True) or the timeout passed (False)."""
@@ -128,18 +160,14 @@ class GeneratorWorker(_Job):
             pass
 
     # -- the loop (worker thread) --------------------------------------------------------
-    @Slot()
     def _run(self) -> None:
-        result = None
         try:
             generator = self._make_generator()
             result = self._drive(generator)
         except Exception as exc:  # noqa: BLE001 - reported to the GUI, never swallowed
-            self.errored.emit(exc)
+            self._post("errored", exc)
         else:
-            self.returned.emit(result)
-        finally:
-            self._finish()
+            self._post("returned", result)
 
     def _drive(self, generator: Iterator) -> Any:
         pending: list = []
@@ -158,7 +186,7 @@ class GeneratorWorker(_Job):
                 if self._count_step(item):
                     self._emit(pending, force=True)
                     pending = []
-                    self.paused_changed.emit(True)
+                    self._post("paused_changed", True)
                 if not self._wait_while_paused() or self._stop.is_set():
                     self._emit(pending, force=True)
                     return None
@@ -202,7 +230,7 @@ class GeneratorWorker(_Job):
             if force or now - probe.last_run >= probe.interval:
                 probes[probe.name] = probe.fn()
                 probe.last_run = now
-        self.bundle.emit(Bundle(list(pending), probes))
+        self._post("bundle", Bundle(list(pending), probes))
         return True
 
 
@@ -229,16 +257,13 @@ class FunctionWorker(_Job):
         percent = int(round(100 * min(max(float(fraction), 0.0), 1.0)))
         if percent != self._last_percent:
             self._last_percent = percent
-            self.progress.emit(percent)
+            self._post("progress", percent)
 
-    @Slot()
     def _run(self) -> None:
         fn, args, kwargs = self._call
         try:
             result = fn(*args, progress=self._report, cancel=self._stop.is_set, **kwargs)
         except Exception as exc:  # noqa: BLE001 - reported to the GUI
-            self.errored.emit(exc)
+            self._post("errored", exc)
         else:
-            self.returned.emit(result)
-        finally:
-            self._finish()
+            self._post("returned", result)

@@ -1,0 +1,77 @@
+"""The numbers behind one element: analytic and numeric gradient, f(θ±h), the errors, how
+far past the tolerance it is, and the kink detail with what it means."""
+from __future__ import annotations
+
+import html
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
+
+from nnstudio.engine.gradcheck import CheckConfig, ElementResult
+from nnstudio.engine.gradcheck.verdict import errors, violation
+
+from .status import EXPLANATIONS, format_error, format_value, status_colour, status_text
+
+
+class ElementDetail(QLabel):
+    """A rich-text panel; ``show_result(None, ...)`` shows why there is nothing to show."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("gradcheckElementDetail")
+        self.setWordWrap(True)
+        self.setTextFormat(Qt.TextFormat.RichText)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.setMinimumWidth(260)
+        self.result: ElementResult | None = None
+        self.show_result(None)
+
+    def show_result(self, result: ElementResult | None, config: CheckConfig | None = None,
+                    note: str = "") -> None:
+        self.result = result
+        if result is None:
+            self.setText(f"<i>{html.escape(note or 'Click a cell of the heatmap or a row of the table to see that element.')}</i>")
+            return
+        self.setText(describe(result, config))
+
+
+def describe(result: ElementResult, config: CheckConfig | None) -> str:
+    """HTML: the element's numbers, its verdict and what the verdict means."""
+    colour = status_colour(result.verdict)
+    rows = [("Analytic (backward)", format_value(result.analytic)),
+            ("Numeric (central diff.)", format_value(result.numeric)),
+            ("f(θ + h)", format_value(result.f_plus)),
+            ("f(θ − h)", format_value(result.f_minus)),
+            ("Absolute error", format_error(result.abs_error)),
+            ("Relative error", format_error(result.rel_error))]
+    if config is not None:
+        rows.append(("Tolerance rule", f"|a−n| ≤ {config.atol:g} + {config.rtol:g}·max(|a|,|n|)"))
+        ratio = _violation(result, config)
+        rows.append(("Error / tolerance", f"{ratio:.3g}× {'(fails)' if ratio > 1 else '(passes)'}"))
+    table = "".join(f"<tr><td>{html.escape(name)}</td><td style='padding-left:10px'>"
+                    f"<tt>{html.escape(value)}</tt></td></tr>" for name, value in rows)
+    parts = [f"<b>{html.escape(result.label)}</b> &nbsp; "
+             f"<span style='color:{colour}'><b>{html.escape(status_text(result.verdict))}</b></span>",
+             f"<table>{table}</table>",
+             f"<p>{html.escape(EXPLANATIONS[result.verdict])}</p>"]
+    if result.kinks:
+        items = "".join(f"<li>{html.escape(_kink_line(kink))}</li>" for kink in result.kinks)
+        parts.append(f"<p><b>Kink detail</b></p><ul>{items}</ul>")
+    return "".join(parts)
+
+
+def _kink_line(kink) -> str:
+    if kink.source == "l1":
+        return (f"the sign of this weight inside the L1 penalty flips between θ+h and θ−h "
+                f"(layer {kink.layer_index} {kink.layer_label})")
+    units = "unit" if kink.units == 1 else "units"
+    return (f"layer {kink.layer_index} {kink.layer_label}: {kink.units} {units} switched "
+            f"on/off between θ+h and θ−h")
+
+
+def _violation(result: ElementResult, config: CheckConfig) -> float:
+    """The engine's own measure of how far past the tolerance the element is."""
+    abs_error, _, scale = errors(np.array([result.analytic]), np.array([result.numeric]))
+    return float(violation(abs_error, scale, config.rtol, config.atol)[0])

@@ -1,0 +1,70 @@
+"""The one-line summary above the views: what was checked and what it found, in words."""
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel
+
+from .status import format_error
+from .store import CheckProgress
+
+STYLES = {
+    "idle": "background:#eceff1; color:#263238;",
+    "running": "background:#e3f2fd; color:#0d47a1;",
+    "pass": "background:#e8f5e9; color:#1b5e20;",
+    "fail": "background:#c62828; color:#ffffff;",
+}
+IDLE_TEXT = ("No check yet. Press a Step or Run button to check the current network's "
+             "backward pass against central differences.")
+
+
+def summary_text(progress: CheckProgress | None, running: bool = False) -> tuple[str, str]:
+    """(text, style key) for the summary of ``progress``."""
+    if progress is None:
+        return IDLE_TEXT, "idle"
+    totals = progress.totals
+    mismatch, kink = totals["mismatch"], totals["kink"]
+    screened_bad = [s.tensor for s in progress.screen or () if s.verdict == "mismatch"]
+    worst = max((s.max_rel_error for s in progress.tensor_summaries if s.checked), default=None)
+    kinks = (f"; {kink:,} kink{'s' if kink != 1 else ''} (not bugs)" if kink else "")
+    checked = f"{progress.checked:,} of {progress.planned:,} elements checked"
+    if mismatch or screened_bad:
+        where = _mismatch_places(progress) or ", ".join(screened_bad)
+        count = f"{mismatch:,} MISMATCH{'ES' if mismatch != 1 else ''}" if mismatch \
+            else "the screen flags a MISMATCH"
+        return f"✗ FAIL — {count} in {where}{kinks}. {checked}.", "fail"
+    worst_text = f"; max relative error {format_error(worst)}" if worst is not None else ""
+    if progress.finished:
+        return (f"✓ PASS — all {progress.checked:,} checked elements agree with the central "
+                f"difference{kinks}{worst_text}."), "pass"
+    state = "running" if running else "idle"
+    return f"{checked}: no mismatch so far{kinks}{worst_text}.", state
+
+
+def _mismatch_places(progress: CheckProgress) -> str:
+    """E.g. "1.gamma, 1.beta (layer 1 BatchNorm)": the tensors with mismatches, by layer."""
+    by_layer: dict[int, tuple[str, list[str]]] = {}
+    for summary in progress.tensor_summaries:
+        if summary.mismatch:
+            info = summary.info
+            label, names = by_layer.setdefault(info.layer_index, (info.layer_label, []))
+            names.append(info.name)
+    return "; ".join(f"{', '.join(names)} (layer {index} {label})"
+                     for index, (label, names) in by_layer.items())
+
+
+class SummaryLine(QLabel):
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("gradcheckSummary")
+        self.setWordWrap(True)
+        self.kind = "idle"
+        self.show_progress(None)
+
+    def show_progress(self, progress: CheckProgress | None, running: bool = False) -> None:
+        text, kind = summary_text(progress, running)
+        self.show_text(text, kind)
+
+    def show_text(self, text: str, kind: str = "idle") -> None:
+        self.kind = kind
+        self.setText(text)
+        self.setStyleSheet(f"QLabel {{ {STYLES[kind]} padding:6px; font-weight:bold; "
+                           "font-size:13px; border-radius:3px; }")

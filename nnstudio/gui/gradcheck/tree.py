@@ -1,0 +1,141 @@
+"""The tree of layers and their tensors, each row with its check status and worst error.
+
+Rows are built once per check from the checker's ``TensorInfo`` list and then only their
+texts and colours change, so a refresh costs a few dozen item updates however many
+elements arrived.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem
+
+from nnstudio.engine.gradcheck import MISMATCH, UNCHECKED
+
+from .status import (format_error, format_index, status_background, status_colour,
+                     status_text)
+from .store import CheckProgress
+
+COLUMNS = ("Layer / tensor", "Status", "Checked", "Max rel. error", "Screen", "Worst element")
+NAME_ROLE = Qt.ItemDataRole.UserRole
+
+
+class StatusTree(QTreeWidget):
+    """Layers as parents, tensors as children. ``tensor_selected`` carries a tensor name."""
+
+    tensor_selected = Signal(str)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("gradcheckTree")
+        self.setColumnCount(len(COLUMNS))
+        self.setHeaderLabels(list(COLUMNS))
+        self.setUniformRowHeights(True)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        header = self.header()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        self._layer_items: dict[int, QTreeWidgetItem] = {}
+        self._tensor_items: dict[str, QTreeWidgetItem] = {}
+        self.currentItemChanged.connect(self._on_current_changed)
+
+    def show_plan(self, progress: CheckProgress, layer_notes: dict[int, str]) -> None:
+        """Build the rows for a new check; ``layer_notes`` e.g. {2: "fault: no_mean_path"}."""
+        self.blockSignals(True)
+        try:
+            self.clear()
+            self._layer_items.clear()
+            self._tensor_items.clear()
+            for info in progress.tensors:
+                parent = self._layer_items.get(info.layer_index)
+                if parent is None:
+                    note = layer_notes.get(info.layer_index)
+                    title = f"{info.layer_index}  {info.layer_label}"
+                    parent = QTreeWidgetItem([title + (f"   ⚠ {note}" if note else "")])
+                    font = QFont(parent.font(0))
+                    font.setBold(True)
+                    parent.setFont(0, font)
+                    self.addTopLevelItem(parent)
+                    self._layer_items[info.layer_index] = parent
+                shape = "×".join(str(n) for n in info.shape)
+                child = QTreeWidgetItem([f"{info.param}  ({shape})"])
+                child.setData(0, NAME_ROLE, info.name)
+                child.setToolTip(0, info.name)
+                parent.addChild(child)
+                self._tensor_items[info.name] = child
+            self.expandAll()
+        finally:
+            self.blockSignals(False)
+        self.show_progress(progress)
+
+    def clear_check(self) -> None:
+        self.clear()
+        self._layer_items.clear()
+        self._tensor_items.clear()
+
+    def show_progress(self, progress: CheckProgress) -> None:
+        screens = {s.tensor: s for s in progress.screen or ()}
+        for summary in progress.tensor_summaries:
+            item = self._tensor_items.get(summary.name)
+            if item is None:
+                continue
+            planned = summary.info.planned
+            skipped = planned == 0 and summary.name in screens
+            item.setText(2, "skipped" if skipped else f"{summary.checked:,} / {planned:,}")
+            item.setText(3, format_error(summary.max_rel_error) if summary.checked else "")
+            screen = screens.get(summary.name)
+            item.setText(4, "" if screen is None else status_text(screen.verdict))
+            worst = summary.worst
+            item.setText(5, "" if worst is None or worst.verdict == "ok"
+                         else f"{format_index(worst.index)} rel {format_error(worst.rel_error)}")
+            _paint(item, summary.status)
+            if screen is not None:
+                item.setForeground(4, QBrush(QColor(status_colour(screen.verdict))))
+        for layer in progress.layer_summaries:
+            item = self._layer_items.get(layer.index)
+            if item is not None:
+                item.setText(2, f"{layer.checked:,} / {layer.planned:,}")
+                item.setText(3, format_error(layer.max_rel_error) if layer.checked else "")
+                _paint(item, layer.status)
+
+    # -- selection ----------------------------------------------------------------------
+    def select_tensor(self, name: str) -> None:
+        item = self._tensor_items.get(name)
+        if item is not None and item is not self.currentItem():
+            self.setCurrentItem(item)
+
+    def selected_tensor(self) -> str | None:
+        item = self.currentItem()
+        return None if item is None else item.data(0, NAME_ROLE)
+
+    def status_of(self, name: str) -> str:
+        """The status word shown for a tensor (for tests and the report)."""
+        item = self._tensor_items[name]
+        return item.text(1)
+
+    def tensor_names(self) -> list[str]:
+        return list(self._tensor_items)
+
+    def _on_current_changed(self, current, _previous) -> None:
+        if current is None:
+            return
+        name = current.data(0, NAME_ROLE)
+        if name is None and current.childCount():
+            name = current.child(0).data(0, NAME_ROLE)  # a layer row shows its first tensor
+        if name:
+            self.tensor_selected.emit(name)
+
+
+def _paint(item: QTreeWidgetItem, status: str) -> None:
+    """Status column: symbol + word + colour; a mismatch row gets a red background too."""
+    item.setText(1, status_text(status))
+    item.setForeground(1, QBrush(QColor(status_colour(status))))
+    font = QFont(item.font(1))
+    font.setBold(status == MISMATCH)
+    item.setFont(1, font)
+    background = status_background(status)
+    brush = QBrush(QColor(background)) if background else QBrush()
+    for column in range(len(COLUMNS)):
+        item.setBackground(column, brush)
+    if status == UNCHECKED:
+        item.setText(3, "")

@@ -1,0 +1,295 @@
+"""The gradient-check tab: controls and settings, the status tree, the heatmap with the
+element detail, the table, the histogram and the guide, kept in step with the controller.
+
+The view follows the check by default: after each bundle the heatmap shows the tensor of
+the element checked last and frames that element. Picking another tensor in the tree
+turns following off; "Follow the check" turns it back on.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtWidgets import (QCheckBox, QGroupBox, QHBoxLayout, QScrollArea, QSplitter,
+                               QTabWidget, QTextBrowser, QVBoxLayout, QWidget)
+
+from nnstudio.engine.gradcheck import ElementResult
+
+from .controller import CheckController
+from .controls import CheckControls
+from .element_detail import ElementDetail
+from .example import SCENARIO_SCHEME, SCENARIOS
+from .heatmap import HeatmapView
+from .histogram import ErrorHistogram
+from .settings import SettingsForm
+from .status import status_text
+from .store import CheckProgress, ResultStore
+from .summary_line import SummaryLine
+from .table import ResultsTable
+from .tree import StatusTree
+
+FINISHED_TEXTS = {"stopped": "Stopped.", "step": "", "mismatch": "", "done": "", "error": ""}
+
+
+class GradCheckView(QWidget):
+    """See the module docstring. ``message`` carries text for the status line."""
+
+    message = Signal(str)
+
+    def __init__(self, controller: CheckController, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("gradcheckView")
+        self.controller = controller
+        self.controls = CheckControls()
+        self.summary = SummaryLine()
+        self.settings = SettingsForm()
+        self.tree = StatusTree()
+        self.heatmap = HeatmapView()
+        self.detail = ElementDetail()
+        self.table = ResultsTable()
+        self.histogram = ErrorHistogram()
+        self.guide = QTextBrowser()
+        self.guide.setOpenLinks(False)  # scenario links are handled here, not navigated
+        self.follow = QCheckBox("Follow the check")
+        self.follow.setChecked(True)
+        self.follow.setToolTip("Show the tensor of the element checked last")
+        self.shown_tensor: str | None = None
+        self._programmatic_selection = False
+        self._build_layout()
+        self._connect()
+        self._apply_settings()
+
+    # -- construction ---------------------------------------------------------------------
+    def _build_layout(self) -> None:
+        settings_box = QGroupBox("Settings")
+        QVBoxLayout(settings_box).addWidget(self.settings)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(settings_box)
+        left_layout.addWidget(self.tree, 1)
+        detail_scroll = QScrollArea()
+        detail_scroll.setWidgetResizable(True)
+        detail_scroll.setWidget(self.detail)
+        detail_scroll.setMinimumWidth(290)
+        heat_column = QWidget()
+        heat_layout = QVBoxLayout(heat_column)
+        heat_layout.setContentsMargins(0, 0, 0, 0)
+        heat_layout.addWidget(self.follow)
+        heat_layout.addWidget(self.heatmap, 1)
+        top = QSplitter(Qt.Orientation.Horizontal)
+        top.addWidget(heat_column)
+        top.addWidget(detail_scroll)
+        top.setStretchFactor(0, 3)
+        top.setStretchFactor(1, 1)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.table, "Elements")
+        self.tabs.addTab(self.histogram, "Histogram")
+        self.tabs.addTab(self.guide, "Guide")
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(top)
+        right.addWidget(self.tabs)
+        right.setStretchFactor(0, 3)
+        right.setStretchFactor(1, 2)
+        body = QSplitter(Qt.Orientation.Horizontal)
+        body.addWidget(left)
+        body.addWidget(right)
+        body.setStretchFactor(0, 2)
+        body.setStretchFactor(1, 3)
+        body.setSizes([430, 700])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.controls)
+        layout.addWidget(self.summary)
+        layout.addWidget(body, 1)
+
+    def _connect(self) -> None:
+        controller = self.controller
+        self.controls.command.connect(self.run_command)
+        self.controls.stop_requested.connect(controller.stop)
+        self.controls.reset_requested.connect(controller.reset)
+        self.settings.changed.connect(self._apply_settings)
+        controller.started.connect(self._on_started)
+        controller.results.connect(self._on_results)
+        controller.progress.connect(self._on_progress)
+        controller.cleared.connect(self._on_cleared)
+        controller.finished.connect(self._on_finished)
+        controller.state_changed.connect(self._on_state)
+        self.tree.tensor_selected.connect(self._on_tree_selection)
+        self.heatmap.element_clicked.connect(self.show_element_at)
+        self.table.element_activated.connect(self._on_table_activated)
+        self.follow.toggled.connect(self._on_follow_toggled)
+        self.guide.anchorClicked.connect(self._on_guide_link)
+
+    # -- commands -------------------------------------------------------------------------
+    def run_command(self, until: str) -> bool:
+        if not self._apply_settings():
+            return False
+        return self.controller.command(until)
+
+    def _apply_settings(self) -> bool:
+        try:
+            settings = self.settings.check_settings()
+        except ValueError as exc:
+            self.summary.show_text(f"Settings: {exc}", "fail")
+            return False
+        self.controller.set_settings(settings)
+        self.heatmap.set_tolerance(settings.config.rtol)
+        self.histogram.set_tolerance(settings.config.rtol)
+        if self.controller.store is None:
+            self.summary.show_progress(None)
+        return True
+
+    # -- controller events ----------------------------------------------------------------
+    @property
+    def store(self) -> ResultStore | None:
+        return self.controller.store
+
+    def _on_started(self, _store: ResultStore) -> None:
+        self.table.clear()
+        self.detail.show_result(None)
+        self.shown_tensor = None
+        self.heatmap.show_grid(None)
+
+    def _on_progress(self, progress: CheckProgress) -> None:
+        if self.tree.tensor_names() != [info.name for info in progress.tensors]:
+            self.tree.show_plan(progress, self._layer_notes())
+        else:
+            self.tree.show_progress(progress)
+        self.summary.show_progress(progress, self.controller.state == "running")
+        if self.shown_tensor is None and progress.tensors:
+            self.show_tensor(progress.tensors[0].name)
+        self.histogram.show_counts(self.store)
+
+    def _on_results(self, results: list[ElementResult]) -> None:
+        self.table.append(results)
+        if not results:
+            return
+        last = results[-1]
+        if self.follow.isChecked() and last.tensor != self.shown_tensor:
+            self.show_tensor(last.tensor)
+        else:
+            self._refresh_heatmap()
+        if self.follow.isChecked():
+            self.heatmap.set_current(last.flat_index)
+            self.detail.show_result(last, self._config())
+
+    def _on_finished(self, reason: str) -> None:
+        progress = self.controller.last_progress
+        self.summary.show_progress(progress, False)
+        if reason == "done" and progress is not None and progress.finished:
+            self.message.emit("The gradient check is complete.")
+        elif FINISHED_TEXTS.get(reason):
+            self.message.emit(f"Gradient check: {FINISHED_TEXTS[reason]}")
+
+    def _on_cleared(self, why: str) -> None:
+        self.tree.clear_check()
+        self.table.clear()
+        self.heatmap.show_grid(None)
+        self.detail.show_result(None)
+        self.histogram.show_counts(None)
+        self.shown_tensor = None
+        self.summary.show_progress(None)
+        if why:
+            self.message.emit(why)
+
+    def _on_state(self, state: str) -> None:
+        running = state == "running"
+        self.controls.set_running(running)
+        self.settings.setEnabled(not running)
+
+    # -- selection ------------------------------------------------------------------------
+    def show_tensor(self, name: str) -> None:
+        """Show ``name`` in the heatmap (and select it in the tree and the table filter)."""
+        self.shown_tensor = name
+        self._programmatic_selection = True
+        try:
+            self.tree.select_tensor(name)
+        finally:
+            self._programmatic_selection = False
+        self.table.set_selected_tensor(name)
+        self._refresh_heatmap(force_title=True)
+
+    def _refresh_heatmap(self, force_title: bool = False) -> None:
+        store, name = self.store, self.shown_tensor
+        grid = None if store is None or name is None else store.grids.get(name)
+        if grid is None:
+            self.heatmap.show_grid(None)
+            return
+        self.heatmap.show_grid(grid, self._heatmap_title(name))
+
+    def _heatmap_title(self, name: str) -> str:
+        info = self.store.grids[name].info
+        progress = self.controller.last_progress
+        summary = None if progress is None else progress.summary(name)
+        status = status_text(summary.status) if summary is not None else ""
+        shape = "×".join(str(n) for n in info.shape)
+        return (f"<b>{name}</b> — {info.param} of layer {info.layer_index} {info.layer_label} "
+                f"({shape}) &nbsp; <b>{status}</b> &nbsp; colour: log10 relative error")
+
+    def _on_tree_selection(self, name: str) -> None:
+        if not self._programmatic_selection and name != self.shown_tensor:
+            self.follow.setChecked(False)  # the user wants to look at this tensor
+        if name != self.shown_tensor:
+            self.show_tensor(name)
+
+    def _on_follow_toggled(self, on: bool) -> None:
+        store = self.store
+        if on and store is not None and store.results:
+            last = store.results[-1]
+            self.show_tensor(last.tensor)
+            self.heatmap.set_current(last.flat_index)
+
+    def show_element_at(self, flat_index: int) -> None:
+        """Show one element of the shown tensor (a heatmap click)."""
+        store, name = self.store, self.shown_tensor
+        if store is None or name is None:
+            return
+        self.heatmap.set_current(flat_index)
+        result = store.result_at(name, flat_index)
+        self.detail.show_result(result, self._config(),
+                                note=f"{name} element {flat_index} has not been checked yet.")
+
+    def _on_table_activated(self, result: ElementResult) -> None:
+        self.follow.setChecked(False)
+        self.show_tensor(result.tensor)
+        self.heatmap.set_current(result.flat_index)
+        self.detail.show_result(result, self._config())
+
+    # -- helpers --------------------------------------------------------------------------
+    def _config(self):
+        settings = self.controller.settings
+        return None if settings is None else settings.config
+
+    def _layer_notes(self) -> dict[int, str]:
+        """Injected faults of the checked copy, to flag them in the tree."""
+        checker = self.controller.checker
+        if checker is None:
+            return {}
+        network = checker.objective.network
+        notes = {i: f"fault: {layer.fault}" for i, layer in enumerate(network.layers)
+                 if layer.fault}
+        if network.loss.fault:
+            last = len(network.layers) - 1
+            notes[last] = "; ".join(filter(None, [notes.get(last),
+                                                  f"loss fault: {network.loss.fault}"]))
+        return notes
+
+    def set_guide(self, markdown: str) -> None:
+        self.guide.setMarkdown(markdown)
+
+    def run_scenario(self, name: str) -> bool:
+        """Set the check up as the guide's scenario ``name`` says, and run all of it."""
+        scenario = SCENARIOS[name]
+        if self.controller.state == "running":
+            return False
+        self.settings.set_bn_stats(scenario.bn_stats)
+        self.settings.set_dropout(scenario.dropout)
+        self.controller.reset()
+        self.follow.setChecked(True)
+        self.tabs.setCurrentWidget(self.table)
+        return self.run_command("end")
+
+    def _on_guide_link(self, url: QUrl) -> None:
+        if url.scheme() == SCENARIO_SCHEME and url.path().startswith("scenario/"):
+            name = url.path().split("/", 1)[1]
+            if name in SCENARIOS:
+                self.run_scenario(name)
