@@ -10,8 +10,8 @@ import numpy as np
 
 from ..engine.context import Context
 from ..engine.layers import BatchNorm
-from ..engine.losses import loss_for_task
 from ..engine.network import Network
+from .checks import check_fit, epoch_count, layer_gradients, split_arrays
 from .config import TrainConfig
 from .divergence import (WeightBackup, divergence_message, first_bad_activation,
                          first_bad_gradient, layer_label, weights_finite)
@@ -55,7 +55,7 @@ class Trainer:
     def __init__(self, network: Network, dataset: Any, config: TrainConfig | None = None) -> None:
         self.network, self.dataset = network, dataset
         self.config = config if config is not None else TrainConfig()
-        self.task = _check_fit(network, dataset)
+        self.task = check_fit(network, dataset)
         self.metric_name = metric_name_for(self.task)
         self.optimizer = self.config.make_optimizer()
         self.regularization = self.config.regularization()
@@ -64,7 +64,7 @@ class Trainer:
         self.epoch = self.step = 0
         self.elapsed = 0.0
         self.diverged: DivergedSnapshot | None = None
-        self._arrays = {split: _split_arrays(dataset, split, network.dtype) for split in SPLITS}
+        self._arrays = {split: split_arrays(dataset, split, network.dtype) for split in SPLITS}
         self._n_train = len(self._arrays["train"][0])
         self._ss_tot = sum_squares_about_mean(self._arrays["train"][1]) if self.task == "regression" else None
         self._progress: EpochProgress | None = None
@@ -101,7 +101,7 @@ class Trainer:
         they end at their next pull. On divergence one :class:`DivergedSnapshot` is
         yielded, the last good weights are restored, and the generator ends.
         """
-        target = self.config.epochs if epochs is None else self.epoch + _epoch_count(epochs)
+        target = self.config.epochs if epochs is None else self.epoch + epoch_count(epochs)
         token = self._run_token = object()
         self._bind_network()
         self._t0 = perf_counter()
@@ -279,27 +279,7 @@ class Trainer:
                  data_loss: float) -> DivergedSnapshot:
         """Name the first bad layer (before restoring, while the bad weights are there),
         then keep the last good weights, a fresh optimizer, and drop the partial epoch."""
-        network = self.network
-        if not math.isfinite(data_loss):
-            kind, index = "activation", first_bad_activation(network, x, self.config.bn_stats)
-            if index is None:  # every output finite: the loss itself overflowed
-                kind, index = "loss", len(network.layers) - 1
-                what = (f"the outputs of layer {layer_label(network, index)} grew to "
-                        f"{float(np.max(np.abs(outputs))):.3g} and the loss "
-                        f"({network.loss.type_name}) became NaN or infinite")
-            else:
-                what = f"layer {layer_label(network, index)} produced NaN or infinity in the forward pass"
-                if not weights_finite(network, index):
-                    what += " (its weights are NaN or infinite)"
-        else:
-            kind = "gradient"
-            index, loss_gradient_bad = first_bad_gradient(network, x, y, self.config.bn_stats)
-            if index is not None:
-                what = f"the gradient of layer {layer_label(network, index)} became NaN or infinite"
-            elif loss_gradient_bad:
-                what = f"the gradient of the loss ({network.loss.type_name}) became NaN or infinite"
-            else:
-                what = "the gradient of the L1/L2 penalty became NaN or infinite"
+        kind, index, what = self._describe_failure(x, y, outputs, data_loss)
         failed_step = self.step + 1
         where = (f"epoch {self.epoch + 1}, batch {progress.batch + 1} of {self.batches_per_epoch}"
                  f" (step {failed_step})")
@@ -312,9 +292,36 @@ class Trainer:
         self._tick()
         self.diverged = DivergedSnapshot(
             self.epoch + 1, progress.batch + 1, failed_step, kind, index,
-            None if index is None else layer_label(network, index),
+            None if index is None else layer_label(self.network, index),
             divergence_message(where, what, kept), self.elapsed)
         return self.diverged
+
+    def _describe_failure(self, x: np.ndarray, y: np.ndarray, outputs: np.ndarray,
+                          data_loss: float) -> tuple[str, int | None, str]:
+        """(kind, first bad layer or None, what happened) for the divergence message."""
+        network, bn_stats = self.network, self.config.bn_stats
+        if math.isfinite(data_loss):
+            index, loss_gradient_bad = first_bad_gradient(network, x, y, bn_stats)
+            if index is not None:
+                return "gradient", index, (f"the gradient of layer {layer_label(network, index)} "
+                                           "became NaN or infinite")
+            if loss_gradient_bad:
+                return "gradient", None, (f"the gradient of the loss ({network.loss.type_name}) "
+                                          "became NaN or infinite")
+            return "gradient", None, "the gradient of the L1/L2 penalty became NaN or infinite"
+        index = first_bad_activation(network, x, bn_stats)
+        if index is not None:
+            what = f"layer {layer_label(network, index)} produced NaN or infinity in the forward pass"
+            if not weights_finite(network, index):
+                what += " (its weights are NaN or infinite)"
+            return "activation", index, what
+        # every layer's output was finite: the loss itself overflowed
+        what = f"the loss ({network.loss.type_name}) became NaN or infinite"
+        if not network.layers:
+            return "loss", None, what
+        index = len(network.layers) - 1
+        return "loss", index, (f"the outputs of layer {layer_label(network, index)} grew to "
+                               f"{float(np.max(np.abs(outputs))):.3g} and {what}")
 
     # -- bookkeeping ----------------------------------------------------------------
     def _tick(self) -> None:
@@ -325,7 +332,7 @@ class Trainer:
     def _bind_network(self) -> None:
         """Cache the network's arrays; refreshed at every ``run`` in case it was rebuilt."""
         network = self.network
-        self._grad_layers = _layer_gradients(network)
+        self._grad_layers = layer_gradients(network)
         self._grad_views = [grad for grads in self._grad_layers.values() for grad in grads]
         # which layer each view belongs to, when some layer has several (no packing)
         self._view_layers = None if len(self._grad_views) == len(self._grad_layers) else [
@@ -340,55 +347,3 @@ class Trainer:
         if uses_batch and min(config.batch_size, self.n_train) < 2:
             raise ValueError("BatchNorm with batch statistics needs batches of at least 2 samples: "
                              f"batch_size is {config.batch_size}, {self.n_train} training rows")
-
-
-def _check_fit(network: Network, dataset: Any) -> str:
-    """The dataset's task, after checking that the network can be trained on it."""
-    task = getattr(dataset, "task", None)
-    expected_loss = loss_for_task(task).type_name
-    if network.input_dim is None:
-        raise ValueError("the network is not built: build it for the dataset's features first")
-    if network.input_dim != dataset.n_features:
-        raise ValueError(f"the network takes {network.input_dim} inputs but the data has "
-                         f"{dataset.n_features} features")
-    if network.output_dim != dataset.n_outputs:
-        raise ValueError(f"the network has {network.output_dim} outputs but the data needs "
-                         f"{dataset.n_outputs} for its {task} target")
-    if network.loss.type_name != expected_loss:
-        raise ValueError(f"{task} needs the {expected_loss} loss, the network has {network.loss.type_name}")
-    if len(dataset.x_train) == 0:
-        raise ValueError("the training split is empty")
-    return task
-
-
-def _layer_gradients(network: Network) -> dict[str, list[np.ndarray]]:
-    """Layer label -> its gradient arrays; one contiguous view per layer when the network
-    packs its parameters (a layer's tensors are adjacent there), so a norm is one call."""
-    flat = network.flat_parameters()
-    spans = {name: span for name, span, _ in flat[2]} if flat is not None else {}
-    grads_by_layer = {}
-    for index, layer in enumerate(network.layers):
-        if not layer.params:
-            continue
-        names = [f"{index}.{name}" for name in layer.params]
-        if flat is not None and all(name in spans for name in names):
-            start, stop = spans[names[0]].start, spans[names[-1]].stop
-            if stop - start == sum(value.size for value in layer.params.values()):
-                grads_by_layer[layer_label(network, index)] = [flat[1][start:stop]]
-                continue
-        grads_by_layer[layer_label(network, index)] = list(layer.grads.values())
-    return grads_by_layer
-
-
-def _split_arrays(dataset: Any, split: str, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
-    x = getattr(dataset, f"x_{split}", None)
-    y = getattr(dataset, f"y_{split}", None)
-    if x is None or y is None:
-        return np.zeros((0, dataset.n_features), dtype=dtype), np.zeros(0, dtype=np.int64)
-    return np.ascontiguousarray(x, dtype=dtype), np.ascontiguousarray(y)
-
-
-def _epoch_count(epochs: Any) -> int:
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
-        raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
-    return int(epochs)
