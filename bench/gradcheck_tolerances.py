@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "engine" / "gradcheck"))
-from gradcheck_nets import random_case  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.engine.gradcheck.gradcheck_nets import random_case  # noqa: E402
 
 from nnstudio.engine.faults import catalog  # noqa: E402
 from nnstudio.engine.gradcheck import (DEFAULT_ATOL, DEFAULT_H, DEFAULT_RTOL,  # noqa: E402

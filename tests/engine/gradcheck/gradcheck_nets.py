@@ -83,3 +83,21 @@ def random_case(rng: np.random.Generator, bn_stats: str | None = None, spec: str
                     include_regularization=include)
     settings.update(config)
     return Case(spec, network, x, y, CheckConfig(**settings))
+
+
+def force_kink(network, x: np.ndarray, offset: float = 3e-7) -> bool:
+    """Put one ReLU/LeakyReLU input within ``offset`` of 0 (float64 networks).
+
+    Needs layer 0 to be a Dense followed by a ReLU or LeakyReLU; shifts one bias so that
+    the pre-activation of sample 0, unit 0 is ``offset``: perturbing the weights feeding
+    it by ±h then switches the unit on and off. Returns False if the layout differs.
+    """
+    from nnstudio.engine import Dense, LeakyReLU, ReLU
+
+    layers = network.layers
+    if len(layers) < 2 or type(layers[0]) is not Dense or type(layers[1]) not in (ReLU, LeakyReLU):
+        return False
+    dense = layers[0]
+    z = np.asarray(x, dtype=np.float64) @ dense.params["W"] + dense.params["b"]
+    dense.params["b"][0] -= z[0, 0] - offset
+    return True
