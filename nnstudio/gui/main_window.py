@@ -23,6 +23,7 @@ Extension points (for the gradient-check view and custom layers)
 """
 from __future__ import annotations
 
+import shiboken6
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QTabWidget, QWidget
@@ -146,6 +147,17 @@ class MainWindow(QMainWindow):
                 existing.addAction(action)
                 return
         self.menuBar().addMenu(menu_title).addAction(action)
+
+    def update_undo_actions(self, *_args) -> None:
+        """Name the next undo/redo in the Edit menu ("Undo Add Dense(16)")."""
+        stack = self.session.undo_stack
+        if not shiboken6.isValid(stack):  # the window is being destroyed
+            return
+        undo, redo = self.actions_by_name["undo"], self.actions_by_name["redo"]
+        undo.setText(f"&Undo {stack.undoText()}".rstrip())
+        redo.setText(f"&Redo {stack.redoText()}".rstrip())
+        undo.setEnabled(stack.canUndo())
+        redo.setEnabled(stack.canRedo())
 
     # -- feedback -----------------------------------------------------------------------
     def show_status(self, text: str) -> None:

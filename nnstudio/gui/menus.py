@@ -56,15 +56,9 @@ def _edit_menu(window) -> None:
     undo = _action(window, "undo", "&Undo", editor.undo, QKeySequence.StandardKey.Undo)
     redo = _action(window, "redo", "&Redo", editor.redo, "Ctrl+Shift+Z")
 
-    def update_texts(*_args) -> None:
-        undo.setText(f"&Undo {stack.undoText()}".rstrip())
-        redo.setText(f"&Redo {stack.redoText()}".rstrip())
-        undo.setEnabled(stack.canUndo())
-        redo.setEnabled(stack.canRedo())
-
-    stack.indexChanged.connect(update_texts)
-    stack.cleanChanged.connect(update_texts)
-    update_texts()
+    stack.indexChanged.connect(window.update_undo_actions)
+    stack.cleanChanged.connect(window.update_undo_actions)
+    window.update_undo_actions()
     menu.addAction(undo)
     menu.addAction(redo)
     menu.addSeparator()

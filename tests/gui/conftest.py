@@ -66,3 +66,28 @@ def xor_dataset():
         task="classification", n_features=2, n_outputs=2, feature_names=["x1", "x2"],
         class_names=["0", "1"], x_train=x[:160], y_train=y[:160], x_val=x[160:200],
         y_val=y[160:200], x_test=x[200:], y_test=y[200:], summary=lambda: "xor, 240 rows")
+
+
+@pytest.fixture
+def make_window(qtbot, settings):
+    """Open studio windows (on Iris, as ``python app.py`` does) and close them afterwards."""
+    from nnstudio.gui.launch import open_window
+
+    windows = []
+
+    def make(path=None):
+        window = open_window(path, settings=settings)
+        qtbot.addWidget(window)
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        window.controller.shutdown()
+        window.session.set_modified(False)
+        window.close()
+
+
+@pytest.fixture
+def window(make_window):
+    return make_window()
