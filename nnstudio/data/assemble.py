@@ -11,14 +11,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .access import PieceColumns
 from .columns import ColumnState
-from .errors import Cancelled, data_error
+from .errors import data_error
 from .options import LoadOptions
+from .pieces import default_workers
 from .preprocessing import ColumnEncoding
 from .reader import PieceResult
-from .schema import ColumnInfo, Schema, to_days
+from .schema import ColumnInfo, Schema
 from .split import TRAIN, split_assignment
 from .standardize import Standardizer
+from .writer import Layout, make_layout, write_arrays
 
 
 @dataclass
@@ -46,64 +49,6 @@ class Built:
     rows: RowReport
 
 
-class _Columns:
-    """Per-piece access to the values of the used columns and the target."""
-
-    def __init__(self, states: dict[str, ColumnState], schema: Schema) -> None:
-        self.states, self.schema = states, schema
-        self.day_luts = {c.name: to_days(states[c.name].categories)
-                         for c in schema.features if c.kind == "date"}
-        self.onehot_luts = {c.name: _onehot_lut(states[c.name], c)
-                            for c in schema.features if c.kind == "categorical"}
-
-    def values(self, piece: PieceResult, index: int, name: str) -> np.ndarray:
-        """float32 (n_rows,) of a numeric or date column in one piece, NaN where missing."""
-        state = self.states[name]
-        if name in self.day_luts:
-            return state.piece_values(index, piece.n_rows, self.day_luts[name])
-        if state.number_lut is not None:
-            return state.piece_values(index, piece.n_rows, state.number_lut)
-        if index in state.extra_values:
-            return state.extra_values[index]
-        j = piece.column_index().get(name)
-        return piece.block[:, j] if j is not None else np.full(piece.n_rows, np.nan, np.float32)
-
-    def positions(self, piece: PieceResult, index: int, name: str) -> np.ndarray:
-        """One-hot position per row of a categorical column in one piece (-1 missing)."""
-        codes = self.states[name].codes.get(index)
-        if codes is None:
-            return np.full(piece.n_rows, -1, np.int32)
-        return self.onehot_luts[name][codes]
-
-    def missing(self, piece: PieceResult, index: int, info: ColumnInfo) -> np.ndarray:
-        if info.kind == "categorical":
-            return self.positions(piece, index, info.name) < 0
-        return np.isnan(self.values(piece, index, info.name))
-
-    def target(self, piece: PieceResult, index: int) -> np.ndarray:
-        """Class index (int64, -1 missing) or float32 value (NaN missing) per row."""
-        schema, state = self.schema, self.states[self.schema.target]
-        if state.kind == "text" and state.number_lut is None:
-            lut = np.full(len(state.categories) + 1, -1, np.int64)
-            order = {c: i for i, c in enumerate(schema.class_names)}
-            lut[:-1] = [order.get(c, -1) for c in state.categories]
-            codes = state.codes.get(index)
-            return lut[codes] if codes is not None else np.full(piece.n_rows, -1, np.int64)
-        values = self.values(piece, index, schema.target)
-        if schema.task == "regression":
-            return values
-        found = np.searchsorted(schema.class_values, values)
-        found = np.minimum(found, len(schema.class_values) - 1)
-        return np.where(schema.class_values[found] == values, found, -1).astype(np.int64)
-
-
-def _onehot_lut(state: ColumnState, info: ColumnInfo) -> np.ndarray:
-    """Category code -> one-hot position (``<other>`` for rare ones); last entry serves -1."""
-    position = {c: i for i, c in enumerate(info.categories)}
-    other = len(info.categories) if info.other else -1
-    return np.array([position.get(c, other) for c in state.categories] + [-1], np.int32)
-
-
 def build_arrays(pieces: list[PieceResult], states: dict[str, ColumnState], schema: Schema,
                  opts: LoadOptions, path: str | None = None,
                  cancel: Callable[[], bool] | None = None) -> Built:
@@ -117,7 +62,7 @@ def build_arrays(pieces: list[PieceResult], states: dict[str, ColumnState], sche
     Cancelled
         When ``cancel()`` returns True between pieces.
     """
-    columns = _Columns(states, schema)
+    columns = PieceColumns(states, schema)
     rows = RowReport(rows_read=sum(p.n_rows for p in pieces))
     labels, keeps = _select_rows(pieces, columns, schema, opts, rows)
     y_all = np.concatenate(labels) if labels else np.zeros(0)
@@ -126,22 +71,27 @@ def build_arrays(pieces: list[PieceResult], states: dict[str, ColumnState], sche
     stratify = y_all if schema.task == "classification" else None
     assignment = split_assignment(len(y_all), opts.val_fraction, opts.test_fraction, rng, stratify)
     sizes = tuple(int(n) for n in np.bincount(assignment, minlength=3))
-    layout = _layout(schema)
+    layout = make_layout(schema)
     fills = _category_fills(pieces, columns, schema, keeps, assignment, opts)
-    x, y, rows_in_file = _write(pieces, columns, layout, labels, keeps, assignment, sizes, fills,
-                                cancel)
+    workers = default_workers()
+    n_scaled = sum(1 for c in schema.features if c.kind != "categorical") if opts.standardize else 0
+    # Under "drop" no cell is filled later, so the training statistics can be
+    # taken while the rows are written; otherwise only after filling.
+    fused = n_scaled if opts.missing == "drop" else 0
+    x, y, rows_in_file, moments = write_arrays(pieces, columns, layout, labels, keeps,
+                                               assignment, sizes, fills, workers, cancel, fused)
     encodings = _encodings(schema, fills)
     _impute_numbers(x, layout, sizes[TRAIN], opts, encodings, rows)
-    _report_category_fills(fills, schema, x, layout, rows)
+    _report_category_fills(fills, schema, rows)
     standardizer = None
-    if opts.standardize:
-        n_scaled = sum(1 for c in schema.features if c.kind != "categorical")
-        standardizer = Standardizer.fit(x[:sizes[TRAIN]], columns=n_scaled)
-        standardizer.transform(x, inplace=True)
+    if n_scaled:
+        standardizer = (Standardizer.from_moments(moments, layout.width) if fused else
+                        Standardizer.fit(x[:sizes[TRAIN]], columns=n_scaled, workers=workers))
+        standardizer.transform(x, inplace=True, workers=workers)
     return Built(x, y, rows_in_file, sizes, encodings, standardizer, rows)
 
 
-def _select_rows(pieces, columns: _Columns, schema: Schema, opts: LoadOptions,
+def _select_rows(pieces, columns: PieceColumns, schema: Schema, opts: LoadOptions,
                  rows: RowReport) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
     """Per piece: labels of kept rows, and the kept-row mask (None when all rows are kept)."""
     droppable = [c for c in schema.features if opts.missing == "drop" and _may_miss(columns, c)]
@@ -165,12 +115,12 @@ def _select_rows(pieces, columns: _Columns, schema: Schema, opts: LoadOptions,
     return labels, keeps
 
 
-def _may_miss(columns: _Columns, info: ColumnInfo) -> bool:
+def _may_miss(columns: PieceColumns, info: ColumnInfo) -> bool:
     """Whether a used column can have missing cells (dates also when unreadable)."""
     return columns.states[info.name].n_missing > 0 or info.kind == "date"
 
 
-def _count_blank(piece: PieceResult, index: int, columns: _Columns, candidates: np.ndarray) -> int:
+def _count_blank(piece: PieceResult, index: int, columns: PieceColumns, candidates: np.ndarray) -> int:
     """Rows among ``candidates`` (target missing) where every column is missing."""
     blank = candidates.copy()
     for name, state in columns.states.items():
@@ -203,24 +153,9 @@ def _check_rows(y_all: np.ndarray, schema: Schema, rows: RowReport, path: str | 
                              hint="Choose another missing-value policy")
 
 
-@dataclass
-class _Layout:
-    """Feature columns in array order with their offsets."""
-
-    features: list[ColumnInfo]
-    offsets: list[int]
-    width: int
 
 
-def _layout(schema: Schema) -> _Layout:
-    offsets, width = [], 0
-    for info in schema.features:
-        offsets.append(width)
-        width += len(info.feature_names())
-    return _Layout(schema.features, offsets, width)
-
-
-def _category_fills(pieces, columns: _Columns, schema: Schema, keeps, assignment: np.ndarray,
+def _category_fills(pieces, columns: PieceColumns, schema: Schema, keeps, assignment: np.ndarray,
                     opts: LoadOptions) -> dict[str, list]:
     """Most frequent one-hot position among training rows per categorical feature.
 
@@ -245,90 +180,6 @@ def _category_fills(pieces, columns: _Columns, schema: Schema, keeps, assignment
     return fills
 
 
-def _write(pieces, columns: _Columns, layout: _Layout, labels, keeps, assignment, sizes,
-           fills: dict[str, list], cancel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Allocate the arrays once and write every piece's kept rows into their split's rows.
-
-    Also returns the 0-based data row in the file of every written row.
-    """
-    n = sum(sizes)
-    onehot = any(c.kind == "categorical" for c in layout.features)
-    # np.empty/np.zeros only reserve memory; pages are committed as rows are
-    # written, while each piece's block is freed after use.
-    x = (np.zeros if onehot else np.empty)((n, layout.width), np.float32)
-    classes = columns.schema.task == "classification"
-    y = np.empty(n, np.int64) if classes else np.empty((n, 1), np.float32)
-    rows_in_file = np.empty(n, np.int64)
-    starts = [0, sizes[0], sizes[0] + sizes[1]]
-    offset = 0
-    for index, piece in enumerate(pieces):
-        if cancel is not None and cancel():
-            raise Cancelled("loading was cancelled")
-        kept = labels[index]
-        split_of = assignment[offset:offset + len(kept)]
-        offset += len(kept)
-        rows = None if keeps[index] is None else np.flatnonzero(keeps[index])
-        runs = _block_runs(piece, columns, layout)
-        for split in range(3):
-            chosen = np.flatnonzero(split_of == split)
-            if not len(chosen):
-                continue
-            dest = slice(starts[split], starts[split] + len(chosen))
-            y[dest] = kept[chosen] if classes else kept[chosen, None]
-            selected = chosen if rows is None else rows[chosen]
-            rows_in_file[dest] = selected + piece.first_row
-            _write_rows(x[dest], piece, index, selected, runs, columns, layout, fills)
-            starts[split] += len(chosen)
-        piece.block = None
-        for state in columns.states.values():
-            state.codes.pop(index, None)
-            state.extra_values.pop(index, None)
-    return x, y, rows_in_file
-
-
-def _block_runs(piece: PieceResult, columns: _Columns, layout: _Layout) -> list[tuple]:
-    """Runs of numeric features stored side by side in both the piece's block and x.
-
-    Each run ``(x_start, block_start, length)`` is copied with one ``np.take``.
-    """
-    runs: list[list[int]] = []
-    index = piece.column_index()
-    for info, offset in zip(layout.features, layout.offsets):
-        state = columns.states[info.name]
-        if info.kind != "numeric" or state.number_lut is not None or info.name not in index:
-            continue
-        j = index[info.name]
-        if runs and runs[-1][0] + runs[-1][2] == offset and runs[-1][1] + runs[-1][2] == j:
-            runs[-1][2] += 1
-        else:
-            runs.append([offset, j, 1])
-    return [tuple(r) for r in runs]
-
-
-def _write_rows(dest: np.ndarray, piece: PieceResult, index: int, selected: np.ndarray,
-                runs: list[tuple], columns: _Columns, layout: _Layout,
-                fills: dict[str, list]) -> None:
-    """Write the ``selected`` rows of one piece into ``dest`` (len(selected), width)."""
-    covered = set()
-    for x_start, block_start, length in runs:
-        np.take(piece.block[:, block_start:block_start + length], selected, axis=0,
-                out=dest[:, x_start:x_start + length], mode="clip")
-        covered.update(range(x_start, x_start + length))
-    for info, offset in zip(layout.features, layout.offsets):
-        if offset in covered:
-            continue
-        if info.kind != "categorical":
-            dest[:, offset] = columns.values(piece, index, info.name)[selected]
-            continue
-        positions = columns.positions(piece, index, info.name)[selected]
-        if info.name in fills:
-            missing = positions < 0
-            fills[info.name][1] += int(np.count_nonzero(missing))
-            positions[missing] = fills[info.name][0]
-        rows = np.flatnonzero(positions >= 0)
-        dest[rows, offset + positions[rows]] = 1.0
-
-
 def _encodings(schema: Schema, fills: dict[str, list]) -> list[ColumnEncoding]:
     """ColumnEncoding per feature; category fills known now, number fills set later."""
     encodings = []
@@ -344,7 +195,7 @@ def _encodings(schema: Schema, fills: dict[str, list]) -> list[ColumnEncoding]:
 _MODE_ROWS = 100_000
 
 
-def _impute_numbers(x: np.ndarray, layout: _Layout, n_train: int, opts: LoadOptions,
+def _impute_numbers(x: np.ndarray, layout: Layout, n_train: int, opts: LoadOptions,
                     encodings: list[ColumnEncoding], rows: RowReport) -> None:
     """Fill missing numbers in place with the training mean or most frequent value.
 
@@ -374,7 +225,7 @@ def _impute_numbers(x: np.ndarray, layout: _Layout, n_train: int, opts: LoadOpti
                 rows.filled[info.name] = (int(np.count_nonzero(missing)), encoding.fill)
 
 
-def _report_category_fills(fills: dict[str, list], schema: Schema, x, layout, rows: RowReport):
+def _report_category_fills(fills: dict[str, list], schema: Schema, rows: RowReport) -> None:
     for info in schema.features:
         if info.name in fills and fills[info.name][1]:
             position = fills[info.name][0]

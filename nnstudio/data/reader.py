@@ -143,15 +143,14 @@ def convert_frame(frame: pd.DataFrame, target: str | None = None) -> PieceResult
     text, coded per piece. Categorical columns keep their categories.
     """
     numeric, text = [], {}
-    for name in frame.columns:
-        column = frame[name]
-        if isinstance(column.dtype, pd.CategoricalDtype):
+    for name, dtype in frame.dtypes.items():  # one pass over dtypes: no Series per column
+        if isinstance(dtype, pd.CategoricalDtype):
+            column = frame[name]
             text[name] = (column.cat.codes.to_numpy(), [str(c) for c in column.cat.categories])
-        elif (pd.api.types.is_numeric_dtype(column.dtype)
-              and not pd.api.types.is_bool_dtype(column.dtype)):
+        elif dtype.kind in "iuf":
             numeric.append(name)
-        else:
-            codes, uniques = pd.factorize(column, use_na_sentinel=True)
+        else:  # text, bool, or anything else pandas inferred: coded as text
+            codes, uniques = pd.factorize(frame[name], use_na_sentinel=True)
             text[name] = (codes.astype(np.int32), [str(u) for u in uniques])
     with np.errstate(over="ignore", invalid="ignore"):
         block = (frame[numeric].to_numpy(dtype=np.float32) if numeric
@@ -192,7 +191,9 @@ def _check_first_record(data: bytes, fmt: CsvFormat) -> None:
     pandas reports wider records as errors, except the first one of a buffer,
     whose extra fields it would silently drop; so that one is checked here.
     """
-    found = walk_records(data[:1 << 20], fmt.delimiter, 0)
+    end = data.find(b"\n", 0, 1 << 20)
+    head = data[:1 << 20] if end < 0 or b'"' in data[:end] else data[:end + 1]
+    found = walk_records(head, fmt.delimiter, 0)
     if found is not None and len(found[0]) > len(fmt.names):
         raise PieceProblem(too_many_fields(len(found[0]), len(fmt.names)), record=0,
                            hint=_FIELDS_HINT)

@@ -64,7 +64,7 @@ def split_assignment(n: int, val_fraction: float, test_fraction: float,
                 n_test_c, n_val_c - 1)
         if n_val_c + n_test_c == 0:
             continue
-        chosen = group[rng.choice(len(group), size=n_val_c + n_test_c, replace=False)]
+        chosen = group[rng.permutation(len(group))[:n_val_c + n_test_c]]
         assignment[chosen[:n_val_c]] = VAL
         assignment[chosen[n_val_c:]] = TEST
     return assignment

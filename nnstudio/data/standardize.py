@@ -1,10 +1,50 @@
 """Per-column standardization fitted on training rows: :class:`Standardizer`."""
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 _BLOCK_ROWS = 1 << 15
 _TINY_SCALE = 1e-12
+
+
+def block_moments(x: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+    """Row count, float64 mean and sum of squared deviations per column of a block (n, k).
+
+    Two passes (mean first, then deviations) avoid the cancellation of
+    ``sum(x**2) - n*mean**2`` on columns far from zero.
+    """
+    n = x.shape[0]
+    mean = x.sum(axis=0, dtype=np.float64) / max(n, 1)
+    deviation = x - mean
+    return n, mean, np.einsum("ij,ij->j", deviation, deviation)
+
+
+def combine_moments(parts) -> tuple[int, np.ndarray, np.ndarray]:
+    """Merge per-block moments (Chan, Golub and LeVeque's pairwise update)."""
+    count, mean, squares = 0, None, None
+    for n, block_mean, block_squares in parts:
+        if n == 0:
+            continue
+        if mean is None:
+            count, mean, squares = n, block_mean.copy(), block_squares.copy()
+            continue
+        delta = block_mean - mean
+        total = count + n
+        mean += delta * (n / total)
+        squares += block_squares + delta * delta * (count * n / total)
+        count = total
+    return count, mean, squares
+
+
+def _map(function, items, workers: int) -> list:
+    """``list(map(function, items))``, over a thread pool when ``workers > 1``."""
+    items = list(items)
+    if workers <= 1 or len(items) < 2:
+        return [function(item) for item in items]
+    with ThreadPoolExecutor(min(workers, len(items))) as pool:
+        return list(pool.map(function, items))
 
 
 class Standardizer:
@@ -32,7 +72,7 @@ class Standardizer:
         return self.mean.shape[0]
 
     @classmethod
-    def fit(cls, x: np.ndarray, columns: int | None = None) -> "Standardizer":
+    def fit(cls, x: np.ndarray, columns: int | None = None, *, workers: int = 1) -> "Standardizer":
         """Fit to the rows of ``x``: population mean and standard deviation per column.
 
         Parameters
@@ -43,6 +83,8 @@ class Standardizer:
         columns : int, optional
             Standardize only the first ``columns`` columns; the rest get
             ``mean=0, scale=1``. Default: all.
+        workers : int
+            Threads over which the blocks are shared (numpy releases the GIL).
 
         Returns
         -------
@@ -54,24 +96,29 @@ class Standardizer:
             raise ValueError(f"x must have shape (N, D), not {x.shape}")
         n, width = x.shape
         k = width if columns is None else int(columns)
-        mean, scale = np.zeros(width), np.ones(width)
         if n == 0 or k == 0:
+            return cls(np.zeros(width), np.ones(width))
+        blocks = [x[start:start + _BLOCK_ROWS, :k] for start in range(0, n, _BLOCK_ROWS)]
+        return cls.from_moments(_map(block_moments, blocks, workers), width)
+
+    @classmethod
+    def from_moments(cls, parts, width: int) -> "Standardizer":
+        """Build from per-block :func:`block_moments` of the first k <= ``width`` columns.
+
+        Lets a caller that already holds blocks of training rows (the CSV
+        loader, while writing them) skip a second pass over the data.
+        """
+        count, block_mean, squares = combine_moments(parts)
+        mean, scale = np.zeros(width), np.ones(width)
+        if count == 0:
             return cls(mean, scale)
-        total = np.zeros(k)
-        for start in range(0, n, _BLOCK_ROWS):
-            total += x[start:start + _BLOCK_ROWS, :k].sum(axis=0, dtype=np.float64)
-        mean[:k] = total / n
-        # Two passes (mean first, then squared deviations) avoid the cancellation
-        # of sum(x**2) - n*mean**2 on columns far from zero.
-        squares = np.zeros(k)
-        for start in range(0, n, _BLOCK_ROWS):
-            deviation = x[start:start + _BLOCK_ROWS, :k] - mean[:k]
-            squares += np.einsum("ij,ij->j", deviation, deviation)
-        std = np.sqrt(squares / n)
-        scale[:k] = np.where(std > _TINY_SCALE * np.maximum(1.0, np.abs(mean[:k])), std, 1.0)
+        k = block_mean.shape[0]
+        mean[:k] = block_mean
+        std = np.sqrt(squares / count)
+        scale[:k] = np.where(std > _TINY_SCALE * np.maximum(1.0, np.abs(block_mean)), std, 1.0)
         return cls(mean, scale)
 
-    def transform(self, x: np.ndarray, *, inplace: bool = False) -> np.ndarray:
+    def transform(self, x: np.ndarray, *, inplace: bool = False, workers: int = 1) -> np.ndarray:
         """Standardize ``x`` (N, D); returns float32 (N, D), ``x`` itself when ``inplace``."""
         x = self._check(x)
         out = x if inplace else np.array(x, dtype=np.float32, order="C")
@@ -80,10 +127,13 @@ class Standardizer:
         k = self._active()
         mean = self.mean[:k].astype(np.float32)
         inverse = (1.0 / self.scale[:k]).astype(np.float32)
-        for start in range(0, out.shape[0], _BLOCK_ROWS):
+
+        def scale_block(start: int) -> None:
             part = out[start:start + _BLOCK_ROWS, :k]
             part -= mean
             part *= inverse
+
+        _map(scale_block, range(0, out.shape[0], _BLOCK_ROWS), workers)
         return out
 
     def inverse_transform(self, x: np.ndarray) -> np.ndarray:
