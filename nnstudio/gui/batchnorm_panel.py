@@ -53,7 +53,7 @@ class BatchNormPanel(QWidget):
         top = QHBoxLayout()
         top.addWidget(self._build_layer_table(), 3)
         top.addWidget(self._build_numbers(), 2)
-        layout.addLayout(top, 2)
+        layout.addLayout(top, 1)
         layout.addWidget(self._build_plots(), 3)
         session.bn_mode_changed.connect(self._on_mode_changed)
         session.network_changed.connect(self._on_network_changed)
@@ -101,7 +101,9 @@ class BatchNormPanel(QWidget):
         self.layer_table.verticalHeader().setVisible(False)
         self.layer_table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.layer_table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
-        self.layer_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        header = self.layer_table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.layer_table.currentCellChanged.connect(lambda *_: self._draw_stats())
         self.layer_note = QLabel("")
         layout = QVBoxLayout(box)
@@ -112,19 +114,32 @@ class BatchNormPanel(QWidget):
     def _build_numbers(self) -> QGroupBox:
         box = QGroupBox("Validation in both modes")
         self.numbers_table = QTableWidget(2, 2)
-        self.numbers_table.setHorizontalHeaderLabels([MODE_TITLES["running"], MODE_TITLES["batch"]])
+        self.numbers_table.setHorizontalHeaderLabels(["running", "batch"])
+        self.numbers_table.horizontalHeaderItem(0).setToolTip("BatchNorm with running statistics")
+        self.numbers_table.horizontalHeaderItem(1).setToolTip(
+            "BatchNorm with statistics of each validation batch (batch size as in training)")
         self.numbers_table.setVerticalHeaderLabels(["loss", "accuracy"])
         self.numbers_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.numbers_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.numbers_table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.numbers_table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.numbers_table.setFixedHeight(self.numbers_table.horizontalHeader().sizeHint().height()
+                                          + 2 * self.numbers_table.verticalHeader().defaultSectionSize()
+                                          + 4)
         self.reported_label = QLabel("")
         self.reported_label.setObjectName("reportedLabel")
         self.reported_label.setWordWrap(True)
         layout = QVBoxLayout(box)
         layout.addWidget(self.numbers_table)
         layout.addWidget(self.reported_label)
+        layout.addStretch(1)
         return box
 
     def _build_plots(self) -> QWidget:
+        legend = QLabel(f'<span style="color:{RUNNING_COLOUR}">■</span> running statistics'
+                        f'&nbsp;&nbsp;&nbsp;<span style="color:{BATCH_COLOUR}">■</span> '
+                        "statistics of the last training batch")
+        legend.setObjectName("hintLabel")
         self.plots = pg.GraphicsLayoutWidget()
         self.plots.setBackground("w")
         self.mean_plot = self.plots.addPlot(row=0, col=0, title="Mean per feature")
@@ -134,14 +149,17 @@ class BatchNormPanel(QWidget):
             plot.setLabel("bottom", "feature")
             plot.showGrid(y=True, alpha=0.25)
             plot.setMenuEnabled(False)
-            legend = plot.addLegend(offset=(-10, 10))
             for which, colour, shift in (("running", RUNNING_COLOUR, -0.2),
                                          ("batch", BATCH_COLOUR, 0.2)):
                 bars = pg.BarGraphItem(x=[], height=[], width=0.38, brush=colour, pen=None)
                 plot.addItem(bars)
-                legend.addItem(bars, f"{which} {'mean' if key == 'mean' else 'variance'}")
                 self.bars[(key, which)] = (bars, shift)
-        return self.plots
+        box = QWidget()
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(legend)
+        layout.addWidget(self.plots, 1)
+        return box
 
     # -- layers -------------------------------------------------------------------------
     def batchnorm_layers(self) -> list[tuple[int, BatchNorm]]:

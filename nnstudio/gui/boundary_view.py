@@ -69,6 +69,7 @@ class BoundaryView(QWidget):
         self._points: np.ndarray | None = None
         self._rect: QRectF | None = None
         self._levels = (0.0, 1.0)
+        self._note = ""
         self.updates = 0
         session.dataset_changed.connect(self._on_dataset_changed)
         session.network_changed.connect(self.refresh)
@@ -96,8 +97,10 @@ class BoundaryView(QWidget):
         self.plot.setLabel("bottom", names[0])
         self.plot.setLabel("left", names[1])
         self._points, self._rect = plane_grid(np.asarray(dataset.x_train))
+        self._note = self.note.text()
         self._draw_points(dataset)
-        self.refresh()
+        self.image.clear()
+        # the session rebuilds the network for the new data next; network_changed redraws
 
     def _draw_points(self, dataset) -> None:
         x, y = np.asarray(dataset.x_train), np.asarray(dataset.y_train)
@@ -119,6 +122,8 @@ class BoundaryView(QWidget):
         network = self.session.network
         if not self.applicable or network is None or self.session.busy or self._points is None:
             return
+        if network.input_dim != self.session.dataset.n_features:
+            return  # the network is about to be rebuilt for this dataset
         try:
             plane = predict_plane(network, self._points, self.session.dataset.task,
                                   self.session.bn_mode)
@@ -153,6 +158,7 @@ class BoundaryView(QWidget):
             rgba[..., 3] = REGION_ALPHA + 60
             self.image.setImage(rgba, autoLevels=False)
         self.image.setRect(self._rect)
+        self.note.setText(self._note)
         self.updates += 1
 
 

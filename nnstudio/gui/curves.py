@@ -12,6 +12,8 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QSpin
 
 TRAIN_COLOUR, VAL_COLOUR, RAW_COLOUR, SMOOTH_COLOUR = "#1f77b4", "#ff7f0e", "#b0b8c4", "#1f3b73"
 METRIC_LABELS = {"accuracy": "Accuracy", "r2": "R²"}
+#: epoch curves show a marker per point up to this many epochs, then only the line
+MAX_MARKED_EPOCHS = 60
 
 
 class GrowingSeries:
@@ -187,7 +189,12 @@ class CurvesWidget(QWidget):
         if not self._dirty:
             return
         for name, series in self.series.items():
-            self.curves[name].setData(*series.data())
+            curve = self.curves[name]
+            if name != "batch_loss":
+                marked = series.count <= MAX_MARKED_EPOCHS
+                if marked != (curve.opts["symbol"] is not None):
+                    curve.setSymbol("o" if marked else None)
+            curve.setData(*series.data())
         smoothed = self.curves["batch_smoothed"]
         smoothed.setVisible(self.smoothing.window > 1)
         if self.smoothing.window > 1:

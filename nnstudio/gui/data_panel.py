@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout,
                                QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton,
-                               QSpinBox, QVBoxLayout, QWidget)
+                               QScrollArea, QSpinBox, QVBoxLayout, QWidget)
 
 from nnstudio.data import Cancelled, LoadOptions, builtin_names, load_csv, make_builtin
 
@@ -49,7 +49,12 @@ class DataPanel(QWidget):
         self.summary_label = QLabel("")
         self.summary_label.setObjectName("summaryLabel")
         self.summary_label.setWordWrap(True)
-        layout.addWidget(self.summary_label, 1)
+        self.summary_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        summary_area = QScrollArea()
+        summary_area.setWidgetResizable(True)
+        summary_area.setFrameShape(QScrollArea.Shape.NoFrame)
+        summary_area.setWidget(self.summary_label)
+        layout.addWidget(summary_area, 1)
         session.dataset_changed.connect(self._show_summary)
         self._set_loading(False)
 

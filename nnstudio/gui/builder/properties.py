@@ -73,6 +73,7 @@ class PropertyEditor(QWidget):
         layout.addWidget(self._title)
         layout.addWidget(self._form_host)
         layout.addWidget(self.error_label)
+        layout.addStretch(1)
         model.changed.connect(self.refresh)
 
     def field(self, key: str) -> QWidget:
