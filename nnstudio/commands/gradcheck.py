@@ -43,7 +43,14 @@ def add_arguments(parser) -> None:
     data.add_argument("--custom-layer", action="append", default=[], metavar="FILE",
                       help="load Layer subclasses from a Python file first (runs its code); "
                            "repeatable")
-    check = parser.add_argument_group("the check")
+    _check_arguments(parser.add_argument_group("the check"))
+    out = parser.add_argument_group("output")
+    out.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    out.add_argument("--list-faults", action="store_true",
+                     help="list every layer's and loss's catalog faults and exit")
+
+
+def _check_arguments(check) -> None:
     check.add_argument("--bn-stats", choices=BN_STATS_MODES, default="batch",
                        help="BatchNorm statistics on both sides of the check (default batch)")
     check.add_argument("--dropout", choices=DROPOUT_MODES, default="fixed",
@@ -71,10 +78,6 @@ def add_arguments(parser) -> None:
                        help="make the L1/L2 penalty part of the checked objective")
     check.add_argument("--l1", type=float, help="L1 weight (default: the project's, else 0)")
     check.add_argument("--l2", type=float, help="L2 weight (default: the project's, else 0)")
-    out = parser.add_argument_group("output")
-    out.add_argument("--json", action="store_true", help="print the result as one JSON object")
-    out.add_argument("--list-faults", action="store_true",
-                     help="list every layer's and loss's catalog faults and exit")
 
 
 def run(args) -> int:

@@ -74,7 +74,7 @@ class GradientChecker:
         self._delivered = 0
         self._pending_stop = 0
         self.screen_results: list[ScreenResult] | None = None
-        self.finished = False
+        self._exhausted = False
         self._chunks = self._compute()
 
     # -- set-up -------------------------------------------------------------------
@@ -159,6 +159,22 @@ class GradientChecker:
         return self._delivered
 
     @property
+    def finished(self) -> bool:
+        """Every planned element has been delivered (the screen, if asked for, has run)."""
+        screened = self.screen_results is not None or not self.config.screen_first
+        return self._exhausted or (screened and self._delivered >= self.planned)
+
+    @property
+    def atol(self) -> float:
+        """The noise floor in use: ``config.atol``, times max(1, |L(θ)|) when scaling."""
+        return self.objective.atol
+
+    @property
+    def current(self) -> ElementResult | None:
+        """The last delivered result (the element being looked at), if any."""
+        return self._store.result(self._delivered - 1) if self._delivered else None
+
+    @property
     def planned(self) -> int:
         return sum(info.planned for info in self.tensors)
 
@@ -236,7 +252,7 @@ class GradientChecker:
             self._pending_stop = next(self._chunks)
             return True
         except StopIteration:
-            self.finished = True
+            self._exhausted = True
             return False
 
     def _compute(self) -> Iterator[int]:

@@ -50,8 +50,18 @@ def test_step_tensor_then_layer_then_end(case):
     assert {r.tensor for r in layer} == {"0.b"}
     assert checker.step("layer")[-1].tensor == "1.beta"
     report = checker.run()
-    assert report.complete and checker.checked == case[0].num_parameters()
+    assert report.complete and checker.checked == case[0].num_parameters() and checker.finished
     assert checker.step() == []  # nothing left
+
+
+def test_finished_and_current_follow_the_last_delivered_element(case):
+    checker = GradientChecker(*case, CheckConfig(samples_per_tensor=1))
+    assert checker.current is None and not checker.finished
+    for _ in range(7):
+        checker.step()
+    assert not checker.finished and checker.current.tensor == "5.W"
+    last = checker.step()[0]
+    assert checker.finished and checker.current == last and last.tensor == "5.b"
 
 
 def test_run_to_the_next_mismatch_stops_on_it(case):
