@@ -36,6 +36,7 @@ from .builder.editor import ArchitectureEditor
 from .curves import CurvesWidget
 from .data_panel import DataPanel
 from .files import ProjectFiles
+from .gradcheck import install_gradcheck
 from .session import Session, SessionSnapshot
 from .training_controller import TrainingController
 from .training_panel import TrainingPanel
@@ -58,6 +59,7 @@ class MainWindow(QMainWindow):
         self.files = ProjectFiles(self)
         menus.build_menus(self)
         self._connect()
+        install_gradcheck(self)
         self.resize(1440, 900)
         self._update_title()
 

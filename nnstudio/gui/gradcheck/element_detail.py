@@ -40,25 +40,29 @@ class ElementDetail(QLabel):
 def describe(result: ElementResult, config: CheckConfig | None) -> str:
     """HTML: the element's numbers, its verdict and what the verdict means."""
     colour = status_colour(result.verdict)
-    rows = [("Analytic (backward)", format_value(result.analytic)),
-            ("Numeric (central diff.)", format_value(result.numeric)),
-            ("f(θ + h)", format_value(result.f_plus)),
-            ("f(θ − h)", format_value(result.f_minus)),
-            ("Absolute error", format_error(result.abs_error)),
-            ("Relative error", format_error(result.rel_error))]
+    pairs = [("Analytic (backward)", format_value(result.analytic),
+              "Numeric (central diff.)", format_value(result.numeric)),
+             ("f(θ + h)", format_value(result.f_plus), "f(θ − h)", format_value(result.f_minus)),
+             ("Absolute error", format_error(result.abs_error),
+              "Relative error", format_error(result.rel_error))]
     if config is not None:
-        rows.append(("Tolerance rule", f"|a−n| ≤ {config.atol:g} + {config.rtol:g}·max(|a|,|n|)"))
         ratio = _violation(result, config)
-        rows.append(("Error / tolerance", f"{ratio:.3g}× {'(fails)' if ratio > 1 else '(passes)'}"))
-    table = "".join(f"<tr><td>{html.escape(name)}</td><td style='padding-left:10px'>"
-                    f"<tt>{html.escape(value)}</tt></td></tr>" for name, value in rows)
+        pairs.append(("Rule", f"|a−n| ≤ {config.atol:g} + {config.rtol:g}·max(|a|,|n|)",
+                      "Error / tolerance",
+                      f"{ratio:.3g}× {'(fails)' if ratio > 1 else '(passes)'}"))
+    # two name/value pairs per row: the panel sits under the heatmap, wide but short
+    table = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(name)}</td><td style='padding:0 14px 0 6px'>"
+                         f"<tt>{html.escape(value)}</tt></td>"
+                         for name, value in ((a, b), (c, d))) + "</tr>"
+        for a, b, c, d in pairs)
     parts = [f"<b>{html.escape(result.label)}</b> &nbsp; "
-             f"<span style='color:{colour}'><b>{html.escape(status_text(result.verdict))}</b></span>",
-             f"<table>{table}</table>",
-             f"<p>{html.escape(EXPLANATIONS[result.verdict])}</p>"]
+             f"<span style='color:{colour}'><b>{html.escape(status_text(result.verdict))}</b></span>"
+             f" &nbsp; {html.escape(EXPLANATIONS[result.verdict])}",
+             f"<table>{table}</table>"]
     if result.kinks:
         items = "".join(f"<li>{html.escape(_kink_line(kink))}</li>" for kink in result.kinks)
-        parts.append(f"<p><b>Kink detail</b></p><ul>{items}</ul>")
+        parts.append(f"<b>Kink detail</b><ul style='margin-top:0'>{items}</ul>")
     return "".join(parts)
 
 

@@ -41,6 +41,7 @@ class HeatmapView(QWidget):
         self.title = QLabel("Select a tensor, or step the check.")
         self.title.setWordWrap(True)
         self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setMinimumHeight(200)
         self.plot = self.graphics.addPlot(row=0, col=0)
         self.plot.invertY(True)
         self.plot.setMenuEnabled(False)
@@ -55,6 +56,7 @@ class HeatmapView(QWidget):
         self.graphics.scene().sigMouseClicked.connect(self._on_scene_clicked)
         legend = QLabel(LEGEND)
         legend.setWordWrap(True)
+        legend.setStyleSheet("font-size: 11px;")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.title)
@@ -102,11 +104,19 @@ class HeatmapView(QWidget):
             return
         self.refresh()
         if changed:
-            rows, columns = grid.grid_shape
-            self.plot.setRange(xRange=(0, columns), yRange=(0, rows), padding=0.02)
-            self.plot.setAspectLocked(rows > 1, 1.0)
-            self.plot.getAxis("left").setLabel("input unit (row)" if rows > 1 else "")
-            self.plot.getAxis("bottom").setLabel("output unit (column)" if rows > 1 else "element")
+            self._fit_view(*grid.grid_shape)
+
+    def _fit_view(self, rows: int, columns: int) -> None:
+        # Square cells for a roughly square matrix; a long thin one (or a vector) fills the
+        # width instead, else it would be a line of specks.
+        self.plot.setAspectLocked(rows > 1 and 0.25 <= rows / columns <= 4, 1.0)
+        self.plot.setRange(xRange=(0, columns), yRange=(0, rows) if rows > 1 else (-1, 2),
+                           padding=0.02)
+        left, bottom = self.plot.getAxis("left"), self.plot.getAxis("bottom")
+        left.setLabel("input unit (row)" if rows > 1 else "")
+        bottom.setLabel("output unit (column)" if rows > 1 else "element")
+        left.setTicks([cell_ticks(rows)] if rows > 1 else [[]])
+        bottom.setTicks([cell_ticks(columns)])
 
     def refresh(self) -> None:
         """Redraw the colours and marks of the current grid (after new results)."""
@@ -152,6 +162,12 @@ class HeatmapView(QWidget):
         flat = self.cell_at(point.x(), point.y())
         if flat is not None:
             self.element_clicked.emit(flat)
+
+
+def cell_ticks(count: int, most: int = 16) -> list[tuple[float, str]]:
+    """Integer labels at cell centres, every k-th cell so that at most ``most`` show."""
+    step = max(1, int(np.ceil(count / most)))
+    return [(index + 0.5, str(index)) for index in range(0, count, step)]
 
 
 def colour_cells(grid: TensorGrid) -> np.ndarray:

@@ -3,6 +3,7 @@ which elements, batch size and "screen first". The form only collects values; th
 engine's ``CheckConfig`` validates them and its message is what the user sees."""
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLineEdit,
                                QSpinBox, QWidget)
@@ -76,7 +77,7 @@ class SettingsForm(QWidget):
 
     # -- construction helpers ---------------------------------------------------------
     def _number_field(self, value: float, tip: str) -> QLineEdit:
-        field = QLineEdit(f"{value:g}")
+        field = QLineEdit(format_setting(value))
         field.setToolTip(tip)
         field.setMaximumWidth(90)
         field.editingFinished.connect(self.changed)
@@ -126,6 +127,11 @@ class SettingsForm(QWidget):
             samples_per_tensor=self.samples.value() if sampled else None,
             screen_first=self.screen_first.isChecked())
         return CheckSettings(config, self.batch_size.value())
+
+
+def format_setting(value: float) -> str:
+    """1e-05 -> "1e-5": the way people write a step or a tolerance."""
+    return np.format_float_scientific(value, trim="-", exp_digits=1)
 
 
 def select(combo: QComboBox, data: str) -> None:

@@ -51,7 +51,9 @@ class StatusTree(QTreeWidget):
                 if parent is None:
                     note = layer_notes.get(info.layer_index)
                     title = f"{info.layer_index}  {info.layer_label}"
-                    parent = QTreeWidgetItem([title + (f"   ⚠ {note}" if note else "")])
+                    parent = QTreeWidgetItem([title + (f"  ⚠ {note}" if note else "")])
+                    if note:
+                        parent.setToolTip(0, f"Injected {note}")
                     font = QFont(parent.font(0))
                     font.setBold(True)
                     parent.setFont(0, font)

@@ -59,42 +59,37 @@ class GradCheckView(QWidget):
 
     # -- construction ---------------------------------------------------------------------
     def _build_layout(self) -> None:
+        # Sized for the central area between the docks (~850 px): the tree and settings on
+        # the left; the heatmap, the element's numbers and the tabs stacked on the right.
         settings_box = QGroupBox("Settings")
         QVBoxLayout(settings_box).addWidget(self.settings)
-        left = QWidget()
-        left_layout = QVBoxLayout(left)
-        left_layout.setContentsMargins(0, 0, 0, 0)
-        left_layout.addWidget(settings_box)
-        left_layout.addWidget(self.tree, 1)
-        detail_scroll = QScrollArea()
-        detail_scroll.setWidgetResizable(True)
-        detail_scroll.setWidget(self.detail)
-        detail_scroll.setMinimumWidth(290)
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(self.tree)
+        left.addWidget(settings_box)
+        left.setStretchFactor(0, 3)
+        left.setStretchFactor(1, 2)
         heat_column = QWidget()
         heat_layout = QVBoxLayout(heat_column)
         heat_layout.setContentsMargins(0, 0, 0, 0)
         heat_layout.addWidget(self.follow)
         heat_layout.addWidget(self.heatmap, 1)
-        top = QSplitter(Qt.Orientation.Horizontal)
-        top.addWidget(heat_column)
-        top.addWidget(detail_scroll)
-        top.setStretchFactor(0, 3)
-        top.setStretchFactor(1, 1)
+        detail_scroll = QScrollArea()
+        detail_scroll.setWidgetResizable(True)
+        detail_scroll.setWidget(self.detail)
+        detail_scroll.setMinimumHeight(120)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.table, "Elements")
         self.tabs.addTab(self.histogram, "Histogram")
         self.tabs.addTab(self.guide, "Guide")
         right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(top)
-        right.addWidget(self.tabs)
-        right.setStretchFactor(0, 3)
-        right.setStretchFactor(1, 2)
+        for widget, stretch in ((heat_column, 4), (detail_scroll, 1), (self.tabs, 3)):
+            right.addWidget(widget)
+            right.setStretchFactor(right.count() - 1, stretch)
         body = QSplitter(Qt.Orientation.Horizontal)
         body.addWidget(left)
         body.addWidget(right)
         body.setStretchFactor(0, 2)
         body.setStretchFactor(1, 3)
-        body.setSizes([430, 700])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.controls)
@@ -175,6 +170,8 @@ class GradCheckView(QWidget):
     def _on_finished(self, reason: str) -> None:
         progress = self.controller.last_progress
         self.summary.show_progress(progress, False)
+        if self.follow.isChecked() and progress is not None:
+            self._show_worst_mismatch(progress)
         if reason == "done" and progress is not None and progress.finished:
             self.message.emit("The gradient check is complete.")
         elif FINISHED_TEXTS.get(reason):
@@ -225,6 +222,16 @@ class GradCheckView(QWidget):
         return (f"<b>{name}</b> — {info.param} of layer {info.layer_index} {info.layer_label} "
                 f"({shape}) &nbsp; <b>{status}</b> &nbsp; colour: log10 relative error")
 
+    def _show_worst_mismatch(self, progress: CheckProgress) -> None:
+        """After a run, show where the check found a wrong gradient (if it did): the first
+        tensor with mismatches and its worst element, rather than the last one checked."""
+        for summary in progress.tensor_summaries:
+            if summary.mismatch and summary.worst is not None:
+                self.show_tensor(summary.name)
+                self.heatmap.set_current(summary.worst.flat_index)
+                self.detail.show_result(summary.worst, self._config())
+                return
+
     def _on_tree_selection(self, name: str) -> None:
         if not self._programmatic_selection and name != self.shown_tensor:
             self.follow.setChecked(False)  # the user wants to look at this tensor
@@ -265,12 +272,12 @@ class GradCheckView(QWidget):
         if checker is None:
             return {}
         network = checker.objective.network
-        notes = {i: f"fault: {layer.fault}" for i, layer in enumerate(network.layers)
+        notes = {i: f"fault {layer.fault}" for i, layer in enumerate(network.layers)
                  if layer.fault}
         if network.loss.fault:
             last = len(network.layers) - 1
             notes[last] = "; ".join(filter(None, [notes.get(last),
-                                                  f"loss fault: {network.loss.fault}"]))
+                                                  f"loss fault {network.loss.fault}"]))
         return notes
 
     def set_guide(self, markdown: str) -> None:
