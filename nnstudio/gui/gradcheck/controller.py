@@ -119,6 +119,13 @@ class CheckController(QObject):
         worker.start()
         return True
 
+    def tolerance(self) -> tuple[float, float] | None:
+        """(rtol, atol) of the current check; atol is the floor in use, which the engine
+        may scale with the loss (``CheckConfig.atol_scales_with_loss``)."""
+        if self.checker is None:
+            return None
+        return self.checker.config.rtol, self.checker.atol
+
     def stop(self) -> None:
         if self.worker is not None:
             self._stop_requested = True
@@ -141,7 +148,7 @@ class CheckController(QObject):
         rows = min(self.settings.batch_size, snapshot.dataset.x_train.shape[0])
         x, y = snapshot.dataset.x_train[:rows], snapshot.dataset.y_train[:rows]
         self.checker = GradientChecker(snapshot.network, x, y, self.settings.config)
-        self.store = ResultStore(list(self.checker.tensors), self.settings.config.atol)
+        self.store = ResultStore(list(self.checker.tensors), self.checker.atol)
         self.last_progress = CheckProgress.of(self.checker)
         self.started.emit(self.store)
         self.progress.emit(self.last_progress)

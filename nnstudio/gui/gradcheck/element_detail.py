@@ -8,7 +8,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
-from nnstudio.engine.gradcheck import CheckConfig, ElementResult
+from nnstudio.engine.gradcheck import ElementResult
 from nnstudio.engine.gradcheck.verdict import errors, violation
 
 from .status import EXPLANATIONS, format_error, format_value, status_colour, status_text
@@ -28,26 +28,30 @@ class ElementDetail(QLabel):
         self.result: ElementResult | None = None
         self.show_result(None)
 
-    def show_result(self, result: ElementResult | None, config: CheckConfig | None = None,
-                    note: str = "") -> None:
+    def show_result(self, result: ElementResult | None,
+                    tolerance: tuple[float, float] | None = None, note: str = "") -> None:
         self.result = result
         if result is None:
             self.setText(f"<i>{html.escape(note or 'Click a cell of the heatmap or a row of the table to see that element.')}</i>")
             return
-        self.setText(describe(result, config))
+        self.setText(describe(result, tolerance))
 
 
-def describe(result: ElementResult, config: CheckConfig | None) -> str:
-    """HTML: the element's numbers, its verdict and what the verdict means."""
+def describe(result: ElementResult, tolerance: tuple[float, float] | None) -> str:
+    """HTML: the element's numbers, its verdict and what the verdict means.
+
+    ``tolerance`` is (rtol, atol) as the check applied them.
+    """
     colour = status_colour(result.verdict)
     pairs = [("Analytic (backward)", format_value(result.analytic),
               "Numeric (central diff.)", format_value(result.numeric)),
              ("f(θ + h)", format_value(result.f_plus), "f(θ − h)", format_value(result.f_minus)),
              ("Absolute error", format_error(result.abs_error),
               "Relative error", format_error(result.rel_error))]
-    if config is not None:
-        ratio = _violation(result, config)
-        pairs.append(("Rule", f"|a−n| ≤ {config.atol:g} + {config.rtol:g}·max(|a|,|n|)",
+    if tolerance is not None:
+        rtol, atol = tolerance
+        ratio = _violation(result, rtol, atol)
+        pairs.append(("Rule", f"|a−n| ≤ {atol:.3g} + {rtol:g}·max(|a|,|n|)",
                       "Error / tolerance",
                       f"{ratio:.3g}× {'(fails)' if ratio > 1 else '(passes)'}"))
     # two name/value pairs per row: the panel sits under the heatmap, wide but short
@@ -75,7 +79,7 @@ def _kink_line(kink) -> str:
             f"on/off between θ+h and θ−h")
 
 
-def _violation(result: ElementResult, config: CheckConfig) -> float:
+def _violation(result: ElementResult, rtol: float, atol: float) -> float:
     """The engine's own measure of how far past the tolerance the element is."""
     abs_error, _, scale = errors(np.array([result.analytic]), np.array([result.numeric]))
-    return float(violation(abs_error, scale, config.rtol, config.atol)[0])
+    return float(violation(abs_error, scale, rtol, atol)[0])

@@ -13,9 +13,11 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QMenu
 
+from nnstudio.engine.faults import LOSS_TARGET, active_faults, faults_for, set_fault
+
 from ..session import Session
 
-LOSS = "loss"
+LOSS = LOSS_TARGET
 
 
 class FaultInjector(QObject):
@@ -36,12 +38,7 @@ class FaultInjector(QObject):
     def faults(self) -> dict:
         """{layer index or "loss": fault name} of the session's network."""
         network = self.session.network
-        if network is None:
-            return {}
-        found = {i: layer.fault for i, layer in enumerate(network.layers) if layer.fault}
-        if network.loss.fault:
-            found[LOSS] = network.loss.fault
-        return found
+        return {} if network is None else dict(active_faults(network))
 
     def inject(self, target, fault: str | None) -> bool:
         """Switch ``fault`` on for layer ``target`` (an index or "loss"); None restores it."""
@@ -52,7 +49,7 @@ class FaultInjector(QObject):
             return False
         owner = network.loss if target == LOSS else network.layers[target]
         try:
-            owner.set_fault(fault)
+            set_fault(network, target, fault)
         except ValueError as exc:
             self.message.emit(str(exc))
             return False
@@ -86,7 +83,7 @@ class FaultInjector(QObject):
                 self.message.emit("The architecture changed: injected faults were removed.")
             return
         for target, fault in faults.items():
-            (network.loss if target == LOSS else network.layers[target]).set_fault(fault)
+            set_fault(network, target, fault)
 
     # -- menus ----------------------------------------------------------------------------
     def fill_menu(self, menu: QMenu, only_layer: int | None = None) -> None:
@@ -103,10 +100,10 @@ class FaultInjector(QObject):
                 self._add_entries(menu, only_layer, network.layers[only_layer])
             return
         for index, layer in enumerate(network.layers):
-            if layer.FAULTS:
+            if faults_for(layer):
                 mark = "  ⚠" if layer.fault else ""
                 self._add_entries(menu.addMenu(f"{index}  {layer.describe()}{mark}"), index, layer)
-        if network.loss.FAULTS:
+        if faults_for(network.loss):
             mark = "  ⚠" if network.loss.fault else ""
             self._add_entries(menu.addMenu(f"Loss: {network.loss.type_name}{mark}"), LOSS,
                               network.loss)
@@ -118,11 +115,12 @@ class FaultInjector(QObject):
         correct.triggered.connect(lambda _c=False: self.inject(target, None))
         group.addAction(correct)
         menu.addAction(correct)
-        if not owner.FAULTS:
+        catalog = faults_for(owner)
+        if not catalog:
             menu.addAction("This layer has no faults to inject").setEnabled(False)
             return
         menu.addSeparator()
-        for fault, explanation in owner.FAULTS.items():
+        for fault, explanation in catalog.items():
             action = QAction(f"{fault} — {explanation}", menu, checkable=True)
             action.setToolTip(explanation)
             action.setStatusTip(explanation)

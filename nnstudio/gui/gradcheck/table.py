@@ -1,11 +1,15 @@
 """A sortable table of the checked elements, filterable to mismatches and kinks.
 
-The model appends whole bundles (one ``beginInsertRows`` per bundle) and sorts on the raw
-numbers (``SORT_ROLE``), so sorting by error is numeric, not by the formatted text.
+The model sorts and filters itself with numpy instead of through a QSortFilterProxyModel:
+a proxy sorting each inserted bundle calls back into Python for every comparison, which
+stalled the window for seconds on a 26,000-element check. Here ``visible`` holds the
+indices of the shown results in display order; appending in checking order is a plain
+row insertion, and any other order is one argsort per bundle.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt, Signal
+import numpy as np
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout,
                                QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget)
@@ -16,21 +20,26 @@ from .status import format_error, format_index, format_value, status_background,
 
 COLUMNS = ("#", "Tensor", "Index", "Verdict", "Analytic", "Numeric", "Abs. error",
            "Rel. error", "f(θ+h)", "f(θ−h)", "Kink")
-SORT_ROLE = Qt.ItemDataRole.UserRole
 FILTERS = (("all", "All checked elements"), ("flagged", "Mismatches and kinks"),
            ("mismatch", "Mismatches only"), ("kink", "Kinks only"))
 _ACCEPTED = {"all": None, "flagged": {MISMATCH, KINK}, "mismatch": {MISMATCH}, "kink": {KINK}}
+_ASCENDING = Qt.SortOrder.AscendingOrder
 
 
 class ResultsModel(QAbstractTableModel):
-    """Rows are ``ElementResult``s in the order they were checked."""
+    """All results in checking order; ``visible`` is what the view shows, in its order."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.rows: list[ElementResult] = []
+        self.visible = np.zeros(0, dtype=np.intp)
+        self.verdicts: set[str] | None = None
+        self.tensor: str | None = None
+        self.sort_column, self.sort_order = 0, _ASCENDING
 
+    # -- Qt model interface ---------------------------------------------------------------
     def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 - Qt override
-        return 0 if parent.isValid() else len(self.rows)
+        return 0 if parent.isValid() else len(self.visible)
 
     def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802 - Qt override
         return 0 if parent.isValid() else len(COLUMNS)
@@ -41,12 +50,11 @@ class ResultsModel(QAbstractTableModel):
         return None
 
     def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
-        result = self.rows[index.row()]
+        position = int(self.visible[index.row()])
+        result = self.rows[position]
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return _display(index.row(), result, column)
-        if role == SORT_ROLE:
-            return _sort_key(index.row(), result, column)
+            return _display(position, result, column)
         if role == Qt.ItemDataRole.BackgroundRole:
             background = status_background(result.verdict)
             return QBrush(QColor(background)) if background else None
@@ -54,18 +62,76 @@ class ResultsModel(QAbstractTableModel):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
+    def sort(self, column: int, order=_ASCENDING) -> None:
+        self.sort_column, self.sort_order = column, order
+        self.layoutAboutToBeChanged.emit()
+        before = self.visible
+        self.visible = self._ordered(self.visible)
+        self._move_persistent(before)
+        self.layoutChanged.emit()
+
+    # -- content --------------------------------------------------------------------------
+    def result_at(self, row: int) -> ElementResult:
+        return self.rows[int(self.visible[row])]
+
     def append(self, results: list[ElementResult]) -> None:
         if not results:
             return
         first = len(self.rows)
-        self.beginInsertRows(QModelIndex(), first, first + len(results) - 1)
         self.rows.extend(results)
-        self.endInsertRows()
+        accepted = np.array([first + i for i, r in enumerate(results) if self._accepts(r)],
+                            dtype=np.intp)
+        if accepted.size == 0:
+            return
+        if self.sort_column == 0 and self.sort_order == _ASCENDING:
+            start = len(self.visible)
+            self.beginInsertRows(QModelIndex(), start, start + accepted.size - 1)
+            self.visible = np.concatenate([self.visible, accepted])
+            self.endInsertRows()
+        else:
+            self.layoutAboutToBeChanged.emit()
+            before = self.visible
+            self.visible = self._ordered(np.concatenate([self.visible, accepted]))
+            self._move_persistent(before)
+            self.layoutChanged.emit()
+
+    def set_filter(self, verdicts: set[str] | None, tensor: str | None) -> None:
+        self.beginResetModel()
+        self.verdicts, self.tensor = verdicts, tensor
+        chosen = np.array([i for i, r in enumerate(self.rows) if self._accepts(r)],
+                          dtype=np.intp)
+        self.visible = self._ordered(chosen)
+        self.endResetModel()
 
     def clear(self) -> None:
         self.beginResetModel()
-        self.rows = []
+        self.rows, self.visible = [], np.zeros(0, dtype=np.intp)
         self.endResetModel()
+
+    def _accepts(self, result: ElementResult) -> bool:
+        if self.verdicts is not None and result.verdict not in self.verdicts:
+            return False
+        return self.tensor is None or result.tensor == self.tensor
+
+    def _ordered(self, positions: np.ndarray) -> np.ndarray:
+        """``positions`` sorted by the sort column (stable, so ties keep checking order)."""
+        if self.sort_column == 0:
+            ordered = np.sort(positions)
+        else:
+            keys = [_sort_key(int(p), self.rows[int(p)], self.sort_column) for p in positions]
+            ordered = positions[np.argsort(np.array(keys), kind="stable")] if keys else positions
+        return ordered[::-1].copy() if self.sort_order != _ASCENDING else ordered
+
+    def _move_persistent(self, before: np.ndarray) -> None:
+        """Keep the selection on the same results after a re-sort."""
+        new_row = {int(p): row for row, p in enumerate(self.visible)}
+        old, new = [], []
+        for index in self.persistentIndexList():
+            row = new_row.get(int(before[index.row()]), -1) if index.row() < len(before) else -1
+            old.append(index)
+            new.append(self.index(row, index.column()) if row >= 0 else QModelIndex())
+        if old:
+            self.changePersistentIndexList(old, new)
 
 
 def _display(row: int, result: ElementResult, column: int) -> str:
@@ -99,26 +165,6 @@ def _sort_key(row: int, result: ElementResult, column: int):
             result.f_plus, result.f_minus)[column - 4]
 
 
-class ResultsFilter(QSortFilterProxyModel):
-    """Keeps rows by verdict and, optionally, by tensor."""
-
-    def __init__(self, parent=None) -> None:
-        super().__init__(parent)
-        self.setSortRole(SORT_ROLE)
-        self.verdicts: set[str] | None = None
-        self.tensor: str | None = None
-
-    def set_filter(self, verdicts: set[str] | None, tensor: str | None) -> None:
-        self.verdicts, self.tensor = verdicts, tensor
-        self.invalidateFilter()
-
-    def filterAcceptsRow(self, source_row: int, _parent) -> bool:  # noqa: N802 - Qt override
-        result = self.sourceModel().rows[source_row]
-        if self.verdicts is not None and result.verdict not in self.verdicts:
-            return False
-        return self.tensor is None or result.tensor == self.tensor
-
-
 class ResultsTable(QWidget):
     """Filter controls above a sortable view; ``element_activated`` on click."""
 
@@ -128,8 +174,6 @@ class ResultsTable(QWidget):
         super().__init__(parent)
         self.setObjectName("gradcheckTable")
         self.model = ResultsModel(self)
-        self.proxy = ResultsFilter(self)
-        self.proxy.setSourceModel(self.model)
         self.filter = QComboBox()
         for data, text in FILTERS:
             self.filter.addItem(text, data)
@@ -149,19 +193,19 @@ class ResultsTable(QWidget):
         layout.addWidget(self.view, 1)
         self.filter.currentIndexChanged.connect(self._apply_filter)
         self.only_selected.toggled.connect(self._apply_filter)
-        self.proxy.rowsInserted.connect(self._update_count)
-        self.proxy.modelReset.connect(self._update_count)
-        self.proxy.layoutChanged.connect(self._update_count)
+        self.model.rowsInserted.connect(self._update_count)
+        self.model.modelReset.connect(self._update_count)
         self._update_count()
 
     def _build_view(self) -> QTableView:
         view = QTableView()
-        view.setModel(self.proxy)
+        view.setModel(self.model)
         view.setSortingEnabled(True)
         view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         view.verticalHeader().setVisible(False)
+        view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         view.verticalHeader().setDefaultSectionSize(20)
         # Fixed widths: measuring contents of tens of thousands of rows would stall the GUI
         view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
@@ -188,18 +232,16 @@ class ResultsTable(QWidget):
 
     def shown_results(self) -> list[ElementResult]:
         """The rows as currently filtered and sorted (for tests and the report)."""
-        return [self.model.rows[self.proxy.mapToSource(self.proxy.index(row, 0)).row()]
-                for row in range(self.proxy.rowCount())]
+        return [self.model.result_at(row) for row in range(self.model.rowCount())]
 
     def _apply_filter(self, *_args) -> None:
         tensor = self.selected_tensor if self.only_selected.isChecked() else None
-        self.proxy.set_filter(_ACCEPTED[self.filter.currentData()], tensor)
+        self.model.set_filter(_ACCEPTED[self.filter.currentData()], tensor)
         self._update_count()
 
     def _update_count(self, *_args) -> None:
-        self.count.setText(f"{self.proxy.rowCount():,} of {self.model.rowCount():,} shown")
+        self.count.setText(f"{self.model.rowCount():,} of {len(self.model.rows):,} shown")
 
     def _on_clicked(self, index: QModelIndex) -> None:
-        source = self.proxy.mapToSource(index)
-        if source.isValid():
-            self.element_activated.emit(self.model.rows[source.row()])
+        if index.isValid():
+            self.element_activated.emit(self.model.result_at(index.row()))

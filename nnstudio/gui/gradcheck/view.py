@@ -165,7 +165,7 @@ class GradCheckView(QWidget):
             self._refresh_heatmap()
         if self.follow.isChecked():
             self.heatmap.set_current(last.flat_index)
-            self.detail.show_result(last, self._config())
+            self.detail.show_result(last, self._tolerance())
 
     def _on_finished(self, reason: str) -> None:
         progress = self.controller.last_progress
@@ -229,7 +229,7 @@ class GradCheckView(QWidget):
             if summary.mismatch and summary.worst is not None:
                 self.show_tensor(summary.name)
                 self.heatmap.set_current(summary.worst.flat_index)
-                self.detail.show_result(summary.worst, self._config())
+                self.detail.show_result(summary.worst, self._tolerance())
                 return
 
     def _on_tree_selection(self, name: str) -> None:
@@ -252,19 +252,18 @@ class GradCheckView(QWidget):
             return
         self.heatmap.set_current(flat_index)
         result = store.result_at(name, flat_index)
-        self.detail.show_result(result, self._config(),
+        self.detail.show_result(result, self._tolerance(),
                                 note=f"{name} element {flat_index} has not been checked yet.")
 
     def _on_table_activated(self, result: ElementResult) -> None:
         self.follow.setChecked(False)
         self.show_tensor(result.tensor)
         self.heatmap.set_current(result.flat_index)
-        self.detail.show_result(result, self._config())
+        self.detail.show_result(result, self._tolerance())
 
     # -- helpers --------------------------------------------------------------------------
-    def _config(self):
-        settings = self.controller.settings
-        return None if settings is None else settings.config
+    def _tolerance(self) -> tuple[float, float] | None:
+        return self.controller.tolerance()
 
     def _layer_notes(self) -> dict[int, str]:
         """Injected faults of the checked copy, to flag them in the tree."""
