@@ -11,7 +11,11 @@ from PySide6.QtWidgets import QLabel
 from nnstudio.engine.gradcheck import ElementResult
 from nnstudio.engine.gradcheck.verdict import errors, violation
 
+from .settings import format_setting
 from .status import EXPLANATIONS, format_error, format_value, status_colour, status_text
+
+
+CLICK_HINT = "Click a cell of the heatmap or a row of the table to see that element."
 
 
 class ElementDetail(QLabel):
@@ -29,12 +33,17 @@ class ElementDetail(QLabel):
         self.show_result(None)
 
     def show_result(self, result: ElementResult | None,
-                    tolerance: tuple[float, float] | None = None, note: str = "") -> None:
+                    tolerance: tuple[float, float] | None = None, note: str = "",
+                    caveat: str = "") -> None:
+        """``caveat``: a sentence that changes how to read the verdict (re-drawn masks)."""
         self.result = result
         if result is None:
-            self.setText(f"<i>{html.escape(note or 'Click a cell of the heatmap or a row of the table to see that element.')}</i>")
+            self.setText(f"<i>{html.escape(note or CLICK_HINT)}</i>")
             return
-        self.setText(describe(result, tolerance))
+        text = describe(result, tolerance)
+        if caveat and result.verdict == "mismatch":
+            text += f"<p style='color:#b71c1c'><b>{html.escape(caveat)}</b></p>"
+        self.setText(text)
 
 
 def describe(result: ElementResult, tolerance: tuple[float, float] | None) -> str:
@@ -48,12 +57,6 @@ def describe(result: ElementResult, tolerance: tuple[float, float] | None) -> st
              ("f(θ + h)", format_value(result.f_plus), "f(θ − h)", format_value(result.f_minus)),
              ("Absolute error", format_error(result.abs_error),
               "Relative error", format_error(result.rel_error))]
-    if tolerance is not None:
-        rtol, atol = tolerance
-        ratio = _violation(result, rtol, atol)
-        pairs.append(("Rule", f"|a−n| ≤ {atol:.3g} + {rtol:g}·max(|a|,|n|)",
-                      "Error / tolerance",
-                      f"{ratio:.3g}× {'(fails)' if ratio > 1 else '(passes)'}"))
     # two name/value pairs per row: the panel sits under the heatmap, wide but short
     table = "".join(
         "<tr>" + "".join(f"<td>{html.escape(name)}</td><td style='padding:0 14px 0 6px'>"
@@ -64,6 +67,13 @@ def describe(result: ElementResult, tolerance: tuple[float, float] | None) -> st
              f"<span style='color:{colour}'><b>{html.escape(status_text(result.verdict))}</b></span>"
              f" &nbsp; {html.escape(EXPLANATIONS[result.verdict])}",
              f"<table>{table}</table>"]
+    if tolerance is not None:
+        rtol, atol = tolerance
+        ratio = _violation(result, rtol, atol)
+        outcome = "passes" if ratio <= 1 else (
+            "beyond it, explained by the kink" if result.verdict == "kink" else "fails")
+        parts.append(f"Rule |a−n| ≤ {atol:.3g} + {format_setting(rtol)}·max(|a|,|n|): the error "
+                     f"is <b>{ratio:.3g}×</b> the tolerance ({outcome}).")
     if result.kinks:
         items = "".join(f"<li>{html.escape(_kink_line(kink))}</li>" for kink in result.kinks)
         parts.append(f"<b>Kink detail</b><ul style='margin-top:0'>{items}</ul>")

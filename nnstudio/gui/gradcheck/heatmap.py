@@ -107,11 +107,10 @@ class HeatmapView(QWidget):
             self._fit_view(*grid.grid_shape)
 
     def _fit_view(self, rows: int, columns: int) -> None:
-        # Square cells for a roughly square matrix; a long thin one (or a vector) fills the
-        # width instead, else it would be a line of specks.
-        self.plot.setAspectLocked(rows > 1 and 0.25 <= rows / columns <= 4, 1.0)
-        self.plot.setRange(xRange=(0, columns), yRange=(0, rows) if rows > 1 else (-1, 2),
-                           padding=0.02)
+        # Square cells always: stretched cells distort the marks (a cross becomes a zigzag)
+        # and a matrix should look like its shape; a vector is then a one-cell-high strip.
+        self.plot.setAspectLocked(True, 1.0)
+        self.plot.setRange(xRange=(0, columns), yRange=(0, rows), padding=0.02)
         left, bottom = self.plot.getAxis("left"), self.plot.getAxis("bottom")
         left.setLabel("input unit (row)" if rows > 1 else "")
         bottom.setLabel("output unit (column)" if rows > 1 else "element")
@@ -164,7 +163,7 @@ class HeatmapView(QWidget):
             self.element_clicked.emit(flat)
 
 
-def cell_ticks(count: int, most: int = 16) -> list[tuple[float, str]]:
+def cell_ticks(count: int, most: int = 9) -> list[tuple[float, str]]:
     """Integer labels at cell centres, every k-th cell so that at most ``most`` show."""
     step = max(1, int(np.ceil(count / most)))
     return [(index + 0.5, str(index)) for index in range(0, count, step)]
@@ -208,9 +207,9 @@ def _cross_stamp(k: int, colour: str) -> np.ndarray:
     if k < 4:
         stamp[...] = ink
         return stamp
-    width = max(1, k // 6)
-    stamp[:width], stamp[-width:], stamp[:, :width], stamp[:, -width:] = ink, ink, ink, ink
-    for offset in range(-(width // 2) - 1, width // 2 + 1):
+    # a thin frame and a two-pixel cross: marked unmistakably, yet the cell's colour shows
+    stamp[0], stamp[-1], stamp[:, 0], stamp[:, -1] = ink, ink, ink, ink
+    for offset in (0, 1):
         diagonal = np.arange(k)
         shifted = np.clip(diagonal + offset, 0, k - 1)
         stamp[diagonal, shifted] = ink

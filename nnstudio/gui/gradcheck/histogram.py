@@ -28,7 +28,8 @@ class ErrorHistogram(QWidget):
         self.plot.setLabel("bottom", "log10 relative error (left: agreement, right: disagreement)")
         self.plot.setLabel("left", "elements")
         self.plot.setXRange(LOG_FLOOR, LOG_CEILING, padding=0.02)
-        self.plot.addLegend(offset=(10, 10))
+        # a light backdrop keeps the legend readable where it overlaps bars
+        self.plot.addLegend(offset=(10, 10), brush=pg.mkBrush(255, 255, 255, 210))
         width = float(HISTOGRAM_EDGES[1] - HISTOGRAM_EDGES[0])
         centres = HISTOGRAM_EDGES[:-1] + width / 2
         self.bars = {}
@@ -40,7 +41,7 @@ class ErrorHistogram(QWidget):
         self.tolerance_line = pg.InfiniteLine(angle=90, pen=pg.mkPen("#000000", width=1.5,
                                                                      style=pg.QtCore.Qt.DashLine),
                                               label="tolerance rtol",
-                                              labelOpts={"position": 0.9})
+                                              labelOpts={"position": 0.9, "color": "#000000"})
         self.plot.addItem(self.tolerance_line)
         self._centres = centres
         layout = QVBoxLayout(self)

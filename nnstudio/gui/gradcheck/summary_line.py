@@ -16,8 +16,9 @@ IDLE_TEXT = ("No check yet. Press a Step or Run button to check the current netw
              "backward pass against central differences.")
 
 
-def summary_text(progress: CheckProgress | None, running: bool = False) -> tuple[str, str]:
-    """(text, style key) for the summary of ``progress``."""
+def summary_text(progress: CheckProgress | None, running: bool = False,
+                 caveat: str = "") -> tuple[str, str]:
+    """(text, style key) for the summary of ``progress``; ``caveat`` follows a failure."""
     if progress is None:
         return IDLE_TEXT, "idle"
     totals = progress.totals
@@ -30,7 +31,8 @@ def summary_text(progress: CheckProgress | None, running: bool = False) -> tuple
         where = _mismatch_places(progress) or ", ".join(screened_bad)
         count = f"{mismatch:,} MISMATCH{'ES' if mismatch != 1 else ''}" if mismatch \
             else "the screen flags a MISMATCH"
-        return f"✗ FAIL — {count} in {where}{kinks}. {checked}.", "fail"
+        tail = f" {caveat}" if caveat else ""
+        return f"✗ FAIL — {count} in {where}{kinks}. {checked}.{tail}", "fail"
     worst_text = f"; max relative error {format_error(worst)}" if worst is not None else ""
     if progress.finished:
         return (f"✓ PASS — all {progress.checked:,} checked elements agree with the central "
@@ -59,8 +61,9 @@ class SummaryLine(QLabel):
         self.kind = "idle"
         self.show_progress(None)
 
-    def show_progress(self, progress: CheckProgress | None, running: bool = False) -> None:
-        text, kind = summary_text(progress, running)
+    def show_progress(self, progress: CheckProgress | None, running: bool = False,
+                      caveat: str = "") -> None:
+        text, kind = summary_text(progress, running, caveat)
         self.show_text(text, kind)
 
     def show_text(self, text: str, kind: str = "idle") -> None:

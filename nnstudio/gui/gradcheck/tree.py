@@ -16,7 +16,8 @@ from .status import (format_error, format_index, status_background, status_colou
                      status_text)
 from .store import CheckProgress
 
-COLUMNS = ("Layer / tensor", "Status", "Checked", "Max rel. error", "Screen", "Worst element")
+COLUMNS = ("Layer / tensor", "Status", "Max rel. error", "Checked", "Screen", "Worst element")
+CHECKED, MAX_ERROR = 3, 2
 NAME_ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -83,8 +84,8 @@ class StatusTree(QTreeWidget):
                 continue
             planned = summary.info.planned
             skipped = planned == 0 and summary.name in screens
-            item.setText(2, "skipped" if skipped else f"{summary.checked:,} / {planned:,}")
-            item.setText(3, format_error(summary.max_rel_error) if summary.checked else "")
+            item.setText(CHECKED, "skipped" if skipped else f"{summary.checked:,} / {planned:,}")
+            item.setText(MAX_ERROR, format_error(summary.max_rel_error) if summary.checked else "")
             screen = screens.get(summary.name)
             item.setText(4, "" if screen is None else status_text(screen.verdict))
             worst = summary.worst
@@ -96,8 +97,8 @@ class StatusTree(QTreeWidget):
         for layer in progress.layer_summaries:
             item = self._layer_items.get(layer.index)
             if item is not None:
-                item.setText(2, f"{layer.checked:,} / {layer.planned:,}")
-                item.setText(3, format_error(layer.max_rel_error) if layer.checked else "")
+                item.setText(CHECKED, f"{layer.checked:,} / {layer.planned:,}")
+                item.setText(MAX_ERROR, format_error(layer.max_rel_error) if layer.checked else "")
                 _paint(item, layer.status)
 
     # -- selection ----------------------------------------------------------------------
@@ -140,4 +141,4 @@ def _paint(item: QTreeWidgetItem, status: str) -> None:
     for column in range(len(COLUMNS)):
         item.setBackground(column, brush)
     if status == UNCHECKED:
-        item.setText(3, "")
+        item.setText(MAX_ERROR, "")

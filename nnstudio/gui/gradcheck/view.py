@@ -26,6 +26,9 @@ from .summary_line import SummaryLine
 from .table import ResultsTable
 from .tree import StatusTree
 
+REDRAW_CAVEAT = ("The dropout mask was re-drawn for every evaluation, so f(θ+h) and f(θ−h) "
+                 "are different functions: this shows why the mask must be fixed, not that "
+                 "the backward pass is wrong.")
 FINISHED_TEXTS = {"stopped": "Stopped.", "step": "", "mismatch": "", "done": "", "error": ""}
 
 
@@ -149,7 +152,7 @@ class GradCheckView(QWidget):
             self.tree.show_plan(progress, self._layer_notes())
         else:
             self.tree.show_progress(progress)
-        self.summary.show_progress(progress, self.controller.state == "running")
+        self.summary.show_progress(progress, self.controller.state == "running", self._caveat())
         if self.shown_tensor is None and progress.tensors:
             self.show_tensor(progress.tensors[0].name)
         self.histogram.show_counts(self.store)
@@ -165,11 +168,11 @@ class GradCheckView(QWidget):
             self._refresh_heatmap()
         if self.follow.isChecked():
             self.heatmap.set_current(last.flat_index)
-            self.detail.show_result(last, self._tolerance())
+            self._show_detail(last)
 
     def _on_finished(self, reason: str) -> None:
         progress = self.controller.last_progress
-        self.summary.show_progress(progress, False)
+        self.summary.show_progress(progress, False, self._caveat())
         if self.follow.isChecked() and progress is not None:
             self._show_worst_mismatch(progress)
         if reason == "done" and progress is not None and progress.finished:
@@ -229,7 +232,7 @@ class GradCheckView(QWidget):
             if summary.mismatch and summary.worst is not None:
                 self.show_tensor(summary.name)
                 self.heatmap.set_current(summary.worst.flat_index)
-                self.detail.show_result(summary.worst, self._tolerance())
+                self._show_detail(summary.worst)
                 return
 
     def _on_tree_selection(self, name: str) -> None:
@@ -252,18 +255,24 @@ class GradCheckView(QWidget):
             return
         self.heatmap.set_current(flat_index)
         result = store.result_at(name, flat_index)
-        self.detail.show_result(result, self._tolerance(),
-                                note=f"{name} element {flat_index} has not been checked yet.")
+        self._show_detail(result, note=f"{name} element {flat_index} has not been checked yet.")
 
     def _on_table_activated(self, result: ElementResult) -> None:
         self.follow.setChecked(False)
         self.show_tensor(result.tensor)
         self.heatmap.set_current(result.flat_index)
-        self.detail.show_result(result, self._tolerance())
+        self._show_detail(result)
 
     # -- helpers --------------------------------------------------------------------------
     def _tolerance(self) -> tuple[float, float] | None:
         return self.controller.tolerance()
+
+    def _caveat(self) -> str:
+        checker = self.controller.checker
+        return REDRAW_CAVEAT if checker is not None and checker.config.dropout == "redraw" else ""
+
+    def _show_detail(self, result: ElementResult | None, note: str = "") -> None:
+        self.detail.show_result(result, self._tolerance(), note=note, caveat=self._caveat())
 
     def _layer_notes(self) -> dict[int, str]:
         """Injected faults of the checked copy, to flag them in the tree."""

@@ -92,7 +92,7 @@ def test_step_element_grows_the_table_by_one(qtbot, bn_studio):
         assert view.table.model.rowCount() == expected
         assert len(view.store.results) == expected
     assert view.heatmap.current == view.store.results[-1].flat_index
-    assert view.tree.currentItem().text(2).startswith("3 / ")
+    assert view.tree.currentItem().text(3).startswith("3 / ")
 
 
 def test_step_tensor_and_layer_stop_at_their_boundaries(qtbot, bn_studio):
@@ -183,7 +183,7 @@ def test_screen_first_skips_the_tensors_the_screen_clears(qtbot, bn_studio):
     assert progress.screen is not None
     checked = {s.name for s in progress.tensor_summaries if s.checked}
     assert BEFORE_BATCHNORM <= checked and "3.W" not in checked
-    assert parts.view.tree._tensor_items["3.W"].text(2) == "skipped"
+    assert parts.view.tree._tensor_items["3.W"].text(3) == "skipped"
 
 
 def test_reset_and_network_changes_clear_the_results_and_badges(qtbot, bn_studio):
