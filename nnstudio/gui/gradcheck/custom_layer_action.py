@@ -10,6 +10,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
+from nnstudio.engine.custom_layers import load_custom_layers
 from nnstudio.resources import RESOURCES_DIR
 
 PYTHON_FILTER = "Python files (*.py);;All files (*)"
@@ -39,16 +40,8 @@ def import_custom_layer(window, path: str | None = None) -> list[type]:
     if answer != QMessageBox.StandardButton.Yes:
         window.show_status("Import cancelled: the file was not run.")
         return []
-    try:
-        from nnstudio.engine.custom_layers import load_custom_layers
-    except ImportError:
-        window.show_error("Cannot import the layer",
-                          "This version of the engine cannot load custom layers.")
-        return []
-    try:
-        classes = list(load_custom_layers(path))
-    except Exception as exc:  # noqa: BLE001 - the user's code may raise anything; show it
-        window.show_error("Cannot import the layer", f"{Path(path).name}:\n{exc}")
+    classes = _load(window, path)
+    if classes is None:
         return []
     added = []
     for cls in classes:
@@ -65,3 +58,12 @@ def import_custom_layer(window, path: str | None = None) -> list[type]:
         window.show_error("Cannot import the layer",
                           f"{Path(path).name} defines no Layer subclass with a type_name.")
     return added
+
+
+def _load(window, path: str) -> list[type] | None:
+    """The engine's loader; None (after showing the error) when the file cannot be used."""
+    try:
+        return list(load_custom_layers(path))
+    except Exception as exc:  # noqa: BLE001 - the user's code may raise anything; show it
+        window.show_error("Cannot import the layer", f"{Path(path).name}:\n{exc}")
+        return None

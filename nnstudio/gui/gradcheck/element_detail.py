@@ -54,7 +54,8 @@ def describe(result: ElementResult, tolerance: tuple[float, float] | None) -> st
     colour = status_colour(result.verdict)
     pairs = [("Analytic (backward)", format_value(result.analytic),
               "Numeric (central diff.)", format_value(result.numeric)),
-             ("f(θ + h)", format_value(result.f_plus), "f(θ − h)", format_value(result.f_minus)),
+             ("f(θ + h)", format_value(result.f_plus),
+              "f(θ − h)", format_value(result.f_minus)),
              ("Absolute error", format_error(result.abs_error),
               "Relative error", format_error(result.rel_error))]
     # two name/value pairs per row: the panel sits under the heatmap, wide but short
@@ -63,8 +64,9 @@ def describe(result: ElementResult, tolerance: tuple[float, float] | None) -> st
                          f"<tt>{html.escape(value)}</tt></td>"
                          for name, value in ((a, b), (c, d))) + "</tr>"
         for a, b, c, d in pairs)
+    verdict = html.escape(status_text(result.verdict))
     parts = [f"<b>{html.escape(result.label)}</b> &nbsp; "
-             f"<span style='color:{colour}'><b>{html.escape(status_text(result.verdict))}</b></span>"
+             f"<span style='color:{colour}'><b>{verdict}</b></span>"
              f" &nbsp; {html.escape(EXPLANATIONS[result.verdict])}",
              f"<table>{table}</table>"]
     if tolerance is not None:
@@ -72,8 +74,8 @@ def describe(result: ElementResult, tolerance: tuple[float, float] | None) -> st
         ratio = _violation(result, rtol, atol)
         outcome = "passes" if ratio <= 1 else (
             "beyond it, explained by the kink" if result.verdict == "kink" else "fails")
-        parts.append(f"Rule |a−n| ≤ {atol:.3g} + {format_setting(rtol)}·max(|a|,|n|): the error "
-                     f"is <b>{ratio:.3g}×</b> the tolerance ({outcome}).")
+        rule = f"|a−n| ≤ {atol:.3g} + {format_setting(rtol)}·max(|a|,|n|)"
+        parts.append(f"Rule {rule}: the error is <b>{ratio:.3g}×</b> the tolerance ({outcome}).")
     if result.kinks:
         items = "".join(f"<li>{html.escape(_kink_line(kink))}</li>" for kink in result.kinks)
         parts.append(f"<b>Kink detail</b><ul style='margin-top:0'>{items}</ul>")

@@ -92,12 +92,14 @@ def _grab(widget, file: Path, pictures: dict, title: str) -> None:
 def _markdown(report: CheckReport, view, images: dict[str, str]) -> str:
     lines = ["# Gradient-check report", "", f"**{view.summary.text()}**", "",
              *_settings_lines(report), "", "## Layers and tensors", "",
-             "| tensor | layer | shape | checked | ok | kink | mismatch | max rel. error | status |",
+             "| tensor | layer | shape | checked | ok | kink | mismatch | max rel. error "
+             "| status |",
              "|---|---|---|---:|---:|---:|---:|---:|---|"]
     for t in report.tensors:
         lines.append(f"| {t.name} | {t.info.layer_index} {t.info.layer_label} | "
                      f"{'×'.join(map(str, t.info.shape))} | {t.checked:,} | {t.ok:,} | "
-                     f"{t.kink:,} | {t.mismatch:,} | {format_error(t.max_rel_error)} | {t.status} |")
+                     f"{t.kink:,} | {t.mismatch:,} | {format_error(t.max_rel_error)} | "
+                     f"{t.status} |")
     for title, elements in (("Mismatches", report.mismatches), ("Kinks (not bugs)", report.kinks)):
         if elements:
             lines += ["", f"## {title} ({len(elements):,})", "", *_element_table_md(elements)]

@@ -33,7 +33,16 @@ class SettingsForm(QWidget):
         form = QFormLayout(self)
         form.setContentsMargins(2, 2, 2, 2)
         form.setVerticalSpacing(3)
-        self.h = self._number_field(DEFAULT_H, "Central-difference step: (f(θ+h) − f(θ−h)) / 2h")
+        self._add_numeric_rows(form)
+        self._add_function_rows(form)
+        self._add_scope_rows(form)
+        self.sampling.currentIndexChanged.connect(self._update_enabled)
+        self._update_enabled()
+
+    def _add_numeric_rows(self, form: QFormLayout) -> None:
+        """Step and tolerances."""
+        self.h = self._number_field(DEFAULT_H,
+                                    "Central-difference step: (f(θ+h) − f(θ−h)) / 2h")
         self.rtol = self._number_field(DEFAULT_RTOL, "Relative tolerance of the verdict rule")
         self.atol = self._number_field(
             DEFAULT_ATOL, "Absolute tolerance (noise floor): gradients smaller than this are "
@@ -44,6 +53,9 @@ class SettingsForm(QWidget):
             tolerances.addWidget(field)
         form.addRow("Step h", self.h)
         form.addRow("rtol / atol", tolerances)
+
+    def _add_function_rows(self, form: QFormLayout) -> None:
+        """What the checked function is: BatchNorm mode, dropout, seed, penalty."""
         self.bn_stats = self._combo(BN_CHOICES, "Which statistics BatchNorm uses in the checked "
                                     "function (the same on the analytic and the numeric side)")
         form.addRow("BatchNorm", self.bn_stats)
@@ -57,6 +69,9 @@ class SettingsForm(QWidget):
         self.regularization = QCheckBox("include the L1/L2 penalty")
         self.regularization.toggled.connect(self.changed)
         form.addRow("Regularization", self.regularization)
+
+    def _add_scope_rows(self, form: QFormLayout) -> None:
+        """Which elements, on how many rows, screened first or not."""
         self.sampling = self._combo((("all", "all elements"), ("sampled", "k sampled per tensor")),
                                     "Check every element, or k seeded random ones per tensor")
         self.samples = self._spin(1, 100000, 10, "k: elements checked per tensor")
@@ -72,8 +87,6 @@ class SettingsForm(QWidget):
                                      "the element check then drills into the tensors it flags")
         self.screen_first.toggled.connect(self.changed)
         form.addRow("", self.screen_first)
-        self.sampling.currentIndexChanged.connect(self._update_enabled)
-        self._update_enabled()
 
     # -- construction helpers ---------------------------------------------------------
     def _number_field(self, value: float, tip: str) -> QLineEdit:
