@@ -64,3 +64,14 @@ def test_stop_halts_a_full_check_promptly(qtbot, studio):
     # the check continues where it stopped
     press(qtbot, parts, "element")
     assert parts.controller.checker.checked == view.table.model.rowCount()
+
+
+def test_closing_the_window_during_a_check_stops_its_thread(qtbot, studio):
+    window, parts = large_studio(studio)
+    qtbot.mouseClick(parts.view.controls.buttons["end"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: parts.view.table.model.rowCount() > 0, timeout=10000)
+    worker = parts.controller.worker
+    window.session.set_modified(False)
+    window.close()
+    assert parts.controller.worker is None
+    assert worker.wait(2000) and worker.is_finished()

@@ -238,3 +238,17 @@ def test_regularization_and_sampling_reach_the_engine(qtbot, bn_studio):
     assert all(info.planned == min(3, info.size) for info in parts.controller.checker.tensors)
     assert parts.view.summary.kind == "pass"
     assert np.isfinite([r.f_plus for r in parts.view.store.results]).all()
+
+
+def test_a_check_is_refused_while_training_runs_and_edits_while_checking(qtbot, bn_studio,
+                                                                          dialogs):
+    window, parts = bn_studio
+    window.session.set_busy("training")
+    qtbot.mouseClick(parts.view.controls.buttons["end"], Qt.MouseButton.LeftButton)
+    assert parts.controller.state == "idle"
+    assert dialogs.errors and "training runs" in dialogs.errors[-1][1]
+    window.session.set_busy(None)
+    window.session.set_busy("a gradient check runs")  # as during a check
+    assert not parts.injector.inject(1, "no_mean_path")
+    assert window.session.network.layers[1].fault is None
+    window.session.set_busy(None)
