@@ -5,6 +5,29 @@ numpy and pandas only; nothing here imports Qt or :mod:`nnstudio.gui`.
 >>> from nnstudio.data import LoadOptions, load_csv
 >>> ds = load_csv("lab.csv", LoadOptions(target="species"))  # doctest: +SKIP
 >>> print(ds.summary())                                      # doctest: +SKIP
+
+How files are read
+------------------
+* Parsing is done by pandas' C engine, on pieces of about 4 MB cut at record
+  boundaries and parsed by a few threads; ``progress`` and ``cancel`` act between
+  pieces. Numbers go straight into float32 blocks and text into integer codes, so
+  memory stays near the size of the final float32 array.
+* Delimiter (``, ; tab |``), header and decimal comma (in ``;`` files) are detected
+  from the first 256 KB; :class:`LoadOptions` can set them.
+* Encoding: UTF-8 with or without BOM. Other ASCII-compatible encodings
+  (``latin-1``, ``cp1252``...) only when named in :class:`LoadOptions`; a byte that
+  is not valid text is a :class:`DataError` naming its line, column and cell.
+  UTF-16/32 files are rejected with a request to save as UTF-8.
+* Missing cells: empty, ``NA``, ``N/A``, ``NaN``, ``nan``, ``null``, ``?`` and a few
+  variants (:data:`MISSING_TOKENS`), or only spaces.
+* ``inf``, ``-inf``, ``Infinity`` and numbers beyond the float32 range are rejected
+  with a :class:`DataError` naming row, line, column and value: they would only
+  turn training into NaN, and treating them as missing would hide a data problem.
+* Rows with more fields than there are columns are errors; rows with fewer have
+  the missing fields treated as missing values. Blank lines are skipped (and
+  counted as rows, so row numbers match the file).
+* Row numbers in messages count data rows from 1 (header excluded); line numbers
+  are lines of the file (header included).
 """
 from .builtin import builtin_names, make_builtin
 from .dataset import Dataset, LoadReport

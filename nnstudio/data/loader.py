@@ -9,7 +9,7 @@ from .columns import ColumnState, merge_piece
 from .dataset import Dataset, LoadReport
 from .errors import data_error
 from .options import LoadOptions
-from .pieces import iter_pieces, located_error, piece_error
+from .pieces import iter_pieces, located_error, piece_error, piece_size
 from .preprocessing import Preprocessing
 from .reader import PieceProblem, PieceResult, parse_piece
 from .schema import Schema, decide_schema, settle_text_columns
@@ -81,7 +81,9 @@ def _target_name(fmt: CsvFormat, opts: LoadOptions) -> str:
 def _read(fmt: CsvFormat, target: str, progress, cancel
           ) -> tuple[dict[str, ColumnState], list[PieceResult]]:
     """Parse every piece and gather what each column holds."""
-    text_columns = None if fmt.sample_is_whole_file else sample_text_columns(fmt)
+    # Hints keep a column text in every piece; a file read as one piece needs none.
+    one_piece = fmt.sample_is_whole_file or piece_size(fmt) >= fmt.size - fmt.data_start
+    text_columns = None if one_piece else sample_text_columns(fmt)
     states = {name: ColumnState(name, j) for j, name in enumerate(fmt.names)}
     reading = None if progress is None else (lambda fraction: progress(_READ_SHARE * fraction))
     pieces: list[PieceResult] = []

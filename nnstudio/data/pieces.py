@@ -18,6 +18,15 @@ from .sniff import CsvFormat, last_record_end
 
 PIECE_BYTES = 4 * 2**20
 MAX_WORKERS = 4
+#: Budget of pieces x columns. pandas spends a fixed time per column of every
+#: parse, so wide files get fewer, larger pieces (a 5000-column file: one piece).
+COLUMN_PIECES = 2000
+
+
+def piece_size(fmt: CsvFormat) -> int:
+    """Bytes per piece: :data:`PIECE_BYTES`, or more for wide files (see COLUMN_PIECES)."""
+    data_bytes = fmt.size - fmt.data_start
+    return max(PIECE_BYTES, -(-data_bytes * len(fmt.names) // COLUMN_PIECES))
 
 
 def default_workers() -> int:
@@ -50,7 +59,7 @@ def iter_pieces(fmt: CsvFormat, text_columns: frozenset[str] | None, target: str
     cancel : callable() -> bool or None
         Polled between pieces; when it returns True, :class:`Cancelled` is raised.
     piece_bytes, workers : int, optional
-        Piece size (default :data:`PIECE_BYTES`) and threads (default
+        Piece size (default :func:`piece_size`) and threads (default
         :func:`default_workers`).
 
     Raises
@@ -65,34 +74,52 @@ def iter_pieces(fmt: CsvFormat, text_columns: frozenset[str] | None, target: str
             fmt.sample, fmt, None, target))
         return
     workers = workers or default_workers()
-    piece_bytes = piece_bytes or PIECE_BYTES
-    total = max(1, fmt.size - fmt.data_start)
-    rows = 0
     with open(fmt.path, "rb") as handle, ThreadPoolExecutor(workers) as pool:
-        pending: deque = deque()
+        queue = _InOrder(fmt, progress)
         try:
-            for start, data in _byte_pieces(handle, fmt.data_start, piece_bytes):
+            for start, data in _byte_pieces(handle, fmt.data_start, piece_bytes or piece_size(fmt)):
                 _poll(cancel)
-                pending.append((start, data, pool.submit(parse_piece, data, fmt, text_columns,
-                                                          target)))
+                queue.add(start, data, pool.submit(parse_piece, data, fmt, text_columns, target))
                 # Keep a few pieces in flight: enough to use every thread, few
                 # enough that memory holds only a handful of pandas frames.
-                while len(pending) > workers or (pending and pending[0][2].done()):
-                    start, data, future = pending.popleft()
-                    piece = _finish(fmt, start, data, rows, future.result)
-                    rows += piece.n_rows
-                    yield piece
-                    _report(progress, (start + len(data) - fmt.data_start) / total)
-            while pending:
+                while len(queue) > workers or queue.first_done():
+                    yield queue.pop()
+            while len(queue):
                 _poll(cancel)
-                start, data, future = pending.popleft()
-                piece = _finish(fmt, start, data, rows, future.result)
-                rows += piece.n_rows
-                yield piece
-                _report(progress, (start + len(data) - fmt.data_start) / total)
+                yield queue.pop()
         finally:
-            for *_, future in pending:
-                future.cancel()
+            queue.cancel()
+
+
+class _InOrder:
+    """Pieces being parsed, handed back in file order with their row offsets."""
+
+    def __init__(self, fmt: CsvFormat, progress: Callable[[float], None] | None) -> None:
+        self.fmt, self.progress = fmt, progress
+        self.pending: deque = deque()
+        self.rows = 0
+
+    def __len__(self) -> int:
+        return len(self.pending)
+
+    def add(self, start: int, data: bytes, future) -> None:
+        self.pending.append((start, data, future))
+
+    def first_done(self) -> bool:
+        return bool(self.pending) and self.pending[0][2].done()
+
+    def pop(self) -> PieceResult:
+        """Wait for the oldest piece; raise its problem as a DataError, report progress."""
+        start, data, future = self.pending.popleft()
+        piece = _finish(self.fmt, start, data, self.rows, future.result)
+        self.rows += piece.n_rows
+        done = start + len(data) - self.fmt.data_start
+        _report(self.progress, done / max(1, self.fmt.size - self.fmt.data_start))
+        return piece
+
+    def cancel(self) -> None:
+        for *_, future in self.pending:
+            future.cancel()
 
 
 def _finish(fmt: CsvFormat, start: int, data: bytes, rows_before: int,

@@ -18,6 +18,9 @@ from .split import TRAIN
 from .standardize import block_moments
 
 
+_WIDE = 64  # columns from which a block is made row-major before gathering rows
+
+
 @dataclass
 class Layout:
     """Feature columns in array order with their offsets."""
@@ -68,13 +71,7 @@ def write_arrays(pieces: list[PieceResult], columns: PieceColumns, layout: Layou
     classes = columns.schema.task == "classification"
     y = np.empty(n, np.int64) if classes else np.empty((n, 1), np.float32)
     rows_in_file = np.empty(n, np.int64)
-    tasks, starts, offset = [], np.array([0, sizes[0], sizes[0] + sizes[1]]), 0
-    for index, piece in enumerate(pieces):
-        split_of = assignment[offset:offset + len(labels[index])]
-        offset += len(split_of)
-        tasks.append(_Task(index, piece, labels[index], split_of, keeps[index],
-                           tuple(int(s) for s in starts)))
-        starts += np.bincount(split_of, minlength=3)
+    tasks = _tasks(pieces, labels, keeps, assignment, sizes)
 
     def write(task: _Task) -> tuple[dict[str, int], tuple | None]:
         filled = _write_piece(task, x, y, rows_in_file, columns, layout, fills)
@@ -101,10 +98,26 @@ def write_arrays(pieces: list[PieceResult], columns: PieceColumns, layout: Layou
     return x, y, rows_in_file, moments
 
 
+def _tasks(pieces, labels, keeps, assignment, sizes) -> list[_Task]:
+    """Cut the split assignment per piece and work out where each piece's rows go."""
+    tasks, starts, offset = [], np.array([0, sizes[0], sizes[0] + sizes[1]]), 0
+    for index, piece in enumerate(pieces):
+        split_of = assignment[offset:offset + len(labels[index])]
+        offset += len(split_of)
+        tasks.append(_Task(index, piece, labels[index], split_of, keeps[index],
+                           tuple(int(s) for s in starts)))
+        starts += np.bincount(split_of, minlength=3)
+    return tasks
+
+
 def _write_piece(task: _Task, x, y, rows_in_file, columns: PieceColumns, layout: Layout,
                  fills: dict[str, list]) -> dict[str, int]:
     """Write one piece's kept rows; returns how many categorical cells were filled."""
     piece, filled = task.piece, {}
+    if piece.block.shape[1] >= _WIDE and not piece.block.flags.c_contiguous:
+        # Gathering rows of a wide column-major block jumps across memory for
+        # every value; one transposing copy first is far cheaper.
+        piece.block = np.ascontiguousarray(piece.block)
     rows = None if task.keep is None else np.flatnonzero(task.keep)
     runs = _block_runs(piece, columns, layout)
     for split in range(3):
@@ -152,8 +165,9 @@ def _write_rows(dest: np.ndarray, piece: PieceResult, index: int, selected: np.n
     Returns the number of missing categorical cells filled, per column.
     """
     covered, filled = set(), {}
+    block = piece.block
     for x_start, block_start, length in runs:
-        np.take(piece.block[:, block_start:block_start + length], selected, axis=0,
+        np.take(block[:, block_start:block_start + length], selected, axis=0,
                 out=dest[:, x_start:x_start + length], mode="clip")
         covered.update(range(x_start, x_start + length))
     for info, offset in zip(layout.features, layout.offsets):
