@@ -144,3 +144,18 @@ def test_pieces_come_back_in_file_order(write_csv):
     assert sum(p.n_rows for p in pieces) == 3000
     a_values = np.concatenate([p.block[:, p.numeric.index("a")] for p in pieces])
     np.testing.assert_allclose(a_values, np.arange(1, 3001) * 0.5)
+
+
+def test_wide_file_is_read_in_larger_pieces_with_the_right_values(write_csv, small_pieces):
+    rng = np.random.default_rng(2)
+    values = np.round(rng.normal(size=(60, 300)), 3)
+    frame = pd.DataFrame(values, columns=[f"f{j}" for j in range(300)])
+    frame["label"] = ["a", "b", "c"] * 20
+    path = write_csv(frame.to_csv(index=False))
+    import nnstudio.data.pieces as pieces
+    fmt = sniff(path, LoadOptions())
+    n_pieces = (fmt.size - fmt.data_start) / pieces.piece_size(fmt)
+    assert 2 < n_pieces <= pieces.COLUMN_PIECES / 301 + 1  # fewer pieces than 4 KB ones
+    ds = load_csv(path, LoadOptions(standardize=False))
+    np.testing.assert_array_equal(ds.x_train, values[ds.rows_train].astype(np.float32))
+    np.testing.assert_array_equal(ds.x_test, values[ds.rows_test].astype(np.float32))
