@@ -45,6 +45,7 @@ class BatchNormPanel(QWidget):
         self.numbers: dict[str, dict] = {}
         self.metric_name = "accuracy"
         self._batch_stats: dict[int, tuple] = {}
+        self._pending_epoch = None
         self._refresh_timer = QTimer(self, singleShot=True, interval=0)
         self._refresh_timer.timeout.connect(self.refresh_numbers)
         layout = QVBoxLayout(self)
@@ -205,7 +206,25 @@ class BatchNormPanel(QWidget):
 
     # -- statistics plots ---------------------------------------------------------------
     def show_epoch(self, snapshot) -> None:
-        """Take validation numbers and batch statistics from a training EpochSnapshot."""
+        """Keep a training EpochSnapshot; it is drawn at the next :meth:`flush` (the window
+        flushes a few times a second while training, and when training pauses or ends)."""
+        self._pending_epoch = snapshot
+
+    def flush(self) -> None:
+        """Draw the latest epoch snapshot, if the panel is on screen or training stopped."""
+        snapshot = self._pending_epoch
+        if snapshot is None or (self.session.busy and not self.isVisible()):
+            return
+        self._pending_epoch = None
+        self._apply_epoch(snapshot)
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if self._pending_epoch is not None:
+            snapshot, self._pending_epoch = self._pending_epoch, None
+            self._apply_epoch(snapshot)
+
+    def _apply_epoch(self, snapshot) -> None:
         self.metric_name = snapshot.metric_name
         eval_mode = self.session.train_config.eval_bn_stats
         other_mode = "batch" if eval_mode == "running" else "running"

@@ -3,12 +3,17 @@
 Every curve is created once; new points go into preallocated buffers that double when full
 (``GrowingSeries``) and the curve is updated with ``setData`` on views of them. Plots use
 pyqtgraph's peak downsampling and clip to the visible range, so long runs stay cheap.
+Pens are one pixel wide and not antialiased: Qt strokes wider antialiased polylines of
+thousands of points a hundred times slower, which would starve the training thread.
 """
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QPushButton, QSpinBox,
+                               QVBoxLayout, QWidget)
+
+from .plot_ranges import SteadyRange
 
 TRAIN_COLOUR, VAL_COLOUR, RAW_COLOUR, SMOOTH_COLOUR = "#1f77b4", "#ff7f0e", "#b0b8c4", "#1f3b73"
 METRIC_LABELS = {"accuracy": "Accuracy", "r2": "R²"}
@@ -105,9 +110,11 @@ class CurvesWidget(QWidget):
         self.metric_plot = self._plot(2, "Accuracy per epoch", "epoch", "accuracy",
                                       legend_offset=(-10, -10))
         self.curves = {
-            "batch_loss": self.batch_plot.plot(name="batch", pen=pg.mkPen(RAW_COLOUR, width=1)),
+            "batch_loss": self.batch_plot.plot(name="batch", pen=pg.mkPen(RAW_COLOUR, width=1),
+                                               antialias=False),
             # no name: it joins the legend only while smoothing is on
-            "batch_smoothed": self.batch_plot.plot(pen=pg.mkPen(SMOOTH_COLOUR, width=2)),
+            "batch_smoothed": self.batch_plot.plot(pen=pg.mkPen(SMOOTH_COLOUR, width=1),
+                                                   antialias=False),
             "train_loss": self._epoch_curve(self.epoch_plot, "train", TRAIN_COLOUR),
             "val_loss": self._epoch_curve(self.epoch_plot, "validation", VAL_COLOUR),
             "train_metric": self._epoch_curve(self.metric_plot, "train", TRAIN_COLOUR),
@@ -117,6 +124,8 @@ class CurvesWidget(QWidget):
             curve.setDownsampling(auto=True, method="peak")
             curve.setClipToView(True)
         self.curves["batch_smoothed"].setVisible(False)
+        self.ranges = {plot: SteadyRange(plot)
+                       for plot in (self.batch_plot, self.epoch_plot, self.metric_plot)}
 
     def _plot(self, row: int, title: str, x_label: str, y_label: str,
               legend_offset=(-10, 10)) -> pg.PlotItem:
@@ -130,8 +139,8 @@ class CurvesWidget(QWidget):
 
     @staticmethod
     def _epoch_curve(plot: pg.PlotItem, name: str, colour: str) -> pg.PlotDataItem:
-        return plot.plot(name=name, pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=4,
-                         symbolBrush=colour, symbolPen=None)
+        return plot.plot(name=name, pen=pg.mkPen(colour, width=1), symbol="o", symbolSize=4,
+                         symbolBrush=colour, symbolPen=None, antialias=False)
 
     def _make_controls(self) -> None:
         self.log_check = QCheckBox("Log scale")
@@ -160,6 +169,8 @@ class CurvesWidget(QWidget):
     def clear(self) -> None:
         for series in self.series.values():
             series.clear()
+        for steady in self.ranges.values():
+            steady.reset()
         self.smoothing.clear()
         self._dirty = True
         self.redraw()
@@ -180,6 +191,9 @@ class CurvesWidget(QWidget):
         self._dirty = True
 
     def set_metric_name(self, metric_name: str) -> None:
+        if metric_name == getattr(self, "_metric_name", None):
+            return  # a new title re-lays out the plot: only when it changes
+        self._metric_name = metric_name
         label = METRIC_LABELS.get(metric_name, metric_name)
         self.metric_plot.setTitle(f"{label} per epoch")
         self.metric_plot.setLabel("left", label)
@@ -199,6 +213,12 @@ class CurvesWidget(QWidget):
         smoothed.setVisible(self.smoothing.window > 1)
         if self.smoothing.window > 1:
             smoothed.setData(*self.smoothing.smoothed.data())
+        log_y = self.log_check.isChecked()
+        self.ranges[self.batch_plot].fit([self.series["batch_loss"].data()], log_y)
+        self.ranges[self.epoch_plot].fit(
+            [self.series[name].data() for name in ("train_loss", "val_loss")], log_y)
+        self.ranges[self.metric_plot].fit(
+            [self.series[name].data() for name in ("train_metric", "val_metric")])
         self._dirty = False
 
     def curve_data(self, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -212,6 +232,9 @@ class CurvesWidget(QWidget):
     def set_log_scale(self, enabled: bool) -> None:
         for plot in (self.batch_plot, self.epoch_plot):
             plot.setLogMode(x=False, y=bool(enabled))
+            self.ranges[plot].reset()
+        self._dirty = True
+        self.redraw()
 
     def set_smoothing(self, window: int) -> None:
         legend, smoothed = self.batch_plot.legend, self.curves["batch_smoothed"]

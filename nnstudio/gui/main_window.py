@@ -24,9 +24,9 @@ Extension points (for the gradient-check view and custom layers)
 from __future__ import annotations
 
 import shiboken6
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QEventLoop, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QTabWidget, QWidget
+from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMenu, QTabWidget, QWidget
 
 from . import menus, messages
 from .batchnorm_panel import BatchNormPanel
@@ -42,6 +42,9 @@ from .training_controller import TrainingController
 from .training_panel import TrainingPanel
 
 APP_NAME = "NN Studio"
+#: curves and progress are redrawn at most this often while training (painting holds the
+#: GIL part of the time, and every millisecond of it is taken from the training thread)
+REDRAW_INTERVAL_MS = 100
 
 
 class MainWindow(QMainWindow):
@@ -58,6 +61,11 @@ class MainWindow(QMainWindow):
         self._build_docks()
         self.files = ProjectFiles(self)
         menus.build_menus(self)
+        self._redraw_timer = QTimer(self)
+        self._redraw_timer.setSingleShot(True)
+        self._redraw_timer.setInterval(REDRAW_INTERVAL_MS)
+        self._redraw_timer.timeout.connect(self.flush_training_view)
+        self._pending_progress: tuple | None = None
         self._connect()
         install_gradcheck(self)
         self.resize(1440, 900)
@@ -112,7 +120,7 @@ class MainWindow(QMainWindow):
         controller.batches.connect(self._on_batches)
         controller.epochs.connect(self._on_epochs)
         controller.probes.connect(self._on_probes)
-        controller.progress.connect(panel.show_progress)
+        controller.progress.connect(self._on_progress)
         controller.history_cleared.connect(self.curves.clear)
         controller.message.connect(self.show_status)
         controller.failed.connect(self.show_error)
@@ -175,7 +183,33 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{name}{star} — {APP_NAME}")
 
     # -- training updates -----------------------------------------------------------------
+    def _schedule_redraw(self) -> None:
+        if not self._redraw_timer.isActive():
+            self._redraw_timer.start()
+
+    def flush_training_view(self) -> None:
+        """Draw what arrived since the last redraw: curves, progress, BatchNorm numbers.
+
+        While training runs, the drawing (including the paint events it causes) happens in
+        one go with the worker held between batches: see ``GeneratorWorker.gui_turn``.
+        """
+        self._redraw_timer.stop()
+        with self.controller.gui_turn():
+            self.curves.redraw()
+            if self._pending_progress is not None:
+                self.training_panel.show_progress(*self._pending_progress)
+                self._pending_progress = None
+            self.batchnorm_panel.flush()
+            if self.controller.state == "running":
+                QApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+
+    def _on_progress(self, *progress) -> None:
+        self._pending_progress = progress
+        self._schedule_redraw()
+
     def _on_training_state(self, state: str) -> None:
+        if state != "running":
+            self.flush_training_view()
         self.training_panel.set_state(state)
         self.status_state.setText({"idle": "", "running": "Training…",
                                    "paused": "Paused"}.get(state, state))
@@ -183,7 +217,7 @@ class MainWindow(QMainWindow):
     def _on_batches(self, batches: list) -> None:
         offset = self.controller.step_offset
         self.curves.add_batches([offset + b.step for b in batches], [b.loss for b in batches])
-        self.curves.redraw()
+        self._schedule_redraw()
 
     def _on_epochs(self, epochs: list) -> None:
         self.curves.set_metric_name(epochs[-1].metric_name)
@@ -191,14 +225,15 @@ class MainWindow(QMainWindow):
         self.curves.add_epochs([offset + e.epoch for e in epochs], [e.train_loss for e in epochs],
                                [e.val_loss for e in epochs], [e.train_metric for e in epochs],
                                [e.val_metric for e in epochs])
-        self.curves.redraw()
         self.batchnorm_panel.show_epoch(epochs[-1])
+        self._schedule_redraw()
 
     def _on_probes(self, results: dict) -> None:
         if results.get("boundary") is not None:
             self.boundary_view.show_plane(results["boundary"])
 
     def _on_training_finished(self, reason: str) -> None:
+        self.flush_training_view()
         self.training_panel.show_finished(
             {"done": "Finished", "stopped": "Stopped", "diverged": "Diverged",
              "error": "Failed"}.get(reason, reason))

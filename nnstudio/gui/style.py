@@ -9,7 +9,7 @@ def apply_style(app) -> None:
     import pyqtgraph as pg
     from PySide6.QtGui import QIcon
 
-    pg.setConfigOptions(useOpenGL=False, antialias=True, background="w", foreground="#222222")
+    pg.setConfigOptions(useOpenGL=False, antialias=False, background="w", foreground="#222222")
     sheet = RESOURCES_DIR / "style.qss"
     if sheet.exists():
         app.setStyleSheet(sheet.read_text(encoding="utf-8"))

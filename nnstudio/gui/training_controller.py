@@ -8,6 +8,7 @@ decision boundary needs in the worker thread, between batches.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 
 from PySide6.QtCore import QObject, Signal
@@ -18,6 +19,9 @@ from .session import Session
 from .workers import Bundle, GeneratorWorker, Probe
 
 STOP_TIMEOUT_MS = 900
+#: bundles of snapshots per second at most; the window redraws at 10 Hz, so more would
+#: only cost the training thread GIL time
+BUNDLE_RATE = 15.0
 
 
 class TrainingController(QObject):
@@ -89,6 +93,11 @@ class TrainingController(QObject):
         self._last_step = trainer.step if trainer is not None else 0
         self._last_epoch = trainer.epoch if trainer is not None else 0
 
+    def gui_turn(self):
+        """Context manager: the worker waits between batches while the GUI draws."""
+        worker = self.worker
+        return worker.gui_turn() if worker is not None else contextlib.nullcontext()
+
     def evaluate_modes(self) -> dict[str, dict]:
         """Validation loss and metric with BatchNorm on running and on batch statistics.
 
@@ -115,7 +124,8 @@ class TrainingController(QObject):
             self.target_epoch, run_epochs = trainer.epoch + epochs, epochs
         probes = [Probe(name, make_fn(trainer.network, self.session), interval)
                   for name, (make_fn, interval) in self._probe_factories.items()]
-        worker = GeneratorWorker(lambda: trainer.run(run_epochs), probes=probes,
+        worker = GeneratorWorker(lambda: trainer.run(run_epochs), max_rate=BUNDLE_RATE,
+                                 probes=probes,
                                  is_step=lambda item: isinstance(item, BatchSnapshot))
         worker.bundle.connect(self._on_bundle)
         worker.returned.connect(self._on_returned)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
@@ -125,6 +126,9 @@ class GeneratorWorker(_Job):
         self._in_flight = threading.BoundedSemaphore(1)
         self._lock = threading.Lock()
         self._steps_left: int | None = None
+        self._gui_turn = threading.Event()
+        self._gui_turn.set()
+        self._turn_limit = 0.25
 
     # -- control (any thread) -----------------------------------------------------------
     def pause(self) -> None:
@@ -147,6 +151,22 @@ class GeneratorWorker(_Job):
         """Ask the generator to end at its next yield (it is closed, finally blocks run)."""
         self._stop.set()
         self._resume.set()
+
+    @contextmanager
+    def gui_turn(self, longest: float = 0.25):
+        """Hold the worker at its next yield while the GUI thread draws.
+
+        Both threads need the GIL; a drawing GUI thread gives it up in every Qt call and
+        then waits up to the interpreter's switch interval to get it back, so a paint of a
+        few milliseconds can take tens while a busy worker runs. Inside this block the
+        worker waits (without the GIL) after its current item, at most ``longest`` s.
+        """
+        self._gui_turn.clear()
+        self._turn_limit = longest
+        try:
+            yield
+        finally:
+            self._gui_turn.set()
 
     @property
     def paused(self) -> bool:
@@ -180,6 +200,8 @@ class GeneratorWorker(_Job):
                     self._emit(pending, force=True)
                     return stop.value
                 pending.append(item)
+                if not self._gui_turn.is_set():
+                    self._gui_turn.wait(self._turn_limit)
                 now = time.monotonic()
                 if now - last_emit >= self._interval and self._emit(pending):
                     pending, last_emit = [], now
