@@ -124,7 +124,7 @@ def count_bundles(window) -> None:
     window.controller.batches.connect(counted)
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--seconds", type=float, default=1.0, help="per segment")
@@ -132,11 +132,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--samples", type=int, default=20000,
                         help="points for generated built-ins (ignored for iris)")
     parser.add_argument("--batch-size", type=int, default=32)
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
 
-    app = make_application()
-    dataset = make_dataset(args.dataset, args.samples)
-    config = TrainConfig(epochs=10**6, batch_size=args.batch_size)
+
+def make_window(dataset, config: TrainConfig):
     settings = QSettings(str(Path(tempfile.mkdtemp()) / "settings.ini"), QSettings.Format.IniFormat)
     window = open_window(None, settings=settings)
     window.resize(1440, 900)
@@ -144,33 +143,33 @@ def main(argv: list[str] | None = None) -> int:
     window.session.set_train_config(config)
     window.views.setCurrentWidget(window.curves)
     count_bundles(window)
+    return window
 
-    idle = LatenessProbe()
-    idle.start()
-    run_event_loop(1.0)
-    idle.stop()
-    headless = HeadlessRun(dataset, config)
+
+def alternate(app, window, headless: HeadlessRun, rounds: int, seconds: float):
+    """Window and headless segments in turn: (totals per side, lateness probe, bundles/s)."""
     start_window_run(app, window)
     totals = {"window": [0, 0.0], "headless": [0, 0.0]}
     probe = LatenessProbe()
     bundles_before = window_bundles(window)
-    for _ in range(args.rounds):
-        for side, run in (("window", lambda: window_segment(window, probe, args.seconds)),
-                          ("headless", lambda: headless.segment(args.seconds))):
-            batches, seconds = run()
+    for _ in range(rounds):
+        for side, run in (("window", lambda: window_segment(window, probe, seconds)),
+                          ("headless", lambda: headless.segment(seconds))):
+            batches, elapsed = run()
             totals[side][0] += batches
-            totals[side][1] += seconds
+            totals[side][1] += elapsed
     updates = (window_bundles(window) - bundles_before) / totals["window"][1]
-    window.controller.shutdown()
-    window.session.set_modified(False)
-    window.close()
+    return totals, probe, updates
 
+
+def report(args, dataset, idle: LatenessProbe, probe: LatenessProbe, totals, updates) -> None:
     lateness = np.asarray(probe.lateness)
     rate = {side: batches / seconds for side, (batches, seconds) in totals.items()}
     share = rate["window"] / rate["headless"]
     print(f"dataset {args.dataset}: {dataset.n_features} features, {len(dataset.x_train)} "
           f"training rows, batch size {args.batch_size}, default network; "
-          f"{args.rounds} rounds of {args.seconds:g} s per side")
+          f"{args.rounds} rounds of {args.seconds:g} s per side; load average "
+          f"{os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     print(f"10 ms timer lateness, idle window:     p50 {np.percentile(idle.lateness, 50):6.2f} ms"
           f"   p99 {np.percentile(idle.lateness, 99):6.2f} ms")
     print(f"10 ms timer lateness, while training:  p50 {np.percentile(lateness, 50):6.2f} ms"
@@ -181,6 +180,24 @@ def main(argv: list[str] | None = None) -> int:
     print(f"throughput in window: {rate['window']:9.1f} batches/s = {100 * share:.1f} % of headless")
     ok = np.percentile(lateness, 99) < 50 and share >= 0.9
     print("goal (p99 < 50 ms, >= 90 % of headless):", "met" if ok else "NOT met")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    app = make_application()
+    dataset = make_dataset(args.dataset, args.samples)
+    config = TrainConfig(epochs=10**6, batch_size=args.batch_size)
+    window = make_window(dataset, config)
+    idle = LatenessProbe()
+    idle.start()
+    run_event_loop(1.0)
+    idle.stop()
+    totals, probe, updates = alternate(app, window, HeadlessRun(dataset, config),
+                                       args.rounds, args.seconds)
+    window.controller.shutdown()
+    window.session.set_modified(False)
+    window.close()
+    report(args, dataset, idle, probe, totals, updates)
     return 0
 
 

@@ -1,7 +1,8 @@
 """Live training curves: loss per batch (optionally smoothed), loss per epoch, metric per epoch.
 
 Every curve is created once; new points go into preallocated buffers that double when full
-(``GrowingSeries``) and the curve is updated with ``setData`` on views of them. Plots use
+(``series.GrowingSeries``; the per-batch loss in an ``EnvelopeSeries`` that stays under a cap)
+and the curve is updated with ``setData`` on views of them. Plots use
 pyqtgraph's peak downsampling and clip to the visible range, so long runs stay cheap.
 Pens are one pixel wide and not antialiased: Qt strokes wider antialiased polylines of
 thousands of points a hundred times slower, which would starve the training thread.
@@ -14,78 +15,12 @@ from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QPushButton, QSpi
                                QVBoxLayout, QWidget)
 
 from .plot_ranges import SteadyRange
+from .series import EnvelopeSeries, GrowingSeries, MovingAverage
 
 TRAIN_COLOUR, VAL_COLOUR, RAW_COLOUR, SMOOTH_COLOUR = "#1f77b4", "#ff7f0e", "#b0b8c4", "#1f3b73"
 METRIC_LABELS = {"accuracy": "Accuracy", "r2": "R²"}
 #: epoch curves show a marker per point up to this many epochs, then only the line
 MAX_MARKED_EPOCHS = 60
-
-
-class GrowingSeries:
-    """x/y float64 buffers with a fill count; capacity doubles when they are full."""
-
-    def __init__(self, capacity: int = 1024) -> None:
-        self._x = np.empty(capacity)
-        self._y = np.empty(capacity)
-        self.count = 0
-
-    @property
-    def capacity(self) -> int:
-        return self._x.shape[0]
-
-    def extend(self, x, y) -> None:
-        x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-        needed = self.count + x.shape[0]
-        if needed > self.capacity:
-            capacity = self.capacity
-            while capacity < needed:
-                capacity *= 2
-            for name in ("_x", "_y"):
-                grown = np.empty(capacity)
-                grown[:self.count] = getattr(self, name)[:self.count]
-                setattr(self, name, grown)
-        self._x[self.count:needed] = x
-        self._y[self.count:needed] = y
-        self.count = needed
-
-    def clear(self) -> None:
-        self.count = 0
-
-    def data(self) -> tuple[np.ndarray, np.ndarray]:
-        """Views (not copies) of the filled part."""
-        return self._x[:self.count], self._y[:self.count]
-
-
-class MovingAverage:
-    """Trailing mean over ``window`` points, kept incrementally from a running sum."""
-
-    def __init__(self) -> None:
-        self.window = 1
-        self.cumulative = GrowingSeries()
-        self.smoothed = GrowingSeries()
-
-    def extend(self, x: np.ndarray, y: np.ndarray) -> None:
-        start = self.cumulative.count
-        last = self.cumulative.data()[1][-1] if start else 0.0
-        sums = last + np.cumsum(np.asarray(y, dtype=float))
-        self.cumulative.extend(x, sums)
-        _, all_sums = self.cumulative.data()
-        index = np.arange(start, self.cumulative.count)
-        lower = index - self.window
-        before = np.where(lower >= 0, all_sums[np.maximum(lower, 0)], 0.0)
-        counts = np.minimum(index + 1, self.window)
-        self.smoothed.extend(x, (all_sums[index] - before) / counts)
-
-    def rebuild(self, x: np.ndarray, y: np.ndarray, window: int) -> None:
-        self.window = max(1, int(window))
-        self.cumulative.clear()
-        self.smoothed.clear()
-        if len(x):
-            self.extend(x, y)
-
-    def clear(self) -> None:
-        self.cumulative.clear()
-        self.smoothed.clear()
 
 
 class CurvesWidget(QWidget):
@@ -97,7 +32,9 @@ class CurvesWidget(QWidget):
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground("w")
         self.series = {name: GrowingSeries() for name in
-                       ("batch_loss", "train_loss", "val_loss", "train_metric", "val_metric")}
+                       ("train_loss", "val_loss", "train_metric", "val_metric")}
+        # one point per batch: the one series that can grow into millions
+        self.series["batch_loss"] = EnvelopeSeries()
         self.smoothing = MovingAverage()
         self._make_plots()
         self._make_controls()

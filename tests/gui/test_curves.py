@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnstudio.gui.curves import CurvesWidget, GrowingSeries, MovingAverage
+from nnstudio.gui.curves import CurvesWidget
+from nnstudio.gui.series import EnvelopeSeries, GrowingSeries, MovingAverage
 
 
 def test_series_grows_by_doubling_and_keeps_values():
@@ -24,6 +25,26 @@ def test_moving_average_matches_a_trailing_mean_when_fed_in_pieces():
         average.extend(piece, values[piece])
     expected = [values[max(0, i - 4):i + 1].mean() for i in range(50)]
     np.testing.assert_allclose(average.smoothed.data()[1], expected)
+
+
+def test_envelope_series_stays_under_its_cap_and_keeps_the_peaks():
+    series = EnvelopeSeries(cap=1000)
+    y = np.sin(np.arange(100000) / 50.0)
+    y[54321] = 9.0
+    for piece in np.array_split(np.arange(100000), 37):
+        series.extend(piece, y[piece])
+    x_stored, y_stored = series.data()
+    assert series.count <= 1000 and series.bucket > 1
+    assert np.all(np.diff(x_stored) >= 0)
+    assert y_stored.max() == 9.0 and y_stored.min() == y[:series.bucket * (len(x_stored) // 2)].min()
+
+
+def test_moving_average_keeps_only_a_tail_of_inputs():
+    average = MovingAverage()
+    average.rebuild(np.arange(0), np.arange(0), 3)
+    average.extend([0, 1, 2, 3], [3.0, 6.0, 9.0, 12.0])
+    assert len(average._tail) == 2
+    np.testing.assert_allclose(average.smoothed.data()[1], [3.0, 4.5, 6.0, 9.0])
 
 
 def test_curves_are_created_once_and_show_new_points(qtbot, tmp_path):
