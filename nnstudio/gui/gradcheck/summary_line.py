@@ -18,7 +18,8 @@ IDLE_TEXT = ("No check yet. Press a Step or Run button to check the current netw
 
 def summary_text(progress: CheckProgress | None, running: bool = False,
                  caveat: str = "") -> tuple[str, str]:
-    """(text, style key) for the summary of ``progress``; ``caveat`` follows a failure."""
+    """(text, style key) for the summary of ``progress``; ``caveat`` is appended: a
+    sentence that changes how to read the verdict."""
     if progress is None:
         return IDLE_TEXT, "idle"
     totals = progress.totals
@@ -27,16 +28,16 @@ def summary_text(progress: CheckProgress | None, running: bool = False,
     worst = max((s.max_rel_error for s in progress.tensor_summaries if s.checked), default=None)
     kinks = (f"; {kink:,} kink{'s' if kink != 1 else ''} (not bugs)" if kink else "")
     checked = f"{progress.checked:,} of {progress.planned:,} elements checked"
+    tail = f" {caveat}" if caveat else ""
     if mismatch or screened_bad:
         where = _mismatch_places(progress) or ", ".join(screened_bad)
         count = f"{mismatch:,} MISMATCH{'ES' if mismatch != 1 else ''}" if mismatch \
             else "the screen flags a MISMATCH"
-        tail = f" {caveat}" if caveat else ""
         return f"✗ FAIL — {count} in {where}{kinks}. {checked}.{tail}", "fail"
     worst_text = f"; max relative error {format_error(worst)}" if worst is not None else ""
     if progress.finished:
         return (f"✓ PASS — all {progress.checked:,} checked elements agree with the central "
-                f"difference{kinks}{worst_text}."), "pass"
+                f"difference{kinks}{worst_text}.{tail}"), "pass"
     state = "running" if running else "idle"
     return f"{checked}: no mismatch so far{kinks}{worst_text}.", state
 

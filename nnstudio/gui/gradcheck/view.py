@@ -29,6 +29,9 @@ from .tree import StatusTree
 REDRAW_CAVEAT = ("The dropout mask was re-drawn for every evaluation, so f(θ+h) and f(θ−h) "
                  "are different functions: this shows why the mask must be fixed, not that "
                  "the backward pass is wrong.")
+UNSEEN_FAULT_CAVEAT = ("A fault is injected, yet nothing disagrees: the faulty code path is not "
+                       "used in this setting (e.g. BatchNorm on running statistics has no "
+                       "batch mean or variance to differentiate). Try batch statistics.")
 FINISHED_TEXTS = {"stopped": "Stopped.", "step": "", "mismatch": "", "done": "", "error": ""}
 
 
@@ -268,8 +271,15 @@ class GradCheckView(QWidget):
         return self.controller.tolerance()
 
     def _caveat(self) -> str:
-        checker = self.controller.checker
-        return REDRAW_CAVEAT if checker is not None and checker.config.dropout == "redraw" else ""
+        """A sentence that changes how to read the verdict, or ""."""
+        checker, progress = self.controller.checker, self.controller.last_progress
+        if checker is None:
+            return ""
+        if checker.config.dropout == "redraw":
+            return REDRAW_CAVEAT
+        if progress is not None and progress.finished and progress.passed and self._layer_notes():
+            return UNSEEN_FAULT_CAVEAT
+        return ""
 
     def _show_detail(self, result: ElementResult | None, note: str = "") -> None:
         self.detail.show_result(result, self._tolerance(), note=note, caveat=self._caveat())

@@ -252,3 +252,12 @@ def test_a_check_is_refused_while_training_runs_and_edits_while_checking(qtbot, 
     assert not parts.injector.inject(1, "no_mean_path")
     assert window.session.network.layers[1].fault is None
     window.session.set_busy(None)
+
+
+def test_a_fault_whose_code_does_not_run_passes_and_says_why(qtbot, bn_studio):
+    window, parts = bn_studio
+    parts.injector.inject(1, "no_mean_path")
+    window.session.set_bn_mode("running")  # no batch mean to differentiate
+    press(qtbot, parts, "end")
+    assert parts.view.summary.kind == "pass"
+    assert "A fault is injected, yet nothing disagrees" in parts.view.summary.text()
