@@ -2,7 +2,7 @@
 
     QT_QPA_PLATFORM=offscreen python -m nnstudio.gui.gradcheck.screenshots [FOLDER]
 
-writes PNGs (default ``./screenshots``): a BatchNorm fault found (whole window and the
+writes PNGs (default ``./screenshots``): the guide, a BatchNorm fault found (whole window and the
 view alone), the first mismatch, a ReLU kink, the re-drawn dropout mask of the guided
 example, a 26,000-parameter network with a broken Dense layer, and the histogram.
 """
@@ -89,6 +89,9 @@ def take_all(folder: Path) -> list[Path]:
     window, parts, saved = shooter.window, shooter.parts, []
     try:
         window.files.open_project(str(EXAMPLE_PROJECT))
+        parts.view.tabs.setCurrentWidget(parts.view.guide)
+        saved.append(shooter.save(parts.view, "gradcheck_guide.png"))
+        parts.view.tabs.setCurrentWidget(parts.view.table)
         window.session.set_bn_mode("batch")
         parts.injector.inject(1, "no_mean_path")
         shooter.run("mismatch")
