@@ -70,13 +70,9 @@ def infer_schema(source: str | Path | pd.DataFrame, opts: LoadOptions | None = N
     opts = opts if opts is not None else LoadOptions()
     path = None if isinstance(source, pd.DataFrame) else str(source)
     frame = source if path is None else read_table(path, nrows, opts)
-    names = [str(c) for c in frame.columns]
-    if len(set(names)) != len(names):
-        duplicate = next(n for n in names if names.count(n) > 1)
-        raise data_error(f"two columns are named {duplicate!r}", path=path,
-                         hint="Rename one of them")
-    frame = frame.set_axis(names, axis=1)
-    target = opts.target if opts.target is not None else (names[-1] if names else None)
+    frame = _plain_frame(frame, path)
+    names = list(frame.columns)
+    target = opts.target if opts.target is not None else names[-1]
     piece = convert_frame(frame, target)
     states = {name: ColumnState(name, j) for j, name in enumerate(names)}
     try:
@@ -91,6 +87,19 @@ def infer_schema(source: str | Path | pd.DataFrame, opts: LoadOptions | None = N
         row = None if problem.record is None else problem.record + 1
         raise data_error(problem.problem, path=path, row=row, column=problem.column,
                          value=problem.value, hint=problem.hint) from None
+    return decide_schema(states, opts, path)
+
+
+def _plain_frame(frame: pd.DataFrame, path: str | None) -> pd.DataFrame:
+    """String column names, unique; nullable numbers as float64 (NA -> NaN)."""
+    names = [str(c) for c in frame.columns]
     if not names:
         raise data_error("the table has no columns", path=path)
-    return decide_schema(states, opts, path)
+    if len(set(names)) != len(names):
+        duplicate = next(n for n in names if names.count(n) > 1)
+        raise data_error(f"two columns are named {duplicate!r}", path=path,
+                         hint="Rename one of them")
+    frame = frame.set_axis(names, axis=1)
+    nullable = [n for n, d in frame.dtypes.items()
+                if isinstance(d, pd.api.extensions.ExtensionDtype) and d.kind in "iuf"]
+    return frame.astype({n: "float64" for n in nullable}) if nullable else frame
