@@ -74,7 +74,8 @@ def build_arrays(pieces: list[PieceResult], states: dict[str, ColumnState], sche
     layout = make_layout(schema)
     fills = _category_fills(pieces, columns, schema, keeps, assignment, opts)
     workers = default_workers()
-    n_scaled = sum(1 for c in schema.features if c.kind != "categorical") if opts.standardize else 0
+    n_scaled = (sum(1 for c in schema.features if c.kind != "categorical")
+                if opts.standardize else 0)
     # Under "drop" no cell is filled later, so the training statistics can be
     # taken while the rows are written; otherwise only after filling.
     fused = n_scaled if opts.missing == "drop" else 0
@@ -120,7 +121,8 @@ def _may_miss(columns: PieceColumns, info: ColumnInfo) -> bool:
     return columns.states[info.name].n_missing > 0 or info.kind == "date"
 
 
-def _count_blank(piece: PieceResult, index: int, columns: PieceColumns, candidates: np.ndarray) -> int:
+def _count_blank(piece: PieceResult, index: int, columns: PieceColumns,
+                 candidates: np.ndarray) -> int:
     """Rows among ``candidates`` (target missing) where every column is missing."""
     blank = candidates.copy()
     for name, state in columns.states.items():

@@ -75,7 +75,8 @@ class LoadOptions:
             raise ValueError(f"missing must be one of {MISSING_POLICIES}, not {self.missing!r}")
         check_fractions(self.val_fraction, self.test_fraction)
         if not isinstance(self.max_categories, int) or self.max_categories < 2:
-            raise ValueError(f"max_categories must be an integer >= 2, not {self.max_categories!r}")
+            raise ValueError(f"max_categories must be an integer >= 2, "
+                             f"not {self.max_categories!r}")
         if self.delimiter is not None and (len(self.delimiter) != 1 or self.delimiter in "\"\r\n"):
             raise ValueError(f"delimiter must be one character other than a quote or newline, "
                              f"not {self.delimiter!r}")
@@ -109,5 +110,6 @@ def check_encoding(encoding: str) -> str:
     except UnicodeError:
         ascii_compatible = False
     if not ascii_compatible:
-        raise ValueError(f"encoding {encoding!r} is not ASCII-compatible; re-save the file as UTF-8")
+        raise ValueError(f"encoding {encoding!r} is not ASCII-compatible; "
+                         "re-save the file as UTF-8")
     return name

@@ -77,7 +77,8 @@ def iter_pieces(fmt: CsvFormat, text_columns: frozenset[str] | None, target: str
     with open(fmt.path, "rb") as handle, ThreadPoolExecutor(workers) as pool:
         queue = _InOrder(fmt, progress)
         try:
-            for start, data in _byte_pieces(handle, fmt.data_start, piece_bytes or piece_size(fmt)):
+            size = piece_bytes or piece_size(fmt)
+            for start, data in _byte_pieces(handle, fmt.data_start, size):
                 _poll(cancel)
                 queue.add(start, data, pool.submit(parse_piece, data, fmt, text_columns, target))
                 # Keep a few pieces in flight: enough to use every thread, few

@@ -202,8 +202,9 @@ class Preprocessing:
             if d["missing"] not in MISSING_POLICIES or d["task"] not in TASKS:
                 raise ValueError(f"bad missing policy {d['missing']!r} or task {d['task']!r}")
             scaler = d["standardizer"]
-            return cls(columns, d["missing"], None if scaler is None else Standardizer.from_dict(scaler),
-                       d["target"], d["task"], d["class_names"], d.get("class_values"))
+            scaler = None if scaler is None else Standardizer.from_dict(scaler)
+            return cls(columns, d["missing"], scaler, d["target"], d["task"], d["class_names"],
+                       d.get("class_values"))
         except (KeyError, TypeError) as exc:
             raise ValueError(f"preprocessing description is incomplete: {exc}") from None
 

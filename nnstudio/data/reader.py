@@ -219,7 +219,7 @@ def _parser_problem(exc: Exception) -> PieceProblem:
     if quote:
         return PieceProblem("a quoted value starts here but its closing quote (\") is missing",
                             record=int(quote.group(1)),
-                            hint="Close the quote, or double quotes that are part of a value (\"\")")
+                            hint='Close the quote, or double quotes inside a value ("")')
     if isinstance(exc, pd.errors.EmptyDataError):
         return PieceProblem("no columns could be read")
     return PieceProblem(f"the CSV parser failed: {message}")

@@ -119,8 +119,9 @@ def sniff(path: str | Path, opts: LoadOptions) -> CsvFormat:
     data_start = record_end(head, start) if header else start
     names = _column_names(records[0], header, path, head.count(b"\n", 0, start) + 1)
     if bad_offset is not None:
+        in_data = names if bad_offset >= data_start else None
         problem, line, column, value = bad_byte_problem(head, bad_offset, encoding, delimiter,
-                                                        names if bad_offset >= data_start else None)
+                                                        in_data)
         raise data_error(problem, path=path, line=line, column=column, value=value,
                          hint=ENCODING_HINT)
     _check_quotes_closed(head, data_start, cut, size, path)
@@ -167,7 +168,8 @@ def _check_bytes(head: bytes, path: str) -> int:
                              path=path, hint="Save it as UTF-8 (in Excel: 'CSV UTF-8')")
     nul = head.find(b"\x00")
     if nul >= 0:
-        raise data_error(f"byte {nul} is a NUL (0x00): this looks like a binary file, not CSV text",
+        raise data_error(f"byte {nul} is a NUL (0x00): this looks like a binary file, "
+                         "not CSV text",
                          path=path, line=head.count(b"\n", 0, nul) + 1,
                          hint="Choose a CSV text file (spreadsheets: save as 'CSV UTF-8')")
     return len(_UTF8_BOM) if head.startswith(_UTF8_BOM) else 0
@@ -206,7 +208,8 @@ def bad_byte_problem(data: bytes, offset: int, encoding: str, delimiter: str,
             value = field
             column = names[j] if names is not None and j < len(names) else None
             break
-    problem = f"byte 0x{data[offset:offset + 1].hex().upper()} is not valid {encoding.upper()} text"
+    bad = data[offset:offset + 1].hex().upper()
+    problem = f"byte 0x{bad} is not valid {encoding.upper()} text"
     return problem, data.count(b"\n", 0, offset) + 1, column, value
 
 

@@ -1,6 +1,5 @@
 """Every malformed file yields a DataError that says precisely where and what is wrong;
 odd but valid files load."""
-import numpy as np
 import pytest
 
 from nnstudio.data import DataError, LoadOptions, load_csv
