@@ -7,6 +7,7 @@ still gets ``progress`` reports and a ``cancel`` check between pieces.
 """
 from __future__ import annotations
 
+import io
 import os
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -14,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from .errors import Cancelled, DataError, data_error
 from .reader import PieceProblem, PieceResult, parse_piece, walk_records
-from .sniff import CsvFormat, last_record_end
+from .sniff import CsvFormat
 
 PIECE_BYTES = 4 * 2**20
 MAX_WORKERS = 4
@@ -176,32 +177,37 @@ def count_newlines(path: str, start: int, stop: int) -> int:
 
 
 def _byte_pieces(handle, start: int, piece_bytes: int) -> Iterator[tuple[int, bytes]]:
-    """Yield (offset, bytes) runs of complete records from ``start`` to the end of file."""
-    handle.seek(start)
-    carry = b""
-    while True:
-        chunk = handle.read(piece_bytes)
-        if not chunk:
-            if carry:
-                yield start, carry
-            return
-        cut = _record_boundary(carry, chunk)
-        if cut < 0:  # one record longer than a piece: keep reading
-            carry += chunk
-            continue
-        # One copy per piece: the short carry joined to the new chunk up to the cut.
-        piece = b"".join((carry, memoryview(chunk)[:cut])) if carry else chunk[:cut]
-        yield start, piece
-        start += len(piece)
-        carry = chunk[cut:]
+    """Yield (offset, bytes) runs of complete records from ``start`` to the end of file.
+
+    The end of each run is found first (the newline after ``piece_bytes``, moved
+    on while the run holds an odd number of quotes, i.e. ends inside a quoted
+    value), then the run is read in one call: no joining or slicing of big buffers
+    on the reading thread, which holds the GIL the parsing threads also need.
+    """
+    size = handle.seek(0, io.SEEK_END)
+    while start < size:
+        end = _line_end(handle, min(size, start + piece_bytes), size)
+        handle.seek(start)
+        data = handle.read(end - start)
+        while end < size and b'"' in data and data.count(b'"') % 2:
+            grown = _line_end(handle, end + 1, size)
+            handle.seek(end)
+            data += handle.read(grown - end)
+            end = grown
+        yield start, data
+        start = end
 
 
-def _record_boundary(carry: bytes, chunk: bytes) -> int:
-    """Offset in ``chunk`` just past the last complete record of ``carry + chunk``, or -1."""
-    if b'"' not in chunk and b'"' not in carry:
-        return chunk.rfind(b"\n") + 1 or -1
-    cut = last_record_end(carry + chunk) - len(carry)
-    return cut if cut > 0 else -1
+def _line_end(handle, position: int, size: int) -> int:
+    """Offset just past the first newline at or after ``position`` (``size`` if none)."""
+    while position < size:
+        handle.seek(position)
+        window = handle.read(1 << 16)
+        newline = window.find(b"\n")
+        if newline >= 0:
+            return position + newline + 1
+        position += len(window)
+    return size
 
 
 def _poll(cancel: Callable[[], bool] | None) -> None:
