@@ -18,6 +18,7 @@ copy, analytic pass and cached forward). Each time is the best of ``--repeat`` r
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import numpy as np
@@ -107,8 +108,9 @@ def main() -> None:
     for label, count, mode, ours, peer, ours_ok, peer_ok in rows:
         print(f"{label:<22} {count:>7,}  {mode:<22} {ours:>8.3f}s {peer:>8.3f}s "
               f"{peer / ours:>9.1f}x  {ours_ok}/{peer_ok}")
-    print(f"torch {torch.__version__}, numpy {np.__version__}, threads: torch "
-          f"{torch.get_num_threads()}")
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"torch {torch.__version__} ({torch.get_num_threads()} threads), numpy {np.__version__}, "
+          f"{os.cpu_count()} CPUs, load average {load} (compare runs on a quiet machine)")
 
 
 if __name__ == "__main__":

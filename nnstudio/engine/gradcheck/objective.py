@@ -143,9 +143,10 @@ class Objective:
         if isinstance(self.network.loss, SoftmaxCrossEntropy):
             self._labels = check_labels(self.y, x)
             self._rows = np.arange(x.shape[0])
-            self._row_shift = x.max(axis=-1, keepdims=True)
+            self._row_shift = x.max(axis=-1, keepdims=True)                  # (N, 1)
+            self._flat_shift = np.repeat(self._row_shift[:, 0], x.shape[-1])     # (N·C,)
+            self._flat_labels = self._rows * x.shape[-1] + self._labels          # (N,)
             self._ones = np.ones(x.shape[-1])
-            self._exp_scratch = np.empty(0)
         if not np.isfinite(data_loss):
             raise ValueError("the loss is NaN or infinite at the current weights")
         penalty = self.penalty()
@@ -167,7 +168,7 @@ class Objective:
             return 0.0
         return self.regularization.penalty(self.network.regularized_weights())
 
-    def forward_stack(self, stack: np.ndarray, start: int
+    def forward_stack(self, stack: np.ndarray, start: int, network: Network | None = None
                       ) -> tuple[np.ndarray, dict[int, np.ndarray]]:
         """Run layers ``start..`` on many inputs at once.
 
@@ -177,6 +178,9 @@ class Objective:
             P independent versions of layer ``start``'s input.
         start : int
             First layer to run; ``num_layers`` means ``stack`` already is the output.
+        network : Network, optional
+            A replica of ``self.network`` (same θ) with its own layer caches, for a
+            second thread; default ``self.network``.
 
         Returns
         -------
@@ -184,7 +188,7 @@ class Objective:
         patterns : {layer index: bool (P, N, D)} kink patterns of the layers that ran
             (views into layer caches: valid until the next forward)
         """
-        network = self.network
+        network = self.network if network is None else network
         out = network.forward(stack, self.ctx, start=start) if start < self.num_layers else stack
         patterns = {}
         for index in range(start, self.num_layers):
@@ -193,24 +197,27 @@ class Objective:
                 patterns[index] = pattern
         return out, patterns
 
-    def stack_loss(self, out: np.ndarray) -> np.ndarray:
+    def stack_loss(self, out: np.ndarray, network: Network | None = None,
+                   buffer: np.ndarray | None = None) -> np.ndarray:
         """Data loss per leading index of ``out`` (P, N, C) -> (P,).
 
         For the built-in cross-entropy this is the value its ``forward`` computes, about
         three times faster: the logits are shifted by the unperturbed row maxima (close to
         the perturbed ones, so exp cannot overflow; checked, with the loss's own forward
         as fallback), the class sum is a matrix-vector product (numpy reduces a short last
-        axis slowly), and the exponentials go into a reused buffer.
+        axis slowly), and the exponentials may go into a caller's buffer (``out.size``
+        float64 elements at least).
         """
-        loss = self.network.loss
+        loss = (self.network if network is None else network).loss
         if type(loss) is SoftmaxCrossEntropy and self._row_shift is not None:
-            if self._exp_scratch.size < out.size:
-                self._exp_scratch = np.empty(out.size)
-            exp = self._exp_scratch[:out.size].reshape(out.shape)
-            np.subtract(out, self._row_shift, out=exp)
+            # Flattened to (P, N·C) so every elementwise step runs over long contiguous rows.
+            count, rows = out.shape[0], self._row_shift.size
+            logits = out.reshape(count, -1)
+            exp = np.empty(logits.shape) if buffer is None else buffer[:out.size].reshape(logits.shape)
+            np.subtract(logits, self._flat_shift, out=exp)
             np.exp(exp, out=exp)
-            total = exp @ self._ones
+            total = (exp.reshape(-1, out.shape[-1]) @ self._ones).reshape(count, rows)
             if np.all(np.isfinite(total)) and np.all(total > 0):
-                picked = out[..., self._rows, self._labels] - self._row_shift[:, 0]
-                return (np.log(total) - picked).mean(axis=-1)
+                picked = logits[:, self._flat_labels] - self._row_shift[:, 0]
+                return (np.log(total) - picked).mean(axis=1)
         return np.asarray(loss.forward(out, self.y), dtype=np.float64)

@@ -78,3 +78,15 @@ def test_column_path_equals_the_generic_path(bn_stats):
     np.testing.assert_allclose(a["numeric"], b["numeric"], rtol=1e-7, atol=1e-10)
     assert np.array_equal(a["analytic"], b["analytic"])
     assert any(fast.evaluator.column_path) and fast.report().passed and slow.report().passed
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_stacked_loss_equals_the_loss_forward(task):
+    rng = np.random.default_rng(4)
+    network = build_network("dense:5,tanh", 3, task, 4, seed=0)
+    x = rng.normal(size=(7, 3))
+    y = rng.integers(0, 4, 7) if task == "classification" else rng.normal(size=(7, 4))
+    objective = GradientChecker(network, x, y).objective
+    out = objective.base.outputs[-1] + rng.normal(0, 0.3, (9, 7, 4))
+    expected = network.copy(np.float64).loss.forward(out, y)
+    np.testing.assert_allclose(objective.stack_loss(out), expected, rtol=1e-14, atol=1e-14)
