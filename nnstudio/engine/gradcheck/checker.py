@@ -279,8 +279,6 @@ class GradientChecker:
 
     def _next_chunk(self, chunk: int, elapsed: float) -> int:
         """Grow or shrink the chunk so one chunk takes about ``max_chunk_seconds``."""
-        if self.config.dropout == "redraw":
-            return 1
         if elapsed <= 0:
             return chunk * 2
         ideal = int(chunk * self.config.max_chunk_seconds / elapsed)

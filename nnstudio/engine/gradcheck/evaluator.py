@@ -79,8 +79,6 @@ class ChunkEvaluator:
 
     def piece_size(self, layer_index: int) -> int:
         """Elements per piece: the (2P, N, D) stacks a piece creates stay within STACK_BUDGET."""
-        if self.redraw:
-            return 1  # one mask per evaluation: perturbations cannot share a stacked pass
         obj = self.objective
         first = layer_index
         if self.column_path[layer_index]:
@@ -105,7 +103,9 @@ class ChunkEvaluator:
         steps = np.tile([h, -h], p)
         column = perturbed_column(layer, param, flat2, steps, *self._base_of(k))
         kinks: dict[int, np.ndarray] = {}
-        if column is not None and self.column_path[k]:
+        if self.redraw:
+            outputs = self._redraw_path(layer, param, flat2, steps)
+        elif column is not None and self.column_path[k]:
             outputs = self._column_path(lane, k, *column, kinks)
         else:
             outputs = self._generic_path(lane, k, layer, param, flat2, steps, column, kinks)
@@ -157,19 +157,27 @@ class ChunkEvaluator:
               kinks: dict) -> np.ndarray:
         """Run layers ``first..`` on a piece (θ+h rows, then θ−h rows); record kinks."""
         obj, base = self.objective, self.objective.base
-        if self.redraw:
-            # Each evaluation draws its own mask: θ+h and θ−h run as separate passes.
-            plus, plus_patterns = obj.forward_stack(full[0::2], first, lane.network)
-            plus, plus_patterns = plus.copy(), {i: v.copy() for i, v in plus_patterns.items()}
-            minus, minus_patterns = obj.forward_stack(full[1::2], first, lane.network)
-            out, patterns = _interleave(plus, minus), {
-                i: _interleave(plus_patterns[i], minus_patterns[i]) for i in plus_patterns}
-        else:
-            out, patterns = obj.forward_stack(full, first, lane.network)
+        out, patterns = obj.forward_stack(full, first, lane.network)
         for index, pattern in patterns.items():
             if base.patterns[index] is not None:
                 _record(kinks, index, start, p, _flipped(pattern, base.patterns[index]))
         return out
+
+    def _redraw_path(self, layer: Layer, param: str, flat2: np.ndarray,
+                     steps: np.ndarray) -> np.ndarray:
+        """The wrong way, on purpose: every evaluation reruns the whole network and draws
+        new dropout masks. Kinks are not looked for: new masks flip patterns anyway."""
+        obj = self.objective
+        value = layer.params[param].reshape(-1)
+        outputs = []
+        for position, step in zip(flat2.tolist(), steps.tolist()):
+            original = value[position]
+            try:
+                value[position] = original + step
+                outputs.append(obj.network.forward(obj.x, obj.ctx))
+            finally:
+                value[position] = original  # bit-identical restore, even on error
+        return np.stack(outputs)
 
     def _layer_loop(self, k: int, layer: Layer, param: str, flat2: np.ndarray,
                     steps: np.ndarray, start: int, p: int, kinks: dict) -> np.ndarray:
@@ -192,13 +200,6 @@ class ChunkEvaluator:
         if patterns and base.patterns[k] is not None:
             _record(kinks, k, start, p, _flipped(np.stack(patterns), base.patterns[k]))
         return np.stack(outputs)
-
-
-def _interleave(plus: np.ndarray, minus: np.ndarray) -> np.ndarray:
-    """(P, ...) and (P, ...) -> (2P, ...) with rows plus[0], minus[0], plus[1], ..."""
-    out = np.empty((2 * plus.shape[0],) + plus.shape[1:], dtype=plus.dtype)
-    out[0::2], out[1::2] = plus, minus
-    return out
 
 
 def _record(kinks: dict, index: int, start: int, p: int, counts: np.ndarray) -> None:

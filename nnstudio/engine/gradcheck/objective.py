@@ -65,6 +65,9 @@ class Objective:
         self._row_shift: np.ndarray | None = None
         generator = copy.deepcopy(rng) if rng is not None else np.random.default_rng(config.seed)
         self.ctx = self._build_context(config, generator)
+        for layer in self.network.layers:
+            if isinstance(layer, Dropout):
+                layer.fixed_mask = None  # whatever the original carried, this check decides
         if config.dropout == "fixed":
             self._fix_dropout_masks(generator)
         self.gradients = self._analytic_gradients()
