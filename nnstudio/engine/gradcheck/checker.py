@@ -23,7 +23,9 @@ from ..network import Network
 from .config import CheckConfig
 from .evaluator import ChunkEvaluator
 from .objective import Objective
+from .report import CheckReport
 from .results import MISMATCH, ElementResult, KinkDetail, ScreenResult, TensorInfo
+from .screen import directional_screen
 from .store import ResultStore, ResultsView
 from .summary import LayerSummary, SummaryBook, TensorSummary
 from .verdict import CODE_KINK, CODE_MISMATCH, classify, errors, violation
@@ -132,7 +134,7 @@ class GradientChecker:
         """Like :meth:`advance`, collected into a list."""
         return list(self.advance(until))
 
-    def run(self):
+    def run(self) -> CheckReport:
         """Check everything not yet checked (no per-element work); return the CheckReport."""
         while self._delivered < self._pending_stop or self._fill():
             self._book.add_rows(self._delivered, self._pending_stop)
@@ -142,7 +144,6 @@ class GradientChecker:
     def screen(self) -> list[ScreenResult]:
         """Directional screen of every tensor (computed once, then cached)."""
         if self.screen_results is None:
-            from .screen import directional_screen
             self.screen_results = directional_screen(self.objective, list(self.tensors))
             for result in self.screen_results:
                 self._book.add_screen(result)
@@ -232,8 +233,8 @@ class GradientChecker:
         columns["kinked"] = kinked
         return columns
 
-    def report(self):
-        from .report import CheckReport
+    def report(self) -> CheckReport:
+        """A snapshot of the check so far: summaries, mismatches, kinks, settings."""
         return CheckReport.from_checker(self)
 
     def _rows_with(self, code: int) -> np.ndarray:

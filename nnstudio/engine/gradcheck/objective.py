@@ -214,12 +214,12 @@ class Objective:
         loss = (self.network if network is None else network).loss
         if type(loss) is SoftmaxCrossEntropy and self._row_shift is not None:
             # Flattened to (P, N·C) so every elementwise step runs over long contiguous rows.
-            count, rows = out.shape[0], self._row_shift.size
-            logits = out.reshape(count, -1)
+            logits = out.reshape(out.shape[0], -1)
             exp = np.empty(logits.shape) if buffer is None else buffer[:out.size].reshape(logits.shape)
             np.subtract(logits, self._flat_shift, out=exp)
             np.exp(exp, out=exp)
-            total = (exp.reshape(-1, out.shape[-1]) @ self._ones).reshape(count, rows)
+            # Small stacked matrix-vector products: one large one would wake BLAS threads.
+            total = exp.reshape(out.shape) @ self._ones                         # (P, N)
             if np.all(np.isfinite(total)) and np.all(total > 0):
                 picked = logits[:, self._flat_labels] - self._row_shift[:, 0]
                 return (np.log(total) - picked).mean(axis=1)
