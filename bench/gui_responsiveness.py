@@ -126,8 +126,8 @@ def count_bundles(window) -> None:
 
 def parse_args(argv: list[str] | None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=6)
-    parser.add_argument("--seconds", type=float, default=1.0, help="per segment")
+    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=0.3, help="per segment")
     parser.add_argument("--dataset", default="iris", help="a built-in dataset name")
     parser.add_argument("--samples", type=int, default=20000,
                         help="points for generated built-ins (ignored for iris)")

@@ -136,11 +136,11 @@ class BoundaryView(QWidget):
         """For the training worker: a function predicting over the plane, or a no-op."""
         if not self.applicable or self._points is None:
             return lambda: None
-        points, task, mode = self._points.copy(), session.dataset.task, session.bn_mode
+        points, task = self._points.copy(), session.dataset.task
 
         def probe():
-            try:
-                return predict_plane(network, points, task, mode)
+            try:  # the mode is read each time: the switch may move during training
+                return predict_plane(network, points, task, session.bn_mode)
             except ValueError:
                 return None
         return probe

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QPushButton, QSpinBox,
+from PySide6.QtWidgets import (QCheckBox, QGraphicsItem, QHBoxLayout, QLabel, QPushButton, QSpinBox,
                                QVBoxLayout, QWidget)
 
 from .plot_ranges import SteadyRange
@@ -70,8 +70,12 @@ class CurvesWidget(QWidget):
         plot.setLabel("bottom", x_label)
         plot.setLabel("left", y_label)
         plot.showGrid(x=True, y=True, alpha=0.25)
-        plot.addLegend(offset=legend_offset)
+        legend = plot.addLegend(offset=legend_offset)
         plot.setMenuEnabled(False)
+        # Axes, title and legend change rarely (steady ranges); as cached pixmaps they cost
+        # nothing when a curve update repaints the area next to them.
+        for item in (plot.getAxis("left"), plot.getAxis("bottom"), plot.titleLabel, legend):
+            item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         return plot
 
     @staticmethod

@@ -126,7 +126,7 @@ class ProjectFiles(QObject):
     def write(self, path: str) -> bool:
         """Save the session to ``path`` (between batches only: not while a batch runs)."""
         session = self.session
-        if self.controller.state == "running":
+        if self.controller.computing():
             self.window.show_status("Pause or stop training before saving.")
             return False
         if session.network is None:

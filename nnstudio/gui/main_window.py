@@ -23,6 +23,8 @@ Extension points (for the gradient-check view and custom layers)
 """
 from __future__ import annotations
 
+import time
+
 import shiboken6
 from PySide6.QtCore import QEventLoop, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent
@@ -43,8 +45,10 @@ from .training_panel import TrainingPanel
 
 APP_NAME = "NN Studio"
 #: curves and progress are redrawn at most this often while training (painting holds the
-#: GIL part of the time, and every millisecond of it is taken from the training thread)
+#: GIL part of the time, and every millisecond of it is taken from the training thread) ...
 REDRAW_INTERVAL_MS = 100
+#: ... and less often when drawing is slow: one redraw takes at most this share of the time
+REDRAW_BUDGET = 0.05
 
 
 class MainWindow(QMainWindow):
@@ -194,6 +198,7 @@ class MainWindow(QMainWindow):
         one go with the worker held between batches: see ``GeneratorWorker.gui_turn``.
         """
         self._redraw_timer.stop()
+        started = time.perf_counter()
         with self.controller.gui_turn():
             self.curves.redraw()
             if self._pending_progress is not None:
@@ -202,6 +207,8 @@ class MainWindow(QMainWindow):
             self.batchnorm_panel.flush()
             if self.controller.state == "running":
                 QApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+        spent_ms = 1000 * (time.perf_counter() - started)
+        self._redraw_timer.setInterval(max(REDRAW_INTERVAL_MS, int(spent_ms / REDRAW_BUDGET)))
 
     def _on_progress(self, *progress) -> None:
         self._pending_progress = progress
@@ -241,7 +248,12 @@ class MainWindow(QMainWindow):
 
     # -- closing --------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        was_running = self.controller.state == "running"
+        if self.session.modified and was_running:
+            self.controller.hold()  # so that "Save" in the prompt can save
         if not self.files.maybe_save():
+            if was_running:
+                self.controller.resume()
             event.ignore()
             return
         self.controller.shutdown()

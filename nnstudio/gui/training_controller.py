@@ -19,9 +19,9 @@ from .session import Session
 from .workers import Bundle, GeneratorWorker, Probe
 
 STOP_TIMEOUT_MS = 900
-#: bundles of snapshots per second at most; the window redraws at 10 Hz, so more would
-#: only cost the training thread GIL time
-BUNDLE_RATE = 15.0
+#: bundles of snapshots per second at most; the window redraws at 10 Hz or less, so more
+#: would only cost the training thread GIL time
+BUNDLE_RATE = 10.0
 
 
 class TrainingController(QObject):
@@ -153,8 +153,19 @@ class TrainingController(QObject):
             self.worker.pause()
 
     def resume(self) -> None:
-        if self.worker is not None and self.state == "paused":
+        if self.worker is not None:
             self.worker.resume()
+
+    def hold(self, timeout: float = 1.0) -> bool:
+        """Pause and wait until no batch is being computed; True when that is so."""
+        if self.worker is None:
+            return True
+        self.worker.pause()
+        return self.worker.wait_until_held(timeout)
+
+    def computing(self) -> bool:
+        """True while the worker may be inside a batch (running, or pausing but not yet held)."""
+        return self.worker is not None and not self.worker.held
 
     def step(self) -> None:
         """Exactly one batch: start paused-after-one if idle, else one more batch."""
@@ -199,8 +210,16 @@ class TrainingController(QObject):
                 self.worker.acknowledge()
 
     def _handle_items(self, items: list) -> None:
-        batches = [item for item in items if isinstance(item, BatchSnapshot)]
-        epochs = [item for item in items if isinstance(item, EpochSnapshot)]
+        batches, epochs = [], []
+        for item in items:  # one pass: a bundle of a fast run holds thousands
+            kind = type(item)
+            if kind is BatchSnapshot:
+                batches.append(item)
+            elif kind is EpochSnapshot:
+                epochs.append(item)
+            elif kind is DivergedSnapshot:
+                self._end_reason = "diverged"
+                self.failed.emit("Training diverged", item.message)
         if batches:
             self._last_step = self.step_offset + batches[-1].step
             self.batches.emit(batches)
@@ -208,10 +227,6 @@ class TrainingController(QObject):
         if epochs:
             self._last_epoch = self.epoch_offset + epochs[-1].epoch
             self.epochs.emit(epochs)
-        for item in items:
-            if isinstance(item, DivergedSnapshot):
-                self._end_reason = "diverged"
-                self.failed.emit("Training diverged", item.message)
         if items:
             self.session.set_modified()
 

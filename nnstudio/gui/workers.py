@@ -129,6 +129,7 @@ class GeneratorWorker(_Job):
         self._gui_turn = threading.Event()
         self._gui_turn.set()
         self._turn_limit = 0.25
+        self._holding = threading.Event()
 
     # -- control (any thread) -----------------------------------------------------------
     def pause(self) -> None:
@@ -230,10 +231,26 @@ class GeneratorWorker(_Job):
             return True
 
     def _wait_while_paused(self) -> bool:
-        while not self._resume.wait(0.05):
-            if self._stop.is_set():
-                return False
-        return True
+        if self._resume.is_set():
+            return True
+        self._holding.set()
+        try:
+            while not self._resume.wait(0.05):
+                if self._stop.is_set():
+                    return False
+            return True
+        finally:
+            self._holding.clear()
+
+    def wait_until_held(self, timeout: float = 1.0) -> bool:
+        """After :meth:`pause`: block until the worker sits between items (True), so the
+        GUI thread may read or save what the generator works on."""
+        return self._holding.wait(timeout)
+
+    @property
+    def held(self) -> bool:
+        """True while the worker is paused between items (not inside the generator)."""
+        return self._holding.is_set()
 
     def _emit(self, pending: list, force: bool = False) -> bool:
         """Send ``pending`` unless the GUI still has a bundle to handle (then keep it)."""

@@ -101,3 +101,26 @@ def test_app_opens_a_csv_given_on_the_command_line(qtbot, tmp_path, make_window)
     window = make_window(str(csv))
     qtbot.waitUntil(lambda: window.session.dataset.source == str(csv), timeout=10000)
     assert window.session.network.input_dim == 2
+
+
+def test_closing_while_training_can_save_first(qtbot, tmp_path, window, dialogs):
+    window.session.update_train_config(epochs=100000)
+    with qtbot.waitSignal(window.controller.batches, timeout=5000):
+        window.controller.start()
+    dialogs.save_answer = dialogs.save_answer.__class__.Save
+    dialogs.save_paths.append(str(tmp_path / "closing.nnproj"))
+    assert window.close()
+    assert (tmp_path / "closing.nnproj").exists()
+    assert window.controller.worker is None
+
+
+def test_cancelling_the_close_prompt_keeps_training(qtbot, window, dialogs):
+    window.session.update_train_config(epochs=100000)
+    with qtbot.waitSignal(window.controller.batches, timeout=5000):
+        window.controller.start()
+    dialogs.save_answer = dialogs.save_answer.__class__.Cancel
+    assert not window.close()
+    step = window.controller.trainer.step
+    qtbot.waitUntil(lambda: window.controller.trainer.step > step + 5, timeout=3000)
+    with qtbot.waitSignal(window.controller.finished, timeout=2000):
+        window.controller.stop()
