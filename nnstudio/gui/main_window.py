@@ -28,7 +28,8 @@ import time
 import shiboken6
 from PySide6.QtCore import QEventLoop, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent
-from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMenu, QTabWidget, QWidget
+from PySide6.QtWidgets import (QApplication, QDockWidget, QLabel, QMainWindow, QMenu,
+                               QScrollArea, QTabWidget, QWidget)
 
 from . import menus, messages
 from .batchnorm_panel import BatchNormPanel
@@ -49,6 +50,8 @@ APP_NAME = "NN Studio"
 REDRAW_INTERVAL_MS = 100
 #: ... and less often when drawing is slow: one redraw takes at most this share of the time
 REDRAW_BUDGET = 0.05
+#: views narrower than this at their smallest are added as they are, wider ones scroll
+MAX_VIEW_MIN_WIDTH = 640
 
 
 class MainWindow(QMainWindow):
@@ -139,7 +142,17 @@ class MainWindow(QMainWindow):
 
     # -- extension points ---------------------------------------------------------------
     def add_view(self, title: str, widget: QWidget) -> int:
-        """Add a tab to the central view area; returns its index."""
+        """Add a tab to the central view area; returns its index.
+
+        A view wider than ``MAX_VIEW_MIN_WIDTH`` at its smallest is put in a scroll area, so
+        that one wide view does not force the whole window wider than a laptop screen.
+        """
+        if widget.minimumSizeHint().width() > MAX_VIEW_MIN_WIDTH:
+            area = QScrollArea()
+            area.setWidgetResizable(True)
+            area.setFrameShape(QScrollArea.Shape.NoFrame)
+            area.setWidget(widget)
+            widget = area
         return self.views.addTab(widget, title)
 
     def session_snapshot(self) -> SessionSnapshot:
@@ -156,11 +169,15 @@ class MainWindow(QMainWindow):
 
     def add_menu_action(self, menu_title: str, action: QAction) -> None:
         """Add ``action`` to the menu titled ``menu_title`` (created if missing)."""
-        for existing in self.menuBar().findChildren(QMenu):
-            if existing.title().replace("&", "") == menu_title.replace("&", ""):
+        for menu_action in self.menuBar().actions():
+            existing = menu_action.menu()
+            if existing is not None and (existing.title().replace("&", "")
+                                         == menu_title.replace("&", "")):
                 existing.addAction(action)
                 return
-        self.menuBar().addMenu(menu_title).addAction(action)
+        menu = QMenu(menu_title, self.menuBar())
+        self.menuBar().insertMenu(self.help_menu.menuAction(), menu)  # Help stays last
+        menu.addAction(action)
 
     def update_undo_actions(self, *_args) -> None:
         """Name the next undo/redo in the Edit menu ("Undo Add Dense(16)")."""

@@ -27,7 +27,7 @@ def build_menus(window) -> None:
     view = window.menuBar().addMenu("&View")
     for dock in window.docks.values():
         view.addAction(dock.toggleViewAction())
-    help_menu = window.menuBar().addMenu("&Help")
+    help_menu = window.help_menu = window.menuBar().addMenu("&Help")
     help_menu.addAction(_action(window, "about", "About NN Studio", window.files.show_about))
 
 

@@ -77,3 +77,23 @@ def test_nnstudio_gui_refuses_a_missing_file_without_opening_a_window():
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "no such file" in result.stderr
+
+
+def test_extension_points_for_other_views(window):
+    from PySide6.QtGui import QAction
+    from PySide6.QtWidgets import QLabel, QScrollArea
+
+    narrow, wide = QLabel("narrow view"), QLabel("x" * 400)
+    index = window.add_view("Narrow", narrow)
+    assert window.views.widget(index) is narrow and window.views.tabText(index) == "Narrow"
+    wide_index = window.add_view("Wide", wide)
+    assert isinstance(window.views.widget(wide_index), QScrollArea)
+    action = QAction("Import layer from Python file…", window)
+    window.add_menu_action("Tools", action)
+    titles = [a.text() for a in window.menuBar().actions()]
+    assert titles[-1] == "&Help" and "Tools" in titles
+    snapshot = window.session_snapshot()
+    assert snapshot.network is not window.session.network
+    assert snapshot.dataset is window.session.dataset and snapshot.bn_stats == "running"
+    np.testing.assert_array_equal(snapshot.network.layers[0].params["W"],
+                                  window.session.network.layers[0].params["W"])

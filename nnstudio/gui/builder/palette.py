@@ -50,6 +50,8 @@ class LayerPalette(QListWidget):
         item.setData(TYPE_ROLE, cls.type_name)
         item.setToolTip(cls.description or cls.__doc__ or cls.type_name)
         self.addItem(item)
+        # wide enough for every name: the palette never truncates a layer type
+        self.setMinimumWidth(self.sizeHintForColumn(0) + 2 * self.frameWidth() + 8)
 
     def type_names(self) -> list[str]:
         return [self.item(row).data(TYPE_ROLE) for row in range(self.count())]
