@@ -151,6 +151,8 @@ class CheckReport:
             for position, tensor in enumerate(by_layer[layer.index]):
                 shape = "x".join(str(n) for n in tensor.info.shape)
                 status = tensor.status.upper() if tensor.status == MISMATCH else tensor.status
+                if tensor.info.planned == 0 and tensor.screen is not None:
+                    status = f"screen {tensor.screen.verdict}, not drilled into"
                 lines.append(
                     f"{label if position == 0 else '':<18} {tensor.info.param:<7} {shape:<11} "
                     f"{tensor.checked:>8,} {tensor.ok:>8,} {tensor.kink:>6,} "
@@ -168,8 +170,12 @@ class CheckReport:
         totals = self.totals
         state = "PASS" if self.passed else "FAIL"
         partial = "" if self.complete else " (incomplete)"
+        screened = ""
+        if self.screen is not None:
+            flagged = sum(result.verdict != "ok" for result in self.screen)
+            screened = f"; the screen flagged {flagged} of {len(self.screen)} tensors"
         return (f"{state}{partial}: {totals['mismatch']:,} mismatches, {totals['kink']:,} kinks, "
-                f"{totals['ok']:,} ok of {totals['checked']:,} checked")
+                f"{totals['ok']:,} ok of {totals['checked']:,} checked{screened}")
 
 
 def _element_line(result: ElementResult) -> str:
