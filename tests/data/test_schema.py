@@ -147,3 +147,21 @@ def test_header_option_overrides_detection(write_csv):
     forced = load_csv(path, LoadOptions(header=True))
     assert forced.feature_names == ["1", "2"]
     assert load_csv(path).feature_names == ["column_1", "column_2"]
+
+
+def test_read_table_reports_problems_with_their_line(write_csv):
+    with pytest.raises(DataError, match=r"row 2 \(line 3\): this row has 3 fields"):
+        read_table(write_csv("a,b\n1,2\n3,4,5\n"))
+
+
+def test_frames_with_duplicate_names_are_rejected():
+    frame = pd.DataFrame([[1, 2, "a"], [3, 4, "b"]], columns=["x", "x", "y"])
+    with pytest.raises(DataError, match="two columns are named 'x'"):
+        infer_schema(frame)
+
+
+def test_delimiter_option_overrides_detection(write_csv):
+    path = write_csv("a;b,c\n1;2,x\n3;4,y\n5;6,x\n")
+    assert load_csv(path).feature_names[0] == "a;b=1;2"  # detected: comma
+    forced = load_csv(path, LoadOptions(delimiter=";", target="b,c"))
+    assert forced.feature_names == ["a"]
