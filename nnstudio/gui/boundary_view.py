@@ -70,6 +70,8 @@ class BoundaryView(QWidget):
         self._rect: QRectF | None = None
         self._levels = (0.0, 1.0)
         self._note = ""
+        #: read by the training worker's probe (a plain bool: safe across threads)
+        self.on_screen = False
         self.updates = 0
         session.dataset_changed.connect(self._on_dataset_changed)
         session.network_changed.connect(self.refresh)
@@ -132,6 +134,15 @@ class BoundaryView(QWidget):
             return
         self.show_plane(plane)
 
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        self.on_screen = True
+        self.refresh()
+
+    def hideEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().hideEvent(event)
+        self.on_screen = False
+
     def make_probe(self, network, session: Session):
         """For the training worker: a function predicting over the plane, or a no-op."""
         if not self.applicable or self._points is None:
@@ -139,6 +150,8 @@ class BoundaryView(QWidget):
         points, task = self._points.copy(), session.dataset.task
 
         def probe():
+            if not self.on_screen:  # nobody looks: spare the training thread the work
+                return None
             try:  # the mode is read each time: the switch may move during training
                 return predict_plane(network, points, task, session.bn_mode)
             except ValueError:

@@ -220,6 +220,8 @@ class GeneratorWorker(_Job):
 
     def _count_step(self, item: Any) -> bool:
         """True when a requested step has just been completed (the worker now pauses)."""
+        if self._steps_left is None:  # the common case, read without the lock
+            return False
         with self._lock:
             if self._steps_left is None or not self._is_step(item):
                 return False

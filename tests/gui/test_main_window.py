@@ -155,10 +155,16 @@ def test_decision_boundary_on_a_two_feature_dataset(qtbot, window):
     window.data_panel.load_builtin("two_spirals")
     view = window.boundary_view
     assert view.applicable and not view.plot.isHidden()
+    window.views.setCurrentWidget(view)
+    window.session.update_train_config(epochs=100000)
     before = view.updates
-    train(qtbot, window, epochs=3)
-    assert view.updates > before
+    with qtbot.waitSignal(window.controller.batches, timeout=5000):
+        window.controller.start()
+    qtbot.waitUntil(lambda: view.updates >= before + 2, timeout=5000)  # from the worker
+    assert window.controller.state == "running"
     assert view.image.image.shape[:2] == (90, 90)
+    with qtbot.waitSignal(window.controller.finished, timeout=2000):
+        window.controller.stop()
 
 
 def test_divergence_is_reported_naming_the_layer_and_the_app_keeps_running(qtbot, window, dialogs):
