@@ -107,6 +107,7 @@ class BatchNormPanel(QWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.layer_table.currentCellChanged.connect(lambda *_: self._draw_stats())
         self.layer_note = QLabel("")
+        self.layer_note.setWordWrap(True)
         layout = QVBoxLayout(box)
         layout.addWidget(self.layer_table)
         layout.addWidget(self.layer_note)

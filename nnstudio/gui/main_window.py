@@ -91,9 +91,9 @@ class MainWindow(QMainWindow):
         self.views = QTabWidget()
         self.views.setObjectName("views")
         self.views.setDocumentMode(True)
-        self.add_view("Curves", self.curves)
-        self.add_view("BatchNorm", self.batchnorm_panel)
-        self.add_view("Decision boundary", self.boundary_view)
+        for title, view in (("Curves", self.curves), ("BatchNorm", self.batchnorm_panel),
+                            ("Decision boundary", self.boundary_view)):
+            self.views.addTab(view, title)
         self.setCentralWidget(self.views)
         self.status_state = QLabel("")
         self.statusBar().addPermanentWidget(self.status_state)
