@@ -183,7 +183,7 @@ def _report(trainer: Trainer, diverged: DivergedSnapshot | None, save_path: Path
 
 def _text(report: dict) -> str:
     name = report["metric_name"]
-    lines = [f"trained {report['epochs']} epochs ({report['steps']} steps) in {report['elapsed']:.1f} s"]
+    lines = [f"trained {report['epochs']} epochs ({report['steps']} steps) in {report['elapsed']:.2g} s"]
     for split, numbers in report["final"].items():
         if numbers["n"]:
             lines.append(f"  {split:<5} loss {_fmt(numbers['loss'])}  {name} {_fmt(numbers['metric'])}"
