@@ -9,7 +9,8 @@ from .columns import ColumnState, merge_piece
 from .dataset import Dataset, LoadReport
 from .errors import data_error
 from .options import LoadOptions
-from .pieces import iter_pieces, located_error, piece_error, piece_size
+from .locate import located_error, piece_error
+from .pieces import chunk_bytes, iter_pieces
 from .preprocessing import Preprocessing
 from .reader import PieceProblem, PieceResult, parse_piece
 from .schema import Schema, decide_schema, settle_text_columns
@@ -81,9 +82,9 @@ def _target_name(fmt: CsvFormat, opts: LoadOptions) -> str:
 def _read(fmt: CsvFormat, target: str, progress, cancel
           ) -> tuple[dict[str, ColumnState], list[PieceResult]]:
     """Parse every piece and gather what each column holds."""
-    # Hints keep a column text in every piece; a file read as one piece needs none.
-    one_piece = fmt.sample_is_whole_file or piece_size(fmt) >= fmt.size - fmt.data_start
-    text_columns = None if one_piece else sample_text_columns(fmt)
+    # Hints keep a column text in every chunk; a file read as one chunk needs none.
+    one_chunk = fmt.sample_is_whole_file or chunk_bytes(fmt) >= fmt.size - fmt.data_start
+    text_columns = None if one_chunk else sample_text_columns(fmt)
     states = {name: ColumnState(name, j) for j, name in enumerate(fmt.names)}
     reading = None if progress is None else (lambda fraction: progress(_READ_SHARE * fraction))
     pieces: list[PieceResult] = []
@@ -111,7 +112,7 @@ def sample_text_columns(fmt: CsvFormat) -> frozenset[str]:
     try:
         return frozenset(parse_piece(fmt.sample, fmt, None, None).text)
     except PieceProblem as problem:
-        raise located_error(fmt, problem, fmt.data_start, fmt.sample, 0) from None
+        raise located_error(fmt, problem, fmt.data_start, 0) from None
 
 
 def _error_in(fmt: CsvFormat, piece: PieceResult, problem: PieceProblem):

@@ -19,6 +19,8 @@ from .options import MISSING_TOKENS
 from .sniff import ENCODING_HINT, CsvFormat, bad_byte_problem
 
 _MAX_TARGET_UNIQUES = 1000
+#: What pandas raises for malformed text (turned into PieceProblem by parser_problem).
+PARSER_ERRORS = (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, OverflowError)
 _EXPECTED_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 _OPEN_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
 
@@ -26,16 +28,20 @@ _OPEN_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
 class PieceProblem(Exception):
     """A problem found inside one piece; positions are relative to the piece.
 
-    ``record`` is the 0-based record (data row) within the piece, ``line`` a
-    1-based line within the piece; the reader turns it into a :class:`DataError`
-    with file-wide row and line numbers.
+    ``record`` is the 0-based record (data row) counted from the start of the
+    stream or buffer that was parsed, ``line`` a 1-based line from there; the
+    reader turns it into a :class:`DataError` with file-wide row and line numbers
+    and, when a column is named, the cell as written.
     """
 
     def __init__(self, problem: str, *, record: int | None = None, line: int | None = None,
-                 column: str | None = None, value: str | None = None, hint: str | None = None):
+                 column: str | None = None, value: str | None = None, hint: str | None = None,
+                 describe=None):
         super().__init__(problem)
         self.problem, self.record, self.line = problem, record, line
         self.column, self.value, self.hint = column, value, hint
+        # describe(cell_text) -> (problem, hint): wording that depends on the cell as written
+        self.describe = describe
 
 
 @dataclass
@@ -56,6 +62,9 @@ class PieceResult:
         Integer codes (n_rows,) into the piece's list of distinct texts; -1 is missing.
     target_uniques : ndarray or None
         Distinct values of a numeric target column (None if too many or not numeric).
+    start, stream_row, first_row : int
+        Byte offset where the stream holding this piece starts, the piece's first
+        row counted in that stream, and counted in the whole file (0-based).
     """
 
     n_rows: int
@@ -68,7 +77,7 @@ class PieceResult:
     text: dict[str, tuple[np.ndarray, list[str]]]
     target_uniques: np.ndarray | None = None
     start: int = 0
-    length: int = 0
+    stream_row: int = 0
     first_row: int = 0
 
     def column_index(self) -> dict[str, int]:
@@ -78,19 +87,23 @@ class PieceResult:
         return self._index
 
 
-def parse_bytes(data: bytes, fmt: CsvFormat, text_columns: frozenset[str] | None) -> pd.DataFrame:
-    """Parse complete records (no header) into a frame with ``fmt.names`` columns.
+def read_options(fmt: CsvFormat, text_columns: frozenset[str] | None) -> dict:
+    """Keyword arguments of ``pandas.read_csv`` for the data region (no header).
 
     Columns in ``text_columns`` are kept as text (categorical); the rest get
     pandas' inference. Every record is one row: blank lines become rows of
     missing values, so row numbers match records in the file.
     """
     dtype = {name: "category" for name in text_columns} if text_columns else None
-    return pd.read_csv(io.BytesIO(data), sep=fmt.delimiter, decimal=fmt.decimal, header=None,
-                       names=list(fmt.names), index_col=False, dtype=dtype, engine="c",
-                       na_values=list(MISSING_TOKENS), keep_default_na=False,
-                       skip_blank_lines=False, low_memory=False, quotechar='"',
-                       encoding="utf-8")
+    return dict(sep=fmt.delimiter, decimal=fmt.decimal, header=None, names=list(fmt.names),
+                index_col=False, dtype=dtype, engine="c", na_values=list(MISSING_TOKENS),
+                keep_default_na=False, skip_blank_lines=False, quotechar='"')
+
+
+def parse_bytes(data: bytes, fmt: CsvFormat, text_columns: frozenset[str] | None) -> pd.DataFrame:
+    """Parse complete records (UTF-8, no header) into a frame with ``fmt.names`` columns."""
+    return pd.read_csv(io.BytesIO(data), low_memory=False, encoding="utf-8",
+                       **read_options(fmt, text_columns))
 
 
 def parse_frame(data: bytes, fmt: CsvFormat,
@@ -104,13 +117,13 @@ def parse_frame(data: bytes, fmt: CsvFormat,
     """
     if fmt.encoding != "utf-8":
         data = _transcode(data, fmt)
-    _check_first_record(data, fmt)
+    check_first_record(data, fmt)
     try:
         return parse_bytes(data, fmt, text_columns), data
     except UnicodeDecodeError:
         raise _undecodable_problem(data, "utf-8", fmt) from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, OverflowError) as exc:
-        raise _parser_problem(exc) from None
+    except PARSER_ERRORS as exc:
+        raise parser_problem(exc) from None
 
 
 def parse_piece(data: bytes, fmt: CsvFormat, text_columns: frozenset[str] | None,
@@ -123,16 +136,18 @@ def parse_piece(data: bytes, fmt: CsvFormat, text_columns: frozenset[str] | None
         As :func:`parse_frame`, and for an infinite number; positions relative
         to the piece.
     """
-    frame, data = parse_frame(data, fmt, text_columns)
+    frame, _ = parse_frame(data, fmt, text_columns)
+    return convert_checked(frame, target)
+
+
+def convert_checked(frame: pd.DataFrame, target: str | None) -> PieceResult:
+    """:func:`convert_frame`, raising PieceProblem for the first infinite number."""
     result = convert_frame(frame, target)
     infinite = find_infinite(result)
     if infinite is not None:
-        record, name = infinite
-        found = walk_records(data, fmt.delimiter, record)
-        j = fmt.names.index(name)
-        text = found[0][j] if found and j < len(found[0]) else "inf"
-        problem, hint = infinite_problem(text)
-        raise PieceProblem(problem, record=record, column=name, value=text, hint=hint)
+        problem, hint = infinite_problem("inf")
+        raise PieceProblem(problem, record=infinite[0], column=infinite[1], hint=hint,
+                           describe=infinite_problem)
     return result
 
 
@@ -185,7 +200,7 @@ def _undecodable_problem(data: bytes, encoding: str, fmt: CsvFormat) -> PiecePro
     return PieceProblem("the parser could not decode the text as UTF-8", hint=ENCODING_HINT)
 
 
-def _check_first_record(data: bytes, fmt: CsvFormat) -> None:
+def check_first_record(data: bytes, fmt: CsvFormat) -> None:
     """Reject a first record wider than the header.
 
     pandas reports wider records as errors, except the first one of a buffer,
@@ -208,7 +223,7 @@ def too_many_fields(seen: int, expected: int) -> str:
     return f"this row has {seen} fields but the file has {expected} columns"
 
 
-def _parser_problem(exc: Exception) -> PieceProblem:
+def parser_problem(exc: Exception) -> PieceProblem:
     """Translate a pandas parser exception into a PieceProblem with its position."""
     message = str(exc)
     fields = _EXPECTED_FIELDS.search(message)

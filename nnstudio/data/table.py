@@ -13,7 +13,7 @@ import pandas as pd
 from .columns import ColumnState, merge_piece
 from .errors import data_error
 from .options import LoadOptions
-from .pieces import located_error
+from .locate import located_error
 from .reader import PieceProblem, convert_frame, find_infinite, infinite_problem, parse_frame
 from .schema import Schema, decide_schema, settle_text_columns
 from .sniff import sniff
@@ -44,7 +44,7 @@ def read_table(path: str | Path, nrows: int | None = None,
     try:
         frame, _ = parse_frame(data, fmt, None)
     except PieceProblem as problem:
-        raise located_error(fmt, problem, fmt.data_start, data, 0) from None
+        raise located_error(fmt, problem, fmt.data_start, 0) from None
     return frame if nrows is None else frame.head(nrows)
 
 

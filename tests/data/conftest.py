@@ -20,12 +20,20 @@ def write_csv(tmp_path):
     return write
 
 
-@pytest.fixture
-def small_pieces(monkeypatch):
-    """Make the reader cut files into 4 KB pieces and its sniffer read only 4 KB,
-    so that small test files exercise the multi-piece, multi-thread path."""
+def use_small_pieces(monkeypatch, size: int = 4096) -> None:
+    """Make the reader use chunks and streams of ``size`` bytes and sniff only that much,
+    so that small test files exercise the multi-stream, multi-chunk path."""
     import nnstudio.data.pieces as pieces
     import nnstudio.data.sniff as sniff
 
-    monkeypatch.setattr(pieces, "PIECE_BYTES", 4096)
-    monkeypatch.setattr(sniff, "HEAD_BYTES", 4096)
+    monkeypatch.setattr(pieces, "CHUNK_BYTES", size)
+    monkeypatch.setattr(pieces, "MIN_STREAM_BYTES", size)
+    monkeypatch.setattr(pieces, "MAX_WORKERS", 3)
+    monkeypatch.setattr(pieces, "default_workers", lambda: 3)
+    monkeypatch.setattr(sniff, "HEAD_BYTES", size)
+
+
+@pytest.fixture
+def small_pieces(monkeypatch):
+    """See :func:`use_small_pieces`."""
+    use_small_pieces(monkeypatch)

@@ -10,6 +10,8 @@ from nnstudio.data import Cancelled, DataError, LoadOptions, load_csv
 from nnstudio.data.pieces import iter_pieces
 from nnstudio.data.sniff import last_record_end, record_end, sniff
 
+from .conftest import use_small_pieces
+
 
 def lab_table(n_rows: int, seed: int = 0) -> str:
     """A CSV like a lab's: numbers with gaps, a categorical column, a text label."""
@@ -28,10 +30,7 @@ def test_many_pieces_give_the_same_dataset_as_one(write_csv, monkeypatch):
     path = write_csv(lab_table(3000))
     options = LoadOptions(missing="mean", seed=3)
     whole = load_csv(path, options)
-    import nnstudio.data.pieces as pieces
-    import nnstudio.data.sniff as sniff_module
-    monkeypatch.setattr(pieces, "PIECE_BYTES", 2048)
-    monkeypatch.setattr(sniff_module, "HEAD_BYTES", 2048)
+    use_small_pieces(monkeypatch, 2048)
     split = load_csv(path, options)
     assert split.feature_names == whole.feature_names
     for name in ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test", "rows_test"):
@@ -133,12 +132,15 @@ def test_progress_rises_to_one_and_cancel_stops(write_csv, small_pieces):
     assert not issubclass(Cancelled, DataError)
 
 
-def test_pieces_come_back_in_file_order(write_csv):
+def test_pieces_come_back_in_file_order(write_csv, monkeypatch):
     path = write_csv(_numbers_file(3000, 0, ""))
     fmt = sniff(path, LoadOptions())
     fmt = type(fmt)(**{**fmt.__dict__, "sample_is_whole_file": False})
-    pieces = list(iter_pieces(fmt, frozenset({"label"}), "label", piece_bytes=1500, workers=3))
-    assert len(pieces) > 20
+    import nnstudio.data.pieces as pieces_module
+    monkeypatch.setattr(pieces_module, "MIN_STREAM_BYTES", 1000)
+    assert len(pieces_module.stream_bounds(fmt, 3)) == 4
+    pieces = list(iter_pieces(fmt, frozenset({"label"}), "label", rows=100, workers=3))
+    assert len(pieces) >= 30
     firsts = [p.first_row for p in pieces]
     assert firsts == sorted(firsts) and firsts[0] == 0
     assert sum(p.n_rows for p in pieces) == 3000
@@ -154,8 +156,33 @@ def test_wide_file_is_read_in_larger_pieces_with_the_right_values(write_csv, sma
     path = write_csv(frame.to_csv(index=False))
     import nnstudio.data.pieces as pieces
     fmt = sniff(path, LoadOptions())
-    n_pieces = (fmt.size - fmt.data_start) / pieces.piece_size(fmt)
-    assert 2 < n_pieces <= pieces.COLUMN_PIECES / 301 + 1  # fewer pieces than 4 KB ones
+    n_chunks = (fmt.size - fmt.data_start) / pieces.chunk_bytes(fmt)
+    assert 2 < n_chunks <= pieces.COLUMN_PIECES / 301 + 1  # fewer chunks than 4 KB ones
     ds = load_csv(path, LoadOptions(standardize=False))
     np.testing.assert_array_equal(ds.x_train, values[ds.rows_train].astype(np.float32))
     np.testing.assert_array_equal(ds.x_test, values[ds.rows_test].astype(np.float32))
+
+
+def test_streams_are_cut_outside_quoted_values(write_csv):
+    text = "id,note,label\n" + "".join(f'{i},"line one\nline ""{i}""\n, end",{"ab"[i % 2]}\n'
+                                       for i in range(400))
+    path = write_csv(text)
+    fmt = sniff(path, LoadOptions())
+    import nnstudio.data.pieces as pieces_module
+    data = text.encode()
+    for count in range(2, 9):
+        bounds = pieces_module.stream_bounds(fmt, count)
+        assert bounds[0] == fmt.data_start and bounds[-1] == len(data)
+        for cut in bounds[1:-1]:
+            assert data[cut - 1:cut] == b"\n" and data[:cut].count(b'"') % 2 == 0
+            assert data[cut:cut + 1].isdigit()  # a record starts here, not "line ..."
+
+
+def test_streams_of_a_quoted_file_load_like_one(write_csv, monkeypatch):
+    text = "id,note,label\n" + "".join(f'{i},"a\nb {i % 4}",{"ab"[i % 2]}\n' for i in range(600))
+    path = write_csv(text)
+    whole = load_csv(path, LoadOptions(standardize=False))
+    use_small_pieces(monkeypatch, 1024)
+    split = load_csv(path, LoadOptions(standardize=False))
+    np.testing.assert_array_equal(split.x_train, whole.x_train)
+    np.testing.assert_array_equal(split.rows_val, whole.rows_val)
