@@ -8,6 +8,7 @@ import numpy as np
 from .options import check_fractions
 
 TRAIN, VAL, TEST = 0, 1, 2
+_FEW_CLASSES = 16  # up to this many classes, one pass per class beats a sort
 
 
 def split_sizes(n: int, val_fraction: float, test_fraction: float) -> tuple[int, int]:
@@ -45,14 +46,7 @@ def split_assignment(n: int, val_fraction: float, test_fraction: float,
     """
     check_fractions(val_fraction, test_fraction)
     assignment = np.zeros(n, np.int8)
-    if labels is None:
-        groups = [np.arange(n)]
-    else:
-        labels = np.asarray(labels)
-        # A stable sort of small integers is a radix sort: O(n) for many rows.
-        order = np.argsort(labels.astype(np.int16 if labels.max(initial=0) < 2**15 else np.int64),
-                           kind="stable")
-        groups = np.split(order, np.cumsum(np.bincount(labels, minlength=1))[:-1])
+    groups = [np.arange(n)] if labels is None else _class_groups(np.asarray(labels))
     sizes = np.array([len(g) for g in groups])
     n_val, n_test = split_sizes(n, val_fraction, test_fraction)
     vals = _apportion(sizes, val_fraction, n_val)
@@ -64,10 +58,20 @@ def split_assignment(n: int, val_fraction: float, test_fraction: float,
                 n_test_c, n_val_c - 1)
         if n_val_c + n_test_c == 0:
             continue
-        chosen = group[rng.permutation(len(group))[:n_val_c + n_test_c]]
+        chosen = group[rng.choice(len(group), size=n_val_c + n_test_c, replace=False)]
         assignment[chosen[:n_val_c]] = VAL
         assignment[chosen[n_val_c:]] = TEST
     return assignment
+
+
+def _class_groups(labels: np.ndarray) -> list[np.ndarray]:
+    """Row indices of each class 0..K-1, in row order."""
+    n_classes = int(labels.max(initial=-1)) + 1
+    if n_classes <= _FEW_CLASSES:
+        return [np.flatnonzero(labels == k) for k in range(n_classes)]
+    # A stable sort of small integers is a radix sort: O(n) for many rows.
+    order = np.argsort(labels.astype(np.int16 if n_classes < 2**15 else np.int64), kind="stable")
+    return np.split(order, np.cumsum(np.bincount(labels, minlength=n_classes))[:-1])
 
 
 def _apportion(sizes: np.ndarray, fraction: float, total: int) -> list[int]:

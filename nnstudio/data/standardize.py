@@ -12,13 +12,20 @@ _TINY_SCALE = 1e-12
 def block_moments(x: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
     """Row count, float64 mean and sum of squared deviations per column of a block (n, k).
 
-    Two passes (mean first, then deviations) avoid the cancellation of
-    ``sum(x**2) - n*mean**2`` on columns far from zero.
+    Sums are accumulated in float64. The deviations are taken from the mean
+    rounded to x's dtype (no float64 copy of the block) and the sum of squares
+    is then moved to the exact mean: sum((x-m)^2) = sum((x-r)^2) - n (m-r)^2.
+    Subtracting the mean first avoids the cancellation of sum(x^2) - n m^2.
     """
     n = x.shape[0]
-    mean = x.sum(axis=0, dtype=np.float64) / max(n, 1)
-    deviation = x - mean
-    return n, mean, np.einsum("ij,ij->j", deviation, deviation)
+    if n == 0:
+        return 0, np.zeros(x.shape[1]), np.zeros(x.shape[1])
+    mean = np.einsum("ij->j", x, dtype=np.float64) / n
+    rounded = mean.astype(x.dtype)
+    deviation = x - rounded
+    squares = np.einsum("ij,ij->j", deviation, deviation, dtype=np.float64)
+    shift = mean - rounded
+    return n, mean, np.maximum(squares - n * shift * shift, 0.0)
 
 
 def combine_moments(parts) -> tuple[int, np.ndarray, np.ndarray]:
