@@ -1,11 +1,13 @@
-"""The row of check commands: step element / tensor / layer, run to the next mismatch, run
-all, stop, reset; plus the fault menu and report export buttons."""
+"""The check commands: step element / tensor / layer, run to the next mismatch, run all,
+stop, reset; plus the fault menu and report export buttons. They flow onto as many rows as
+the view's width needs (one on a wide window, two between the docks)."""
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QPushButton, QToolButton, QWidget
+from PySide6.QtWidgets import QPushButton, QSizePolicy, QToolButton, QWidget
 
 from ..style import icon
+from .flow_layout import FlowLayout
 
 #: (until, button text, tooltip)
 COMMANDS = (
@@ -26,8 +28,10 @@ class CheckControls(QWidget):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        layout = FlowLayout(self)
+        policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
         self.buttons: dict[str, QPushButton] = {}
         for until, text, tip in COMMANDS:
             button = QPushButton(text)
@@ -46,12 +50,13 @@ class CheckControls(QWidget):
         self.reset_button.clicked.connect(self.reset_requested)
         layout.addWidget(self.stop_button)
         layout.addWidget(self.reset_button)
-        layout.addStretch(1)
         self.fault_button = QToolButton()
         self.fault_button.setText("Inject fault ▾")
         self.fault_button.setToolTip("Break a layer's backward pass on purpose and watch the "
                                      "check find it")
         self.fault_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        # the text's ▾ says there is a menu; the style's own arrow would overlap it
+        self.fault_button.setStyleSheet("QToolButton::menu-indicator { image: none; }")
         self.export_button = QPushButton("Export report…")
         layout.addWidget(self.fault_button)
         layout.addWidget(self.export_button)

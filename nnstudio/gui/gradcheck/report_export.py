@@ -69,6 +69,7 @@ def save_pictures(view, folder: Path) -> dict[str, Path]:
         view.follow.setChecked(False)
         _grab(view.summary, folder / "summary.png", pictures, "Summary")
         _grab(view.tree, folder / "tree.png", pictures, "Layers and tensors")
+        view.tabs.setCurrentWidget(view.heatmap_page)  # laid out at its shown size
         for name in tensors:
             view.show_tensor(name)
             _grab(view.heatmap, folder / f"heatmap_{name}.png", pictures, f"Heatmap of {name}")

@@ -2,9 +2,10 @@
 
     QT_QPA_PLATFORM=offscreen python -m nnstudio.gui.gradcheck.screenshots [FOLDER]
 
-writes PNGs (default ``./screenshots``): the guide, a BatchNorm fault found (whole window and the
-view alone), the first mismatch, a ReLU kink, the re-drawn dropout mask of the guided
-example, a 26,000-parameter network with a broken Dense layer, and the histogram.
+writes PNGs (default ``./screenshots``): the whole 1440×900 window before a check, the guide,
+a BatchNorm fault found (whole window, the view alone, and a wide window without docks),
+the first mismatch, a ReLU kink, the re-drawn dropout mask of the guided example, a
+26,000-parameter network with a broken Dense layer, and the histogram.
 """
 from __future__ import annotations
 
@@ -89,9 +90,10 @@ def take_all(folder: Path) -> list[Path]:
     window, parts, saved = shooter.window, shooter.parts, []
     try:
         window.files.open_project(str(EXAMPLE_PROJECT))
+        saved.append(shooter.save(window, "gradcheck_window_before.png"))
         parts.view.tabs.setCurrentWidget(parts.view.guide)
         saved.append(shooter.save(parts.view, "gradcheck_guide.png"))
-        parts.view.tabs.setCurrentWidget(parts.view.table)
+        parts.view.tabs.setCurrentWidget(parts.view.heatmap_page)
         window.session.set_bn_mode("batch")
         parts.injector.inject(1, "no_mean_path")
         shooter.run("mismatch")
@@ -99,8 +101,12 @@ def take_all(folder: Path) -> list[Path]:
         shooter.run("end")
         saved.append(shooter.save(window, "gradcheck_fault_window.png"))
         saved.append(shooter.save(parts.view, "gradcheck_fault_view.png"))
+        saved.append(_wide(shooter))
+        parts.view.tabs.setCurrentWidget(parts.view.table)
+        saved.append(shooter.save(parts.view, "gradcheck_fault_table.png"))
         parts.view.tabs.setCurrentWidget(parts.view.histogram)
         saved.append(shooter.save(parts.view, "gradcheck_fault_histogram.png"))
+        parts.view.tabs.setCurrentWidget(parts.view.heatmap_page)
         parts.injector.inject(1, None)
         parts.view.run_scenario("redraw")
         shooter.run("end")
@@ -115,6 +121,23 @@ def take_all(folder: Path) -> list[Path]:
     finally:
         shooter.close()
     return saved
+
+
+def _wide(shooter: Shooter) -> Path:
+    """The same result on a big screen with the docks hidden: the tree moves to the left."""
+    window = shooter.window
+    docks = [dock for dock in window.docks.values() if dock.isVisible()]
+    for dock in docks:
+        dock.hide()
+    window.resize(1920, 1080)
+    try:
+        return shooter.save(window, "gradcheck_fault_window_wide.png")
+    finally:
+        window.resize(1440, 900)
+        for dock in docks:
+            dock.show()
+        window.docks["Training"].raise_()
+        shooter.settle()
 
 
 def _kink(shooter: Shooter) -> Path:

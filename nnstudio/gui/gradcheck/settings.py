@@ -19,6 +19,9 @@ DROPOUT_CHOICES = (("fixed", "fixed mask, drawn once from the seed"),
                    ("off", "off (no dropout in the check)"),
                    ("redraw", "mask re-drawn per evaluation — wrong, for the demo"))
 DEFAULT_BATCH = 32
+#: a choice box may shrink to this many characters (its text is then cut short; the
+#: drop-down list and the tooltip still show all of it) so the form fits a narrow view
+COMBO_MIN_CHARACTERS = 14
 
 
 class SettingsForm(QWidget):
@@ -32,6 +35,7 @@ class SettingsForm(QWidget):
         self._regularization = Regularization()
         form = QFormLayout(self)
         form.setContentsMargins(2, 2, 2, 2)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setVerticalSpacing(3)
         self._add_numeric_rows(form)
         self._add_function_rows(form)
@@ -98,6 +102,9 @@ class SettingsForm(QWidget):
 
     def _combo(self, choices, tip: str) -> QComboBox:
         combo = QComboBox()
+        combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        combo.setMinimumContentsLength(COMBO_MIN_CHARACTERS)
         for data, text in choices:
             combo.addItem(text, data)
         combo.setToolTip(tip)

@@ -11,17 +11,21 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout,
-                               QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHeaderView, QLabel,
+                               QSizePolicy, QTableView, QVBoxLayout, QWidget)
 
 from nnstudio.engine.gradcheck import KINK, MISMATCH, ElementResult
 
+from .flow_layout import FlowLayout
 from .status import format_error, format_index, format_value, status_background, status_text
 
 COLUMNS = ("#", "Tensor", "Index", "Verdict", "Analytic", "Numeric", "Abs. error",
            "Rel. error", "f(θ+h)", "f(θ−h)", "Kink")
 FILTERS = (("all", "All checked elements"), ("flagged", "Mismatches and kinks"),
            ("mismatch", "Mismatches only"), ("kink", "Kinks only"))
+#: per column, a text as wide as its widest usual value (the header is measured too)
+WIDTH_SAMPLES = ("26,000", "1.gamma", "[127, 127]", "✗ MISMATCH", "-0.0001234567891",
+                 "-0.0001234567891", "1.23e-04", "1.23e-04", "0.1234567891", "0.1234567891")
 _ACCEPTED = {"all": None, "flagged": {MISMATCH, KINK}, "mismatch": {MISMATCH}, "kink": {KINK}}
 _ASCENDING = Qt.SortOrder.AscendingOrder
 
@@ -180,16 +184,17 @@ class ResultsTable(QWidget):
         self.only_selected = QCheckBox("only the selected tensor")
         self.count = QLabel("")
         self.selected_tensor: str | None = None
-        controls = QHBoxLayout()
-        controls.addWidget(QLabel("Show"))
-        controls.addWidget(self.filter)
-        controls.addWidget(self.only_selected)
-        controls.addStretch(1)
-        controls.addWidget(self.count)
+        controls = QWidget()  # wraps onto a second row in a narrow view
+        controls_layout = FlowLayout(controls)
+        for widget in (QLabel("Show"), self.filter, self.only_selected, self.count):
+            controls_layout.addWidget(widget)
+        policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        policy.setHeightForWidth(True)
+        controls.setSizePolicy(policy)
         self.view = self._build_view()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(controls)
+        layout.addWidget(controls)
         layout.addWidget(self.view, 1)
         self.filter.currentIndexChanged.connect(self._apply_filter)
         self.only_selected.toggled.connect(self._apply_filter)
@@ -207,11 +212,17 @@ class ResultsTable(QWidget):
         view.verticalHeader().setVisible(False)
         view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         view.verticalHeader().setDefaultSectionSize(20)
-        # Fixed widths: measuring contents of tens of thousands of rows would stall the GUI
-        view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        view.horizontalHeader().setStretchLastSection(True)
-        for column, width in enumerate((50, 60, 70, 100, 120, 120, 80, 80, 120, 120)):
-            view.setColumnWidth(column, width)
+        # Widths from sample texts: measuring the contents of tens of thousands of rows
+        # would stall the GUI
+        header = view.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        metrics, padding = view.fontMetrics(), 16
+        header_metrics = header.fontMetrics()
+        for column, sample in enumerate(WIDTH_SAMPLES):
+            width = max(metrics.horizontalAdvance(sample),
+                        header_metrics.horizontalAdvance(COLUMNS[column]) + padding)
+            view.setColumnWidth(column, width + padding)
         view.clicked.connect(self._on_clicked)
         return view
 

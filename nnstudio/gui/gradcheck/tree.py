@@ -10,14 +10,14 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem
 
-from nnstudio.engine.gradcheck import MISMATCH, UNCHECKED
+from nnstudio.engine.gradcheck import KINK, MISMATCH, UNCHECKED
 
 from .status import (format_error, format_index, status_background, status_colour,
                      status_text)
 from .store import CheckProgress
 
 COLUMNS = ("Layer / tensor", "Status", "Max rel. error", "Checked", "Screen", "Worst element")
-CHECKED, MAX_ERROR = 3, 2
+CHECKED, MAX_ERROR, SCREEN = 3, 2, 4
 NAME_ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -33,9 +33,16 @@ class StatusTree(QTreeWidget):
         self.setHeaderLabels(list(COLUMNS))
         self.setUniformRowHeights(True)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # The names take the room the numbers leave (cut short with "…" when narrow, the
+        # whole name in the tooltip); the numbers are sized to their text, cheap for the
+        # few dozen rows a tree has. "Screen" shows only when the check screened.
         header = self.header()
+        header.setStretchLastSection(False)
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setMinimumSectionSize(48)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setColumnHidden(SCREEN, True)
         self._layer_items: dict[int, QTreeWidgetItem] = {}
         self._tensor_items: dict[str, QTreeWidgetItem] = {}
         self.currentItemChanged.connect(self._on_current_changed)
@@ -50,16 +57,7 @@ class StatusTree(QTreeWidget):
             for info in progress.tensors:
                 parent = self._layer_items.get(info.layer_index)
                 if parent is None:
-                    note = layer_notes.get(info.layer_index)
-                    title = f"{info.layer_index}  {info.layer_label}"
-                    parent = QTreeWidgetItem([title + (f"  ⚠ {note}" if note else "")])
-                    if note:
-                        parent.setToolTip(0, f"Injected {note}")
-                    font = QFont(parent.font(0))
-                    font.setBold(True)
-                    parent.setFont(0, font)
-                    self.addTopLevelItem(parent)
-                    self._layer_items[info.layer_index] = parent
+                    parent = self._add_layer_row(info, layer_notes.get(info.layer_index))
                 shape = "×".join(str(n) for n in info.shape)
                 child = QTreeWidgetItem([f"{info.param}  ({shape})"])
                 child.setData(0, NAME_ROLE, info.name)
@@ -71,13 +69,35 @@ class StatusTree(QTreeWidget):
             self.blockSignals(False)
         self.show_progress(progress)
 
+    def _add_layer_row(self, info, note: str | None) -> QTreeWidgetItem:
+        """A bold layer row; an injected fault gets a row of its own under it, across the
+        whole width, so it is read in full however narrow the columns are."""
+        title = f"{info.layer_index}  {info.layer_label}"
+        parent = QTreeWidgetItem([title])
+        font = QFont(parent.font(0))
+        font.setBold(True)
+        parent.setFont(0, font)
+        self.addTopLevelItem(parent)
+        self._layer_items[info.layer_index] = parent
+        if note:
+            parent.setToolTip(0, f"{title}: injected {note}")
+            note_row = QTreeWidgetItem([f"⚠ injected {note}"])
+            note_row.setFlags(Qt.ItemFlag.ItemIsEnabled)  # not selectable: no tensor
+            note_row.setForeground(0, QBrush(QColor(status_colour(KINK))))
+            note_row.setToolTip(0, f"Injected in layer {title}: the check should find it")
+            parent.addChild(note_row)
+            note_row.setFirstColumnSpanned(True)
+        return parent
+
     def clear_check(self) -> None:
         self.clear()
+        self.setColumnHidden(SCREEN, True)
         self._layer_items.clear()
         self._tensor_items.clear()
 
     def show_progress(self, progress: CheckProgress) -> None:
         screens = {s.tensor: s for s in progress.screen or ()}
+        self.setColumnHidden(SCREEN, not screens)
         for summary in progress.tensor_summaries:
             item = self._tensor_items.get(summary.name)
             if item is None:
@@ -87,13 +107,13 @@ class StatusTree(QTreeWidget):
             item.setText(CHECKED, "skipped" if skipped else f"{summary.checked:,} / {planned:,}")
             item.setText(MAX_ERROR, format_error(summary.max_rel_error) if summary.checked else "")
             screen = screens.get(summary.name)
-            item.setText(4, "" if screen is None else status_text(screen.verdict))
+            item.setText(SCREEN, "" if screen is None else status_text(screen.verdict))
             worst = summary.worst
             item.setText(5, "" if worst is None or worst.verdict == "ok"
                          else f"{format_index(worst.index)} rel {format_error(worst.rel_error)}")
             _paint(item, summary.status)
             if screen is not None:
-                item.setForeground(4, QBrush(QColor(status_colour(screen.verdict))))
+                item.setForeground(SCREEN, QBrush(QColor(status_colour(screen.verdict))))
         for layer in progress.layer_summaries:
             item = self._layer_items.get(layer.index)
             if item is not None:
@@ -105,6 +125,7 @@ class StatusTree(QTreeWidget):
     def select_tensor(self, name: str) -> None:
         item = self._tensor_items.get(name)
         if item is not None and item is not self.currentItem():
+            self.scrollToItem(item.parent())  # the layer's row too, when scrolling up to it
             self.setCurrentItem(item)
 
     def selected_tensor(self) -> str | None:
@@ -123,8 +144,9 @@ class StatusTree(QTreeWidget):
         if current is None:
             return
         name = current.data(0, NAME_ROLE)
-        if name is None and current.childCount():
-            name = current.child(0).data(0, NAME_ROLE)  # a layer row shows its first tensor
+        if name is None:  # a layer row shows its first tensor (a fault note row has none)
+            names = (current.child(i).data(0, NAME_ROLE) for i in range(current.childCount()))
+            name = next(filter(None, names), None)
         if name:
             self.tensor_selected.emit(name)
 

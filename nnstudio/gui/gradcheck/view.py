@@ -1,5 +1,6 @@
-"""The gradient-check tab: controls and settings, the status tree, the heatmap with the
-element detail, the table, the histogram and the guide, kept in step with the controller.
+"""The gradient-check tab: the commands, a summary line, the status tree, tabs for the
+heatmap, the table, the histogram, the settings and the guide, and the element detail,
+kept in step with the controller. It fits the ~550 px between the main window's docks.
 
 The view follows the check by default: after each bundle the heatmap shows the tensor of
 the element checked last and frames that element. Picking another tensor in the tree
@@ -8,8 +9,8 @@ turns following off; "Follow the check" turns it back on.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtWidgets import (QCheckBox, QGroupBox, QHBoxLayout, QScrollArea, QSplitter,
-                               QTabWidget, QTextBrowser, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QFrame, QScrollArea, QSplitter, QTabWidget,
+                               QTextBrowser, QVBoxLayout, QWidget)
 
 from nnstudio.engine.gradcheck import ElementResult
 
@@ -32,6 +33,12 @@ REDRAW_CAVEAT = ("The dropout mask was re-drawn for every evaluation, so f(θ+h)
 UNSEEN_FAULT_CAVEAT = ("A fault is injected, yet nothing disagrees: the faulty code path is not "
                        "used in this setting (e.g. BatchNorm on running statistics has no "
                        "batch mean or variance to differentiate). Try batch statistics.")
+#: from this width on, the tree stands left of the heatmap instead of above it
+WIDE_LAYOUT_WIDTH = 1000
+TREE_MIN_HEIGHT = 90
+DETAIL_MIN_HEIGHT = 90
+#: tabs that show no results: a run started from one of them shows the heatmap
+NO_RESULT_TABS = ("Settings", "Guide")
 FINISHED_TEXTS = {"stopped": "Stopped.", "step": "", "mismatch": "", "done": "", "error": ""}
 
 
@@ -65,42 +72,64 @@ class GradCheckView(QWidget):
 
     # -- construction ---------------------------------------------------------------------
     def _build_layout(self) -> None:
-        # Sized for the central area between the docks (~850 px): the tree and settings on
-        # the left; the heatmap, the element's numbers and the tabs stacked on the right.
-        settings_box = QGroupBox("Settings")
-        QVBoxLayout(settings_box).addWidget(self.settings)
-        left = QSplitter(Qt.Orientation.Vertical)
-        left.addWidget(self.tree)
-        left.addWidget(settings_box)
-        left.setStretchFactor(0, 3)
-        left.setStretchFactor(1, 2)
-        heat_column = QWidget()
-        heat_layout = QVBoxLayout(heat_column)
-        heat_layout.setContentsMargins(0, 0, 0, 0)
-        heat_layout.addWidget(self.follow)
-        heat_layout.addWidget(self.heatmap, 1)
-        detail_scroll = QScrollArea()
-        detail_scroll.setWidgetResizable(True)
-        detail_scroll.setWidget(self.detail)
-        detail_scroll.setMinimumHeight(120)
+        # Between the docks of a 1440-px window the view is ~550 px wide: the commands wrap,
+        # the tree sits above the tabs and the element's numbers. A wide view (docks
+        # closed, big screen) puts the tree on the left instead (see ``resizeEvent``).
+        heatmap_page = QWidget()
+        heatmap_layout = QVBoxLayout(heatmap_page)
+        heatmap_layout.setContentsMargins(2, 2, 2, 0)
+        heatmap_layout.addWidget(self.follow)
+        heatmap_layout.addWidget(self.heatmap, 1)
+        self.heatmap_page = heatmap_page
         self.tabs = QTabWidget()
-        self.tabs.addTab(self.table, "Elements")
-        self.tabs.addTab(self.histogram, "Histogram")
-        self.tabs.addTab(self.guide, "Guide")
-        right = QSplitter(Qt.Orientation.Vertical)
-        for widget, stretch in ((heat_column, 4), (detail_scroll, 1), (self.tabs, 3)):
-            right.addWidget(widget)
-            right.setStretchFactor(right.count() - 1, stretch)
-        body = QSplitter(Qt.Orientation.Horizontal)
-        body.addWidget(left)
-        body.addWidget(right)
-        body.setStretchFactor(0, 2)
-        body.setStretchFactor(1, 3)
+        self.tabs.setDocumentMode(True)
+        for page, title in ((heatmap_page, "Heatmap"), (self.table, "Elements"),
+                            (self.histogram, "Histogram"), (_scrolled(self.settings), "Settings"),
+                            (self.guide, "Guide")):
+            self.tabs.addTab(page, title)
+        self.main_split = QSplitter(Qt.Orientation.Vertical)
+        self.main_split.setChildrenCollapsible(False)
+        self.main_split.addWidget(self.tabs)
+        detail_scroll = _scrolled(self.detail)
+        detail_scroll.setMinimumHeight(DETAIL_MIN_HEIGHT)
+        self.main_split.addWidget(detail_scroll)
+        self.main_split.setStretchFactor(0, 3)
+        self.main_split.setStretchFactor(1, 1)
+        self.body = QSplitter(Qt.Orientation.Vertical)
+        self.body.setChildrenCollapsible(False)
+        self.body.addWidget(self.tree)
+        self.body.addWidget(self.main_split)
+        self.body.setStretchFactor(0, 1)
+        self.body.setStretchFactor(1, 3)
+        self.tree.setMinimumHeight(TREE_MIN_HEIGHT)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.controls)
         layout.addWidget(self.summary)
-        layout.addWidget(body, 1)
+        layout.addWidget(self.body, 1)
+        self._arranged_for: Qt.Orientation | None = None
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._arrange()
+
+    def _arrange(self) -> None:
+        """Tree above the rest when narrow, beside it when wide. The shares are set when the
+        view is first shown and when the arrangement changes; otherwise they are the user's."""
+        wide = self.width() >= WIDE_LAYOUT_WIDTH
+        orientation = Qt.Orientation.Horizontal if wide else Qt.Orientation.Vertical
+        if orientation == self._arranged_for or not self.isVisible():
+            return
+        self._arranged_for = orientation
+        self.body.setOrientation(orientation)
+        self.layout().activate()  # the splitters get their new lengths before the shares
+        tree_share, detail_share = (0.36, 0.24) if wide else (0.28, 0.22)
+        _share(self.body, tree_share)
+        _share(self.main_split, 1 - detail_share)
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        self._arrange()
 
     def _connect(self) -> None:
         controller = self.controller
@@ -124,7 +153,10 @@ class GradCheckView(QWidget):
     def run_command(self, until: str) -> bool:
         if not self._apply_settings():
             return False
-        return self.controller.command(until)
+        started = self.controller.command(until)
+        if started and self.tabs.tabText(self.tabs.currentIndex()) in NO_RESULT_TABS:
+            self.tabs.setCurrentWidget(self.heatmap_page)  # show what the check finds
+        return started
 
     def _apply_settings(self) -> bool:
         try:
@@ -310,7 +342,7 @@ class GradCheckView(QWidget):
         self.settings.set_dropout(scenario.dropout)
         self.controller.reset()
         self.follow.setChecked(True)
-        self.tabs.setCurrentWidget(self.table)
+        self.tabs.setCurrentWidget(self.heatmap_page)
         return self.run_command("end")
 
     def _on_guide_link(self, url: QUrl) -> None:
@@ -318,3 +350,20 @@ class GradCheckView(QWidget):
             name = url.path().split("/", 1)[1]
             if name in SCENARIOS:
                 self.run_scenario(name)
+
+
+def _scrolled(widget: QWidget) -> QScrollArea:
+    """``widget`` in a frameless scroll area that resizes it: it may be shown smaller than
+    its minimum size, with scroll bars, instead of widening the view."""
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setWidget(widget)
+    return area
+
+
+def _share(splitter: QSplitter, first: float) -> None:
+    """Give the first of two panes ``first`` of the splitter's length, the second the rest."""
+    horizontal = splitter.orientation() == Qt.Orientation.Horizontal
+    length = (splitter.width() if horizontal else splitter.height()) - splitter.handleWidth()
+    splitter.setSizes([round(length * first), length - round(length * first)])
