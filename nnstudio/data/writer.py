@@ -18,9 +18,6 @@ from .split import TRAIN
 from .standardize import block_moments
 
 
-_WIDE = 64  # columns from which a block is made row-major before gathering rows
-
-
 @dataclass
 class Layout:
     """Feature columns in array order with their offsets."""
@@ -114,10 +111,6 @@ def _write_piece(task: _Task, x, y, rows_in_file, columns: PieceColumns, layout:
                  fills: dict[str, list]) -> dict[str, int]:
     """Write one piece's kept rows; returns how many categorical cells were filled."""
     piece, filled = task.piece, {}
-    if piece.block.shape[1] >= _WIDE and not piece.block.flags.c_contiguous:
-        # Gathering rows of a wide column-major block jumps across memory for
-        # every value; one transposing copy first is far cheaper.
-        piece.block = np.ascontiguousarray(piece.block)
     rows = None if task.keep is None else np.flatnonzero(task.keep)
     runs = _block_runs(piece, columns, layout)
     for split in range(3):
