@@ -42,7 +42,8 @@ class Built:
 
     x: np.ndarray
     y: np.ndarray
-    rows_in_file: np.ndarray
+    assignment: np.ndarray
+    kept_rows: np.ndarray | None
     sizes: tuple[int, int, int]
     encodings: list[ColumnEncoding]
     standardizer: Standardizer | None
@@ -79,8 +80,9 @@ def build_arrays(pieces: list[PieceResult], states: dict[str, ColumnState], sche
     # Under "drop" no cell is filled later, so the training statistics can be
     # taken while the rows are written; otherwise only after filling.
     fused = n_scaled if opts.missing == "drop" else 0
-    x, y, rows_in_file, moments = write_arrays(pieces, columns, layout, labels, keeps,
-                                               assignment, sizes, fills, workers, cancel, fused)
+    kept_rows = _kept_rows(pieces, keeps)
+    x, y, moments = write_arrays(pieces, columns, layout, labels, keeps, assignment, sizes,
+                                 fills, workers, cancel, fused)
     encodings = _encodings(schema, fills)
     _impute_numbers(x, layout, sizes[TRAIN], opts, encodings, rows)
     _report_category_fills(fills, schema, rows)
@@ -89,7 +91,15 @@ def build_arrays(pieces: list[PieceResult], states: dict[str, ColumnState], sche
         standardizer = (Standardizer.from_moments(moments, layout.width) if fused else
                         Standardizer.fit(x[:sizes[TRAIN]], columns=n_scaled, workers=workers))
         standardizer.transform(x, inplace=True, workers=workers)
-    return Built(x, y, rows_in_file, sizes, encodings, standardizer, rows)
+    return Built(x, y, assignment, kept_rows, sizes, encodings, standardizer, rows)
+
+
+def _kept_rows(pieces: list[PieceResult], keeps: list[np.ndarray | None]) -> np.ndarray | None:
+    """0-based file rows of the kept rows, in file order; None when every row is kept."""
+    if all(keep is None for keep in keeps):
+        return None
+    return np.concatenate([p.first_row + (np.arange(p.n_rows) if k is None else np.flatnonzero(k))
+                           for p, k in zip(pieces, keeps)])
 
 
 def _select_rows(pieces, columns: PieceColumns, schema: Schema, opts: LoadOptions,

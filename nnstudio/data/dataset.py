@@ -59,18 +59,37 @@ class Dataset:
     def __init__(self, x: np.ndarray, y: np.ndarray, sizes: tuple[int, int, int], *, task: str,
                  feature_names: list[str], class_names: list[str] | None, target: str,
                  source: str, preprocessing: Preprocessing, options: LoadOptions,
-                 report: LoadReport, source_rows: np.ndarray | None = None) -> None:
+                 report: LoadReport, assignment: np.ndarray | None = None,
+                 kept_rows: np.ndarray | None = None) -> None:
         n_train, n_val, _ = sizes
         bounds = (0, n_train, n_train + n_val, x.shape[0])
         self.x_train, self.x_val, self.x_test = (x[a:b] for a, b in zip(bounds, bounds[1:]))
         self.y_train, self.y_val, self.y_test = (y[a:b] for a, b in zip(bounds, bounds[1:]))
-        if source_rows is None:
-            source_rows = np.arange(x.shape[0])
-        self.rows_train, self.rows_val, self.rows_test = (
-            source_rows[a:b] for a, b in zip(bounds, bounds[1:]))
+        # Where rows came from is worked out only when asked (see rows_*).
+        self._assignment = (np.repeat(np.arange(3, dtype=np.int8), sizes)
+                            if assignment is None else assignment)
+        self._kept_rows, self._rows = kept_rows, {}
         self.task, self.feature_names, self.class_names = task, list(feature_names), class_names
         self.target, self.source = target, source
         self.preprocessing, self.options, self.report = preprocessing, options, report
+
+    def _source_rows(self, split: int) -> np.ndarray:
+        if split not in self._rows:
+            chosen = np.flatnonzero(self._assignment == split)
+            self._rows[split] = chosen if self._kept_rows is None else self._kept_rows[chosen]
+        return self._rows[split]
+
+    @property
+    def rows_train(self) -> np.ndarray:
+        return self._source_rows(0)
+
+    @property
+    def rows_val(self) -> np.ndarray:
+        return self._source_rows(1)
+
+    @property
+    def rows_test(self) -> np.ndarray:
+        return self._source_rows(2)
 
     @property
     def n_train(self) -> int:
@@ -180,7 +199,7 @@ class Dataset:
         report = LoadReport(source, RowReport(rows_read=len(x)), columns)
         return cls(x, y, sizes, task=task, feature_names=feature_names, class_names=class_names,
                    target="y", source=source, preprocessing=preprocessing, options=options,
-                   report=report, source_rows=order)
+                   report=report, assignment=assignment)
 
 
 def _batches(x: np.ndarray, y: np.ndarray, batch_size: int,

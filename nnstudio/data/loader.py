@@ -132,7 +132,8 @@ def make_dataset(built, schema: Schema, opts: LoadOptions, source: str,
     return Dataset(built.x, built.y, built.sizes, task=schema.task,
                    feature_names=schema.feature_names, class_names=schema.class_names,
                    target=schema.target, source=source, preprocessing=preprocessing,
-                   options=opts, report=report, source_rows=built.rows_in_file)
+                   options=opts, report=report, assignment=built.assignment,
+                   kept_rows=built.kept_rows)
 
 
 def _notices(schema: Schema, built) -> list[str]:

@@ -248,7 +248,11 @@ def _numeric_stats(block: np.ndarray, numeric: list[str]) -> PieceResult:
     if n_rows == 0:
         nan = np.full(width, np.nan)
         return PieceResult(0, numeric, block, np.zeros(width, np.int64), nan, nan, nan, {})
-    n_missing = np.isnan(block).sum(axis=0)
+    # np.minimum propagates NaN, so one cheap pass tells which columns need counting.
+    has_missing = np.isnan(np.minimum.reduce(block, axis=0))
+    n_missing = np.zeros(width, np.int64)
+    if has_missing.any():
+        n_missing[has_missing] = np.isnan(block[:, has_missing]).sum(axis=0)
     vmin = np.fmin.reduce(block, axis=0).astype(np.float64)
     vmax = np.fmax.reduce(block, axis=0).astype(np.float64)
     counter_first = np.full(width, np.nan)

@@ -51,14 +51,14 @@ def write_arrays(pieces: list[PieceResult], columns: PieceColumns, layout: Layou
                  labels: list[np.ndarray], keeps: list[np.ndarray | None],
                  assignment: np.ndarray, sizes: tuple[int, int, int],
                  fills: dict[str, list], workers: int = 1, cancel=None,
-                 moments_of: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:
+                 moments_of: int = 0) -> tuple[np.ndarray, np.ndarray, list]:
     """Allocate x (N, width), y and the source rows once, then write every piece into them.
 
     Rows are grouped train / validation / test, in file order within each.
     ``fills`` maps categorical columns to ``[position, count]``: missing cells
     get the position and the count goes up. With ``moments_of=k``, also returns
     :func:`block_moments` of the first k columns of each piece's training rows,
-    computed while they are still in cache. Returns ``(x, y, rows_in_file, moments)``.
+    computed while they are still in cache. Returns ``(x, y, moments)``.
     """
     n = sum(sizes)
     onehot = any(c.kind == "categorical" for c in layout.features)
@@ -67,11 +67,10 @@ def write_arrays(pieces: list[PieceResult], columns: PieceColumns, layout: Layou
     x = (np.zeros if onehot else np.empty)((n, layout.width), np.float32)
     classes = columns.schema.task == "classification"
     y = np.empty(n, np.int64) if classes else np.empty((n, 1), np.float32)
-    rows_in_file = np.empty(n, np.int64)
     tasks = _tasks(pieces, labels, keeps, assignment, sizes)
 
     def write(task: _Task) -> tuple[dict[str, int], tuple | None]:
-        filled = _write_piece(task, x, y, rows_in_file, columns, layout, fills)
+        filled = _write_piece(task, x, y, columns, layout, fills)
         if not moments_of:
             return filled, None
         start = task.starts[TRAIN]
@@ -92,7 +91,7 @@ def write_arrays(pieces: list[PieceResult], columns: PieceColumns, layout: Layou
         finally:
             for future in futures:
                 future.cancel()
-    return x, y, rows_in_file, moments
+    return x, y, moments
 
 
 def _tasks(pieces, labels, keeps, assignment, sizes) -> list[_Task]:
@@ -107,7 +106,7 @@ def _tasks(pieces, labels, keeps, assignment, sizes) -> list[_Task]:
     return tasks
 
 
-def _write_piece(task: _Task, x, y, rows_in_file, columns: PieceColumns, layout: Layout,
+def _write_piece(task: _Task, x, y, columns: PieceColumns, layout: Layout,
                  fills: dict[str, list]) -> dict[str, int]:
     """Write one piece's kept rows; returns how many categorical cells were filled."""
     piece, filled = task.piece, {}
@@ -120,7 +119,6 @@ def _write_piece(task: _Task, x, y, rows_in_file, columns: PieceColumns, layout:
         dest = slice(task.starts[split], task.starts[split] + len(chosen))
         y[dest] = task.labels[chosen] if y.ndim == 1 else task.labels[chosen, None]
         selected = chosen if rows is None else rows[chosen]
-        rows_in_file[dest] = selected + piece.first_row
         for name, count in _write_rows(x[dest], piece, task.index, selected, runs, columns,
                                        layout, fills).items():
             filled[name] = filled.get(name, 0) + count
