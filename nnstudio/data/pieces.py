@@ -99,44 +99,17 @@ def iter_pieces(fmt: CsvFormat, text_columns: frozenset[str] | None, target: str
         yield piece
         return
     workers = workers or default_workers()
-    count = max(1, min(workers, (fmt.size - fmt.data_start) // MIN_STREAM_BYTES))
+    data_bytes = fmt.size - fmt.data_start
+    bounds = stream_bounds(fmt, max(1, min(workers, data_bytes // MIN_STREAM_BYTES)))
+    streams = [_Stream(fmt, start, stop) for start, stop in zip(bounds, bounds[1:])]
     stop = threading.Event()
-    with ThreadPoolExecutor(count) as pool:
-        streams = []
+    with ThreadPoolExecutor(len(streams)) as pool:
+        for stream in streams:
+            pool.submit(stream.run, text_columns, target, rows or chunk_rows(fmt), stop)
         try:
-            for stream in _start_streams(fmt, count):
-                streams.append(stream)
-                pool.submit(stream.run, text_columns, target, rows or chunk_rows(fmt), stop)
             yield from _in_order(fmt, streams, progress, cancel)
         finally:
             stop.set()
-            for stream in streams:
-                stream.range.settle(stream.range.limit)  # never leave a thread waiting
-
-
-def _start_streams(fmt: CsvFormat, count: int) -> Iterator["_Stream"]:
-    """Create the streams in file order, each as soon as its start is known.
-
-    A stream starts with its nominal end as a provisional limit and is told its
-    real end (the next record boundary, see :func:`stream_bounds`) once that has
-    been found, so the first thread parses while later cuts are looked for.
-    """
-    data_bytes = fmt.size - fmt.data_start
-    with open(fmt.path, "rb") as handle:
-        view = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-        try:
-            start = fmt.data_start
-            for k in range(1, count + 1):
-                nominal = max(start + 1, fmt.data_start + data_bytes * k // count)
-                stream = _Stream(fmt, start, min(nominal, fmt.size))
-                yield stream
-                end = fmt.size if k == count else _record_cut(view, start, nominal, fmt.size)
-                stream.range.settle(end)
-                if end >= fmt.size:
-                    return
-                start = end
-        finally:
-            view.close()
 
 
 def _in_order(fmt: CsvFormat, streams: list["_Stream"], progress, cancel
@@ -173,20 +146,16 @@ def _next(sink: queue.SimpleQueue, cancel: Callable[[], bool] | None):
 
 
 class _Stream:
-    """One thread's share of the file, parsed chunk by chunk.
+    """One thread's share of the file: bytes ``[start, stop)``, parsed chunk by chunk.
 
     Chunks, then :data:`_END`, go to ``sink``; a problem goes there instead of
     the rest, to be raised by the calling thread in file order.
     """
 
-    def __init__(self, fmt: CsvFormat, start: int, provisional_stop: int) -> None:
-        self.fmt, self.start = fmt, start
-        self.range = _Range(fmt.path, start, provisional_stop)
+    def __init__(self, fmt: CsvFormat, start: int, stop: int) -> None:
+        self.fmt, self.start, self.stop = fmt, start, stop
         self.sink: queue.SimpleQueue = queue.SimpleQueue()
-
-    @property
-    def consumed(self) -> int:
-        return self.range.position - self.start
+        self.consumed = 0
 
     def run(self, text_columns, target, rows: int, stop: threading.Event) -> None:
         try:
@@ -194,24 +163,23 @@ class _Stream:
         except PieceProblem as problem:
             self.sink.put(problem)
         except UnicodeDecodeError:
-            self.sink.put(undecodable_in(self.fmt, self.start, self.range.final_stop()))
+            self.sink.put(undecodable_in(self.fmt, self.start, self.stop))
         except PARSER_ERRORS as exc:
             self.sink.put(parser_problem(exc))
         except BaseException as exc:  # a bug: hand it to the calling thread as it is
             self.sink.put(exc)
         finally:
-            self.range.close()
             self.sink.put(_END)
 
     def _parse(self, text_columns, target, rows: int, stop: threading.Event) -> None:
         with open(self.fmt.path, "rb") as handle:
             handle.seek(self.start)
-            head = handle.read(min(1 << 16, self.range.limit - self.start))
-        check_first_record(head, self.fmt)
+            check_first_record(handle.read(min(1 << 16, self.stop - self.start)), self.fmt)
+        raw = _Range(self.fmt.path, self.start, self.stop)
         options = read_options(self.fmt, text_columns)
         row = 0
-        stream = io.BufferedReader(self.range, 1 << 20)
-        with pd.read_csv(stream, chunksize=rows, encoding=self.fmt.encoding, **options) as chunks:
+        with io.BufferedReader(raw, 1 << 20) as stream, pd.read_csv(
+                stream, chunksize=rows, encoding=self.fmt.encoding, **options) as chunks:
             for frame in chunks:
                 if stop.is_set():
                     return
@@ -222,42 +190,28 @@ class _Stream:
                     raise
                 piece.start, piece.stream_row = self.start, row
                 row += piece.n_rows
+                self.consumed = (self.stop - self.start) - raw.left
                 self.sink.put(piece)
 
 
 class _Range(io.RawIOBase):
-    """Bytes ``[start, stop)`` of a file as a readable stream.
+    """Bytes ``[start, stop)`` of a file as a readable stream."""
 
-    ``stop`` may first be provisional (a lower bound): reading waits there
-    until :meth:`settle` gives the real end.
-    """
-
-    def __init__(self, path: str, start: int, provisional_stop: int) -> None:
+    def __init__(self, path: str, start: int, stop: int) -> None:
         super().__init__()
         self._file = open(path, "rb", buffering=0)
         self._file.seek(start)
-        self.position, self.limit = start, provisional_stop
-        self._settled = threading.Event()
-
-    def settle(self, stop: int) -> None:
-        self.limit = stop
-        self._settled.set()
-
-    def final_stop(self) -> int:
-        self._settled.wait()
-        return self.limit
+        self.left = stop - start
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer) -> int:
-        if self.position >= self.limit:
-            self._settled.wait()
-        size = min(len(buffer), self.limit - self.position)
+        size = min(len(buffer), self.left)
         if size <= 0:
             return 0
         got = self._file.readinto(memoryview(buffer)[:size]) or 0
-        self.position += got
+        self.left -= got
         return got
 
     def close(self) -> None:
@@ -266,60 +220,56 @@ class _Range(io.RawIOBase):
 
 
 def stream_bounds(fmt: CsvFormat, count: int) -> list[int]:
-    """Offsets cutting the data region into ``count`` streams at record boundaries."""
-    with open(fmt.path, "rb") as handle:
-        view = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-        try:
-            bounds = [fmt.data_start]
-            for k in range(1, count):
-                nominal = fmt.data_start + (fmt.size - fmt.data_start) * k // count
-                cut = _record_cut(view, bounds[-1], max(nominal, bounds[-1] + 1), fmt.size)
-                if cut < fmt.size:
-                    bounds.append(cut)
-        finally:
-            view.close()
-    return bounds + [fmt.size]
-
-
-def _record_cut(view: mmap.mmap, start: int, nominal: int, size: int) -> int:
-    """The first record boundary at or after ``nominal``, for records starting at ``start``.
+    """Offsets cutting the data region into ``count`` streams at record boundaries.
 
     A cut goes after a newline; when quotes occur, it moves on to later newlines
-    until the quotes in ``[start, cut)`` are even in number (it is then outside
-    any quoted value, a doubled quote counting twice).
+    until the quotes before it are even in number (it is then outside any quoted
+    value, a doubled quote counting twice).
     """
-    cut = _line_end(view, nominal, size)
-    if not _quotes(view, start, cut, any_only=True):
-        return cut
-    quotes = _quotes(view, start, cut)
-    while quotes % 2 and cut < size:
-        following = _line_end(view, cut, size)
-        quotes += _quotes(view, cut, following)
-        cut = following
-    return cut
+    bounds = [fmt.data_start]
+    if count > 1:
+        with open(fmt.path, "rb") as handle:
+            view = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+            try:
+                # Quotes after the last cut cannot move any cut: look no further.
+                last = fmt.data_start + (fmt.size - fmt.data_start) * (count - 1) // count
+                quoted = view.find(b'"', fmt.data_start, _line_end(view, last, fmt.size)) >= 0
+                for k in range(1, count):
+                    nominal = fmt.data_start + (fmt.size - fmt.data_start) * k // count
+                    cut = _line_end(view, max(nominal, bounds[-1]), fmt.size)
+                    if quoted:
+                        cut = _outside_quotes(view, bounds[-1], cut, fmt.size)
+                    if bounds[-1] < cut < fmt.size:
+                        bounds.append(cut)
+            finally:
+                view.close()
+    return bounds + [fmt.size]
 
 
 def _line_end(view: mmap.mmap, position: int, size: int) -> int:
     """Offset just past the first newline at or after ``position`` (``size`` if none)."""
-    newline = view.find(b"\n", position) if position < size else -1
+    newline = view.find(b"\n", position)
     return size if newline < 0 else newline + 1
 
 
-def _quotes(view: mmap.mmap, start: int, stop: int, any_only: bool = False) -> int:
-    """Number of quote bytes in ``view[start:stop]`` (or 0/1 with ``any_only``).
+def _outside_quotes(view: mmap.mmap, start: int, cut: int, size: int) -> int:
+    """Move ``cut`` to later line ends until ``[start, cut)`` holds an even number of quotes."""
+    quotes = _count_quotes(view, start, cut)
+    while quotes % 2 and cut < size:
+        following = _line_end(view, cut, size)
+        quotes += _count_quotes(view, cut, following)
+        cut = following
+    return cut
 
-    numpy works in blocks, releasing the GIL, so the parsing threads go on meanwhile.
-    """
-    total = 0
-    for offset in range(start, stop, 8 << 20):
-        block = np.frombuffer(view, dtype=np.uint8, count=min(8 << 20, stop - offset),
-                              offset=offset)
-        found = block == ord('"')
-        del block  # the mmap cannot close while a view of it exists
-        total += int(found.any()) if any_only else int(np.count_nonzero(found))
-        if any_only and total:
-            return 1
-    return total
+
+def _count_quotes(view: mmap.mmap, start: int, stop: int) -> int:
+    if stop <= start:
+        return 0
+    data = np.frombuffer(view, dtype=np.uint8, count=stop - start, offset=start)
+    try:
+        return int(np.count_nonzero(data == ord('"')))
+    finally:
+        del data  # the mmap cannot close while a view of it exists
 
 
 def undecodable_in(fmt: CsvFormat, start: int, stop: int) -> DataError:
