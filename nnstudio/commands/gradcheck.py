@@ -24,7 +24,7 @@ from nnstudio.engine import Regularization, build_network
 from nnstudio.engine.custom_layers import load_custom_layers
 from nnstudio.engine.faults import apply_fault_spec, catalog
 from nnstudio.engine.gradcheck import (BN_STATS_MODES, DEFAULT_ATOL, DEFAULT_H, DEFAULT_RTOL,
-                                       DROPOUT_MODES, CheckConfig, GradientChecker)
+                                       DROPOUT_MODES, CheckConfig, GradientChecker, check_batch)
 
 DEFAULT_LAYERS = "dense:16,relu"
 DEFAULT_BATCH = 32
@@ -151,13 +151,7 @@ def _batch(dataset, size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """``size`` seeded rows of the training split (all of them if it has fewer)."""
     if size < 1:
         raise ValueError(f"--batch must be at least 1, got {size}")
-    x, y = np.asarray(dataset.x_train), np.asarray(dataset.y_train)
-    if len(x) == 0:
-        raise ValueError("the training split is empty: nothing to check on")
-    if len(x) > size:
-        rows = np.sort(np.random.default_rng(seed).choice(len(x), size=size, replace=False))
-        x, y = x[rows], y[rows]
-    return x, y
+    return check_batch(dataset.x_train, dataset.y_train, size, seed)
 
 
 def _config(args, train_l1_l2: tuple[float, float]) -> CheckConfig:

@@ -22,6 +22,9 @@ def metric_name_for(task: str) -> str:
     raise ValueError(f"task must be 'classification' or 'regression', got {task!r}")
 
 
+EVAL_SHUFFLE_SEED = 0
+
+
 def batch_bounds(n: int, batch_size: int) -> list[tuple[int, int]]:
     """(start, stop) of consecutive batches over ``n`` rows.
 
@@ -75,8 +78,9 @@ def evaluate_arrays(network: Network, x: np.ndarray, y: np.ndarray, task: str,
     x : (N, D) array
     y : (N,) integer labels or (N, K) regression targets
     bn_stats : {"running", "batch"}
-        BatchNorm statistics. With "batch" the rows are taken in order in batches of
-        ``batch_size``, as training would see them; "running" uses large chunks.
+        BatchNorm statistics. With "batch" the rows are taken in batches of ``batch_size``
+        in a fixed shuffled order, as training would see them (never in file order: a
+        split sorted by class would give one-class batches); "running" uses large chunks.
     regularization
         Its penalty at the current weights is added to ``loss`` (not to ``data_loss``).
 
@@ -95,6 +99,10 @@ def evaluate_arrays(network: Network, x: np.ndarray, y: np.ndarray, task: str,
         # batch statistics of a single row do not exist: report nothing rather than fail
         return {"loss": None, "data_loss": None, "metric": None, "metric_name": name, "n": n}
     chunk = batch_size if bn_stats == "batch" else EVAL_CHUNK
+    if bn_stats == "batch" and network.batchnorm_layers():
+        # A generator of its own: evaluating must not advance the trainer's random state.
+        order = np.random.default_rng(EVAL_SHUFFLE_SEED).permutation(n)
+        x, y = x[order], y[order]
     loss_sum, hits = _accumulate(network, x, y, Context.inference(bn_stats=bn_stats), chunk, name)
     data_loss = loss_sum / n
     penalty = regularization.penalty(network.regularized_weights()) if regularization.active else 0.0

@@ -2,6 +2,7 @@
 
 See ``checker.GradientChecker`` for the stepping API and DESIGN.md "Gradient checker".
 """
+from .batch import check_batch
 from .checker import UNTIL, GradientChecker
 from .config import (BN_STATS_MODES, DEFAULT_ATOL, DEFAULT_H, DEFAULT_RTOL, DROPOUT_MODES,
                      CheckConfig)
@@ -15,5 +16,5 @@ __all__ = [
     "BN_STATS_MODES", "DEFAULT_ATOL", "DEFAULT_H", "DEFAULT_RTOL", "DROPOUT_MODES", "FORMAT",
     "KINK", "MISMATCH", "OK", "UNCHECKED", "UNTIL", "CheckConfig", "CheckReport",
     "ElementResult", "GradientChecker", "KinkDetail", "LayerSummary", "Objective",
-    "ScreenResult", "TensorInfo", "TensorSummary", "directional_screen",
+    "ScreenResult", "TensorInfo", "TensorSummary", "check_batch", "directional_screen",
 ]

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QEventLoop, QObject, Signal
 from PySide6.QtWidgets import QApplication
 
-from nnstudio.engine.gradcheck import CheckConfig, GradientChecker
+from nnstudio.engine.gradcheck import CheckConfig, GradientChecker, check_batch
 
 from ..session import Session
 from ..workers import Bundle, GeneratorWorker, Probe
@@ -149,8 +149,8 @@ class CheckController(QObject):
             raise ValueError("load a dataset first (Data panel or File ▸ Open CSV…)")
         if snapshot.network is None:
             raise ValueError(self.session.network_error or "the network is not built")
-        rows = min(self.settings.batch_size, snapshot.dataset.x_train.shape[0])
-        x, y = snapshot.dataset.x_train[:rows], snapshot.dataset.y_train[:rows]
+        x, y = check_batch(snapshot.dataset.x_train, snapshot.dataset.y_train,
+                           self.settings.batch_size, self.settings.config.seed)
         self.checker = GradientChecker(snapshot.network, x, y, self.settings.config)
         self.store = ResultStore(list(self.checker.tensors), self.checker.atol)
         self.last_progress = CheckProgress.of(self.checker)
