@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import codecs
 import io
-import mmap
 import os
 import queue
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
-import numpy as np
 import pandas as pd
 
 from .errors import Cancelled, DataError, data_error
@@ -99,39 +97,73 @@ def iter_pieces(fmt: CsvFormat, text_columns: frozenset[str] | None, target: str
         yield piece
         return
     workers = workers or default_workers()
-    data_bytes = fmt.size - fmt.data_start
-    bounds = stream_bounds(fmt, max(1, min(workers, data_bytes // MIN_STREAM_BYTES)))
+    bounds = stream_bounds(fmt, max(1, min(workers, (fmt.size - fmt.data_start)
+                                           // MIN_STREAM_BYTES)))
     streams = [_Stream(fmt, start, stop) for start, stop in zip(bounds, bounds[1:])]
-    stop = threading.Event()
     with ThreadPoolExecutor(len(streams)) as pool:
+        def submit(stream: _Stream) -> None:
+            pool.submit(stream.run, text_columns, target, rows or chunk_rows(fmt))
+
         for stream in streams:
-            pool.submit(stream.run, text_columns, target, rows or chunk_rows(fmt), stop)
+            submit(stream)
         try:
-            yield from _in_order(fmt, streams, progress, cancel)
+            yield from _InOrder(fmt, streams, submit, progress, cancel).pieces()
         finally:
-            stop.set()
+            for stream in streams:
+                stream.stop.set()
 
 
-def _in_order(fmt: CsvFormat, streams: list["_Stream"], progress, cancel
-              ) -> Iterator[PieceResult]:
-    """Take each stream's chunks in turn; number their rows; raise the first problem."""
-    rows = 0
-    for stream in streams:
-        rows_before = rows
-        while True:
-            item = _next(stream.sink, cancel)
-            if item is _END:
-                break
-            if isinstance(item, PieceProblem):
-                raise located_error(fmt, item, stream.start, rows_before)
-            if isinstance(item, BaseException):
-                raise item
-            item.first_row = rows_before + item.stream_row
-            rows += item.n_rows
-            yield item
-            if progress is not None:
-                done = sum(s.consumed for s in streams)
-                progress(min(1.0, done / max(1, fmt.size - fmt.data_start)))
+class _InOrder:
+    """Takes each stream's chunks in turn, numbers their rows, raises the first problem.
+
+    Streams are cut at newlines without knowing whether a quoted value spans
+    the cut. If it does, the stream before the cut ends inside quotes and the
+    parser says so; that stream is then read again from its start to the end
+    of the file as one stream (the rows already taken are skipped) and the
+    later streams are dropped. Files without multi-line quoted values never
+    pay for this.
+    """
+
+    def __init__(self, fmt: CsvFormat, streams: list["_Stream"], submit, progress, cancel):
+        self.fmt, self.streams, self.submit = fmt, streams, submit
+        self.progress, self.cancel, self.reported = progress, cancel, 0.0
+
+    def pieces(self) -> Iterator[PieceResult]:
+        rows, index = 0, 0
+        while index < len(self.streams):
+            stream, rows_before = self.streams[index], rows
+            while True:
+                item = _next(stream.sink, self.cancel)
+                if item is _END:
+                    break
+                if isinstance(item, PieceProblem):
+                    if item.open_quote and index + 1 < len(self.streams):
+                        stream = self._read_on(index, rows - rows_before)
+                        continue
+                    raise located_error(self.fmt, item, stream.start, rows_before)
+                if isinstance(item, BaseException):
+                    raise item
+                item.first_row = rows_before + item.stream_row
+                rows += item.n_rows
+                yield item
+                self._report()
+            index += 1
+
+    def _read_on(self, index: int, rows_taken: int) -> "_Stream":
+        """Replace streams ``index`` and later by one stream from there to the end."""
+        for later in self.streams[index:]:
+            later.stop.set()
+        stream = _Stream(self.fmt, self.streams[index].start, self.fmt.size, skip_rows=rows_taken)
+        self.streams[index:] = [stream]
+        self.submit(stream)
+        return stream
+
+    def _report(self) -> None:
+        if self.progress is not None:
+            done = sum(s.consumed for s in self.streams)
+            self.reported = max(self.reported, min(1.0, done / max(1, self.fmt.size -
+                                                                    self.fmt.data_start)))
+            self.progress(self.reported)
 
 
 def _next(sink: queue.SimpleQueue, cancel: Callable[[], bool] | None):
@@ -149,40 +181,52 @@ class _Stream:
     """One thread's share of the file: bytes ``[start, stop)``, parsed chunk by chunk.
 
     Chunks, then :data:`_END`, go to ``sink``; a problem goes there instead of
-    the rest, to be raised by the calling thread in file order.
+    the rest, to be raised by the calling thread in file order. The first
+    ``skip_rows`` rows are parsed but not handed on.
     """
 
-    def __init__(self, fmt: CsvFormat, start: int, stop: int) -> None:
-        self.fmt, self.start, self.stop = fmt, start, stop
+    def __init__(self, fmt: CsvFormat, start: int, stop: int, skip_rows: int = 0) -> None:
+        self.fmt, self.start, self.end, self.skip_rows = fmt, start, stop, skip_rows
+        self.range = _Range(fmt.path, start, stop)
         self.sink: queue.SimpleQueue = queue.SimpleQueue()
-        self.consumed = 0
+        self.stop = threading.Event()
 
-    def run(self, text_columns, target, rows: int, stop: threading.Event) -> None:
+    @property
+    def consumed(self) -> int:
+        return self.range.position - self.start
+
+    def run(self, text_columns, target, rows: int) -> None:
         try:
-            self._parse(text_columns, target, rows, stop)
+            self._parse(text_columns, target, rows)
         except PieceProblem as problem:
             self.sink.put(problem)
         except UnicodeDecodeError:
-            self.sink.put(undecodable_in(self.fmt, self.start, self.stop))
+            self.sink.put(undecodable_in(self.fmt, self.start, self.end))
         except PARSER_ERRORS as exc:
             self.sink.put(parser_problem(exc))
         except BaseException as exc:  # a bug: hand it to the calling thread as it is
             self.sink.put(exc)
         finally:
+            self.range.close()
             self.sink.put(_END)
 
-    def _parse(self, text_columns, target, rows: int, stop: threading.Event) -> None:
+    def _parse(self, text_columns, target, rows: int) -> None:
         with open(self.fmt.path, "rb") as handle:
             handle.seek(self.start)
-            check_first_record(handle.read(min(1 << 16, self.stop - self.start)), self.fmt)
-        raw = _Range(self.fmt.path, self.start, self.stop)
+            check_first_record(handle.read(min(1 << 16, self.end - self.start)), self.fmt)
         options = read_options(self.fmt, text_columns)
         row = 0
-        with io.BufferedReader(raw, 1 << 20) as stream, pd.read_csv(
-                stream, chunksize=rows, encoding=self.fmt.encoding, **options) as chunks:
+        stream = io.BufferedReader(self.range, 1 << 20)
+        with pd.read_csv(stream, chunksize=rows, encoding=self.fmt.encoding, **options) as chunks:
             for frame in chunks:
-                if stop.is_set():
+                if self.stop.is_set():
                     return
+                if row + len(frame) <= self.skip_rows:  # taken from an earlier attempt
+                    row += len(frame)
+                    continue
+                if row < self.skip_rows:
+                    frame = frame.iloc[self.skip_rows - row:]
+                    row = self.skip_rows
                 try:
                     piece = convert_checked(frame, target)
                 except PieceProblem as problem:
@@ -190,7 +234,6 @@ class _Stream:
                     raise
                 piece.start, piece.stream_row = self.start, row
                 row += piece.n_rows
-                self.consumed = (self.stop - self.start) - raw.left
                 self.sink.put(piece)
 
 
@@ -201,17 +244,17 @@ class _Range(io.RawIOBase):
         super().__init__()
         self._file = open(path, "rb", buffering=0)
         self._file.seek(start)
-        self.left = stop - start
+        self.position, self.stop = start, stop
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer) -> int:
-        size = min(len(buffer), self.left)
+        size = min(len(buffer), self.stop - self.position)
         if size <= 0:
             return 0
         got = self._file.readinto(memoryview(buffer)[:size]) or 0
-        self.left -= got
+        self.position += got
         return got
 
     def close(self) -> None:
@@ -220,56 +263,31 @@ class _Range(io.RawIOBase):
 
 
 def stream_bounds(fmt: CsvFormat, count: int) -> list[int]:
-    """Offsets cutting the data region into ``count`` streams at record boundaries.
+    """Offsets cutting the data region into ``count`` streams, each after a newline.
 
-    A cut goes after a newline; when quotes occur, it moves on to later newlines
-    until the quotes before it are even in number (it is then outside any quoted
-    value, a doubled quote counting twice).
+    A cut may fall inside a quoted value that spans lines; the reader notices
+    and reads on (see :class:`_InOrder`).
     """
     bounds = [fmt.data_start]
-    if count > 1:
-        with open(fmt.path, "rb") as handle:
-            view = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-            try:
-                # Quotes after the last cut cannot move any cut: look no further.
-                last = fmt.data_start + (fmt.size - fmt.data_start) * (count - 1) // count
-                quoted = view.find(b'"', fmt.data_start, _line_end(view, last, fmt.size)) >= 0
-                for k in range(1, count):
-                    nominal = fmt.data_start + (fmt.size - fmt.data_start) * k // count
-                    cut = _line_end(view, max(nominal, bounds[-1]), fmt.size)
-                    if quoted:
-                        cut = _outside_quotes(view, bounds[-1], cut, fmt.size)
-                    if bounds[-1] < cut < fmt.size:
-                        bounds.append(cut)
-            finally:
-                view.close()
+    with open(fmt.path, "rb") as handle:
+        for k in range(1, count):
+            nominal = fmt.data_start + (fmt.size - fmt.data_start) * k // count
+            cut = _line_end(handle, max(nominal, bounds[-1] + 1), fmt.size)
+            if cut < fmt.size:
+                bounds.append(cut)
     return bounds + [fmt.size]
 
 
-def _line_end(view: mmap.mmap, position: int, size: int) -> int:
+def _line_end(handle, position: int, size: int) -> int:
     """Offset just past the first newline at or after ``position`` (``size`` if none)."""
-    newline = view.find(b"\n", position)
-    return size if newline < 0 else newline + 1
-
-
-def _outside_quotes(view: mmap.mmap, start: int, cut: int, size: int) -> int:
-    """Move ``cut`` to later line ends until ``[start, cut)`` holds an even number of quotes."""
-    quotes = _count_quotes(view, start, cut)
-    while quotes % 2 and cut < size:
-        following = _line_end(view, cut, size)
-        quotes += _count_quotes(view, cut, following)
-        cut = following
-    return cut
-
-
-def _count_quotes(view: mmap.mmap, start: int, stop: int) -> int:
-    if stop <= start:
-        return 0
-    data = np.frombuffer(view, dtype=np.uint8, count=stop - start, offset=start)
-    try:
-        return int(np.count_nonzero(data == ord('"')))
-    finally:
-        del data  # the mmap cannot close while a view of it exists
+    while position < size:
+        handle.seek(position)
+        window = handle.read(1 << 16)
+        newline = window.find(b"\n")
+        if newline >= 0:
+            return position + newline + 1
+        position += len(window)
+    return size
 
 
 def undecodable_in(fmt: CsvFormat, start: int, stop: int) -> DataError:

@@ -42,6 +42,7 @@ class PieceProblem(Exception):
         self.column, self.value, self.hint = column, value, hint
         # describe(cell_text) -> (problem, hint): wording that depends on the cell as written
         self.describe = describe
+        self.open_quote = False  # the parser reached the end inside a quoted value
 
 
 @dataclass
@@ -234,9 +235,11 @@ def parser_problem(exc: Exception) -> PieceProblem:
         return PieceProblem(too_many_fields(seen, expected), record=record - 1, hint=_FIELDS_HINT)
     quote = _OPEN_QUOTE.search(message)
     if quote:
-        return PieceProblem("a quoted value starts here but its closing quote (\") is missing",
-                            record=int(quote.group(1)),
-                            hint='Close the quote, or double quotes inside a value ("")')
+        problem = PieceProblem("a quoted value starts here but its closing quote (\") is missing",
+                               record=int(quote.group(1)),
+                               hint='Close the quote, or double quotes inside a value ("")')
+        problem.open_quote = True
+        return problem
     if isinstance(exc, pd.errors.EmptyDataError):
         return PieceProblem("no columns could be read")
     return PieceProblem(f"the CSV parser failed: {message}")

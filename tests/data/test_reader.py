@@ -163,9 +163,8 @@ def test_wide_file_is_read_in_larger_pieces_with_the_right_values(write_csv, sma
     np.testing.assert_array_equal(ds.x_test, values[ds.rows_test].astype(np.float32))
 
 
-def test_streams_are_cut_outside_quoted_values(write_csv):
-    text = "id,note,label\n" + "".join(f'{i},"line one\nline ""{i}""\n, end",{"ab"[i % 2]}\n'
-                                       for i in range(400))
+def test_stream_cuts_follow_newlines(write_csv):
+    text = "id,x,label\n" + "".join(f"{i},{i * 0.5},{'ab'[i % 2]}\n" for i in range(400))
     path = write_csv(text)
     fmt = sniff(path, LoadOptions())
     import nnstudio.data.pieces as pieces_module
@@ -173,16 +172,32 @@ def test_streams_are_cut_outside_quoted_values(write_csv):
     for count in range(2, 9):
         bounds = pieces_module.stream_bounds(fmt, count)
         assert bounds[0] == fmt.data_start and bounds[-1] == len(data)
-        for cut in bounds[1:-1]:
-            assert data[cut - 1:cut] == b"\n" and data[:cut].count(b'"') % 2 == 0
-            assert data[cut:cut + 1].isdigit()  # a record starts here, not "line ..."
+        assert len(bounds) == count + 1 and bounds == sorted(bounds)
+        assert all(data[cut - 1:cut] == b"\n" for cut in bounds[1:-1])
 
 
-def test_streams_of_a_quoted_file_load_like_one(write_csv, monkeypatch):
+@pytest.mark.parametrize("size", [700, 1024, 1500])
+def test_streams_cut_inside_quoted_values_load_like_one(write_csv, monkeypatch, size):
+    # Half the newlines are inside quotes, so some cuts between streams fall
+    # inside a quoted value; the reader must read on and give the same data.
     text = "id,note,label\n" + "".join(f'{i},"a\nb {i % 4}",{"ab"[i % 2]}\n' for i in range(600))
     path = write_csv(text)
     whole = load_csv(path, LoadOptions(standardize=False))
-    use_small_pieces(monkeypatch, 1024)
+    import nnstudio.data.pieces as pieces_module
+    use_small_pieces(monkeypatch, size)
+    restarts = []
+    original = pieces_module._InOrder._read_on
+    monkeypatch.setattr(pieces_module._InOrder, "_read_on",
+                        lambda self, *args: restarts.append(1) or original(self, *args))
     split = load_csv(path, LoadOptions(standardize=False))
+    assert restarts  # the recovery path was exercised
     np.testing.assert_array_equal(split.x_train, whole.x_train)
     np.testing.assert_array_equal(split.rows_val, whole.rows_val)
+    assert split.feature_names == whole.feature_names
+
+
+def test_unclosed_quote_in_a_middle_stream_is_still_reported(write_csv, small_pieces):
+    rows = ["a,b,label"] + [f"{i},{i % 7},{'yn'[i % 2]}" for i in range(1500)]
+    rows[700] = '699,"6,y'
+    with pytest.raises(DataError, match=r"row 700 \(line 701\): a quoted value starts here"):
+        load_csv(write_csv("\n".join(rows) + "\n"))
