@@ -32,6 +32,7 @@ MAX_WORKERS = 4
 #: chunk, so wide files get fewer, larger chunks (a 5000-column file: one chunk).
 COLUMN_PIECES = 2000
 _POLL_SECONDS = 0.05
+_WIDE = 100  # columns from which pandas' low-memory batching is turned off
 _END = object()
 
 
@@ -217,7 +218,12 @@ class _Stream:
         options = read_options(self.fmt, text_columns)
         row = 0
         stream = io.BufferedReader(self.range, 1 << 20)
-        with pd.read_csv(stream, chunksize=rows, encoding=self.fmt.encoding, **options) as chunks:
+        # pandas' low-memory mode parses a chunk in batches of rows, about 2**18
+        # cells each; with thousands of columns those batches are a few rows and
+        # the per-column cost of each batch dominates, so wide files skip it.
+        low_memory = len(self.fmt.names) <= _WIDE
+        with pd.read_csv(stream, chunksize=rows, encoding=self.fmt.encoding,
+                         low_memory=low_memory, **options) as chunks:
             for frame in chunks:
                 if self.stop.is_set():
                     return
