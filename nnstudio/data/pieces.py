@@ -1,11 +1,12 @@
 """Read a CSV file's data region in a few parallel streams of chunks, handed back in order.
 
-The data region is cut at record boundaries into one stream per thread. Each
-thread runs one chunked ``pandas.read_csv`` over its stream (one parser, whose
-buffers are reused from chunk to chunk; pandas' tokenizer and number conversion
-release the GIL) and converts every chunk right away (see
-:mod:`nnstudio.data.reader`). The calling thread takes the chunks in file order,
-reports ``progress`` and polls ``cancel`` while it waits.
+The data region is cut at newlines into one stream per thread (a cut that falls
+inside a quoted value is noticed and mended, see :class:`_InOrder`). Each thread
+runs one chunked ``pandas.read_csv`` over its stream (one parser, whose buffers
+are reused from chunk to chunk; pandas' tokenizer and number conversion release
+the GIL) and converts every chunk right away (see :mod:`nnstudio.data.reader`).
+The calling thread takes the chunks in file order, reports ``progress`` and polls
+``cancel`` while it waits.
 """
 from __future__ import annotations
 
