@@ -172,6 +172,11 @@ def _check_bytes(head: bytes, path: str) -> int:
                          "not CSV text",
                          path=path, line=head.count(b"\n", 0, nul) + 1,
                          hint="Choose a CSV text file (spreadsheets: save as 'CSV UTF-8')")
+    if b"\n" not in head and b"\r" in head.rstrip(b"\r"):
+        raise data_error("lines end with a carriage return only (old Mac format), which the "
+                         "reader does not accept", path=path,
+                         hint="Save the file with Windows or Unix line endings "
+                              "(in Excel: 'CSV UTF-8')")
     return len(_UTF8_BOM) if head.startswith(_UTF8_BOM) else 0
 
 

@@ -40,6 +40,8 @@ ERRORS = [
                             "text in a column of numbers"],
      {"row": 3, "line": 4, "column": "age", "value": "2O"}),
     ("single_column.csv", {}, ["single_column.csv", "only one column", "delimiter"], {}),
+    ("cr_line_endings.csv", {}, ["cr_line_endings.csv", "carriage return only", "line endings"],
+     {}),
     ("one_class.csv", {"task": "regression", "target": "label"},
      ["holds text", "'yes'", "regression"], {"column": "label"}),
 ]
