@@ -24,6 +24,8 @@ How files are read
 * ``inf``, ``-inf``, ``Infinity`` and numbers beyond the float32 range are rejected
   with a :class:`DataError` naming row, line, column and value: they would only
   turn training into NaN, and treating them as missing would hide a data problem.
+* Line endings: LF or CRLF (CR-only files get a :class:`DataError` asking to
+  re-save them).
 * Rows with more fields than there are columns are errors; rows with fewer have
   the missing fields treated as missing values. Blank lines are skipped (and
   counted as rows, so row numbers match the file).
