@@ -32,6 +32,7 @@ How files are read
 * Row numbers in messages count data rows from 1 (header excluded); line numbers
   are lines of the file (header included).
 """
+from .assemble import RowReport
 from .builtin import builtin_names, make_builtin
 from .dataset import Dataset, LoadReport
 from .errors import Cancelled, DataError
@@ -44,6 +45,7 @@ from .table import infer_schema, read_table
 
 __all__ = [
     "Cancelled", "ColumnEncoding", "ColumnInfo", "DataError", "Dataset", "LoadOptions",
-    "LoadReport", "MISSING_TOKENS", "Preprocessing", "Schema", "Standardizer", "builtin_names",
+    "LoadReport", "MISSING_TOKENS", "Preprocessing", "RowReport", "Schema", "Standardizer",
+    "builtin_names",
     "infer_schema", "load_csv", "make_builtin", "read_table",
 ]
