@@ -6,11 +6,10 @@ gives the exact line even when quoted values span several lines.
 """
 from __future__ import annotations
 
-import csv
 import io
 
 from .errors import DataError, data_error
-from .reader import PieceProblem, PieceResult
+from .reader import PieceProblem, PieceResult, find_record
 from .sniff import CsvFormat
 
 
@@ -57,16 +56,7 @@ def walk_file_records(fmt: CsvFormat, start: int, record: int) -> tuple[list[str
     with open(fmt.path, "rb") as raw:
         raw.seek(start)
         text = io.TextIOWrapper(raw, encoding=fmt.encoding, errors="replace", newline="")
-        reader = csv.reader(text, delimiter=fmt.delimiter, strict=False)
-        line = 1
-        try:
-            for index, fields in enumerate(reader):
-                if index == record:
-                    return fields, line
-                line = reader.line_num + 1
-        except csv.Error:
-            return None
-    return None
+        return find_record(text, fmt.delimiter, record)
 
 
 def count_newlines(path: str, start: int, stop: int) -> int:

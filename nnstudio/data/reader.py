@@ -302,7 +302,12 @@ def walk_records(data: bytes, delimiter: str, record: int) -> tuple[list[str], i
     Used only to report problems, so speed does not matter here.
     """
     text = data.decode("utf-8", errors="replace")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
+    return find_record(io.StringIO(text, newline=""), delimiter, record)
+
+
+def find_record(text: io.TextIOBase, delimiter: str, record: int) -> tuple[list[str], int] | None:
+    """Fields and 1-based starting line of the 0-based ``record`` of a text stream, or None."""
+    reader = csv.reader(text, delimiter=delimiter, strict=False)
     line = 1
     try:
         for index, fields in enumerate(reader):
@@ -311,4 +316,5 @@ def walk_records(data: bytes, delimiter: str, record: int) -> tuple[list[str], i
             line = reader.line_num + 1
     except csv.Error:
         return None
+    return None
     return None

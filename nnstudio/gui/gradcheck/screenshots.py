@@ -11,23 +11,20 @@ from __future__ import annotations
 
 import sys
 import time
-import types
 from pathlib import Path
 
 import numpy as np
 
+from nnstudio.data import Dataset
+
 
 def _dataset(n_features: int, n_classes: int, rows: int = 96):
+    """Random classification data; a third of the rows train, so a check batch of 32 holds them all."""
     rng = np.random.default_rng(0)
     x = rng.standard_normal((rows, n_features)).astype(np.float32)
     y = rng.integers(0, n_classes, rows).astype(np.int64)
-    third = rows // 3
-    return types.SimpleNamespace(
-        task="classification", n_features=n_features, n_outputs=n_classes,
-        feature_names=[f"x{i}" for i in range(n_features)],
-        class_names=[str(i) for i in range(n_classes)], x_train=x[:third], y_train=y[:third],
-        x_val=x[third:2 * third], y_val=y[third:2 * third], x_test=x[2 * third:],
-        y_test=y[2 * third:], summary=lambda: f"random, {rows} rows")
+    return Dataset.from_arrays(x, y, "classification", val_fraction=1 / 3, test_fraction=1 / 3,
+                               standardize=False, source="random")
 
 
 class Shooter:
