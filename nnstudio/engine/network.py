@@ -79,7 +79,7 @@ class Network:
                   for index, layer in enumerate(self.layers) for name, value in layer.params.items()]
         total = sum(size for *_, size in shapes)
         values, grads = np.empty(total, self.dtype), np.zeros(total, self.dtype)
-        spans, offset = [], 0
+        spans, views, offset = [], [], 0
         for index, layer, name, shape, size in shapes:
             span = slice(offset, offset + size)
             values[span] = layer.params[name].ravel()
@@ -87,8 +87,10 @@ class Network:
             layer.params[name] = values[span].reshape(shape)
             layer.grads[name] = grads[span].reshape(shape)
             spans.append((f"{index}.{name}", span, shape))
+            views.append((layer.params, layer.grads, name, layer.params[name], layer.grads[name]))
             offset += size
         self._flat = (values, grads, spans)
+        self._flat_views = views
 
     def flat_parameters(self) -> tuple[np.ndarray, np.ndarray, list] | None:
         """(values, grads, [(name, slice, shape)]) if every parameter still lives in the
@@ -96,11 +98,13 @@ class Network:
         flat = getattr(self, "_flat", None)
         if flat is None:
             return None
-        values, grads, _ = flat
-        for layer in self.layers:
-            for name, value in layer.params.items():
-                if value.base is not values or layer.grads[name].base is not grads:
-                    return None
+        views = self._flat_views
+        if views and views[0][3].base is not flat[0]:  # e.g. copy.deepcopy made separate arrays
+            return None
+        # identity checks only: this runs twice per training step
+        for params, grads, name, value, grad in views:
+            if params.get(name) is not value or grads.get(name) is not grad:
+                return None
         return flat
 
     @property

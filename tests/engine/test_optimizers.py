@@ -56,3 +56,19 @@ def test_bad_optimizer_settings_are_named(name, settings, message):
     with pytest.raises(ValueError) as info:
         make_optimizer(name, **settings)
     assert message in str(info.value)
+
+
+def test_a_deep_copied_or_edited_network_still_trains_through_the_optimizer():
+    import copy
+
+    source, _ = trained(lambda: SGD(0.1, momentum=0.9), 1)
+    for clone in (copy.deepcopy(source), source.copy()):
+        before = clone.state_dict()
+        trained(lambda: SGD(0.1, momentum=0.9), 3, net=clone)
+        assert not np.array_equal(before["0.W"], clone.state_dict()["0.W"])
+    # replacing one array by hand drops the packed path instead of updating a stale buffer
+    source.layers[0].params["W"] = source.layers[0].params["W"].copy()
+    assert source.flat_parameters() is None
+    before = source.layers[0].params["W"].copy()
+    trained(lambda: SGD(0.1), 1, net=source)
+    assert not np.array_equal(before, source.layers[0].params["W"])
