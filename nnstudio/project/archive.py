@@ -86,7 +86,7 @@ def read_member(archive: zipfile.ZipFile, name: str, where: str) -> bytes:
 
 # -- arrays -------------------------------------------------------------------------
 def encode_npz(arrays: dict[str, np.ndarray]) -> bytes:
-    """A standard ``.npz`` (``numpy.load`` reads it) written without pickle."""
+    """A standard ``.npz`` (``numpy.load`` reads it) written with pickling disabled."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
         for name, value in arrays.items():

@@ -9,7 +9,7 @@ Layout of the zip archive::
     trainer.npz    optimizer state and the order of an epoch in progress (optional)
     data/NAME      a copy of the data file, when it was embedded (optional)
 
-Nothing in a project file is executed: arrays are parsed without pickle, layer types
+Nothing in a project file is executed: arrays are parsed without unpickling, layer types
 must already be registered, and a custom layer must be loaded explicitly beforehand.
 """
 from __future__ import annotations
