@@ -47,9 +47,9 @@ from .training_panel import TrainingPanel
 APP_NAME = "NN Studio"
 #: curves and progress are redrawn at most this often while training (painting holds the
 #: GIL part of the time, and every millisecond of it is taken from the training thread) ...
-REDRAW_INTERVAL_MS = 250
+REDRAW_INTERVAL_MS = 100
 #: ... and less often when drawing is slow: one redraw takes at most this share of the time
-REDRAW_BUDGET = 0.02
+REDRAW_BUDGET = 0.05
 #: views narrower than this at their smallest are added as they are, wider ones scroll
 MAX_VIEW_MIN_WIDTH = 640
 

@@ -21,7 +21,7 @@ from .workers import Bundle, GeneratorWorker, Probe
 STOP_TIMEOUT_MS = 900
 #: bundles of snapshots per second at most; the window redraws at 10 Hz or less, so more
 #: would only cost the training thread GIL time
-BUNDLE_RATE = 4.0
+BUNDLE_RATE = 10.0
 
 
 class TrainingController(QObject):
