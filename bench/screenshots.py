@@ -14,16 +14,17 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
 
 from nnstudio.gui.launch import make_application, open_window  # noqa: E402
 
 
 def pump(app, seconds: float) -> None:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        app.processEvents()
-        time.sleep(0.005)
+    """Run the application's event loop for ``seconds``, as the real window does (a
+    processEvents/sleep loop starves the queued worker bundles and the redraw timer)."""
+    loop = QEventLoop()
+    QTimer.singleShot(int(seconds * 1000), loop.quit)
+    loop.exec()
 
 
 def wait_idle(app, window, limit: float = 30.0) -> None:
