@@ -186,13 +186,17 @@ class Network:
         self.zero_grad()
         data = float(self.loss.forward(self.forward(x, ctx), y))
         self.backward(self.loss.backward(), input_grad=False)
-        penalty = 0.0
-        if regularization.active:
-            penalty = regularization.penalty(self.regularized_weights())
-            for layer in self.layers:
-                for name in layer.regularized:
-                    layer.grads[name] += regularization.gradient(layer.params[name])
+        penalty = self.add_penalty_gradients(regularization)
         return LossValue(data + penalty, data, penalty)
+
+    def add_penalty_gradients(self, regularization: Regularization) -> float:
+        """Add d(penalty)/dθ to the gradients; return the penalty at the current weights."""
+        if not regularization.active:
+            return 0.0
+        for layer in self.layers:
+            for name in layer.regularized:
+                layer.grads[name] += regularization.gradient(layer.params[name])
+        return regularization.penalty(self.regularized_weights())
 
     def predict(self, x: np.ndarray, ctx: Context | None = None,
                 batch_size: int = 4096) -> np.ndarray:

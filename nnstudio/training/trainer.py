@@ -211,22 +211,19 @@ class Trainer:
         and, on the epoch's last batch, the batch statistics BatchNorm layers saw."""
         network, ctx = self.network, self._train_ctx
         network.zero_grad()
-        outputs = x
-        for index, layer in enumerate(network.layers):
-            if record_bn and isinstance(layer, BatchNorm):
-                self._progress.bn_stats[index] = (outputs.mean(axis=0), outputs.var(axis=0))
-            outputs = layer.forward(outputs, ctx)
+        if record_bn:
+            outputs = x
+            for index, layer in enumerate(network.layers):
+                if isinstance(layer, BatchNorm):
+                    self._progress.bn_stats[index] = (outputs.mean(axis=0), outputs.var(axis=0))
+                outputs = layer.forward(outputs, ctx)
+        else:
+            outputs = network.forward(x, ctx)
         data_loss = float(network.loss.forward(outputs, y))
         if not math.isfinite(data_loss):
             return outputs, data_loss, 0.0
         network.backward(network.loss.backward(), input_grad=False)
-        penalty = 0.0
-        if self.regularization.active:
-            penalty = self.regularization.penalty(network.regularized_weights())
-            for layer in network.layers:
-                for name in layer.regularized:
-                    layer.grads[name] += self.regularization.gradient(layer.params[name])
-        return outputs, data_loss, penalty
+        return outputs, data_loss, network.add_penalty_gradients(self.regularization)
 
     def _grad_square_sums(self) -> list[float] | None:
         """Per-layer squared gradient norms, or None if any gradient is NaN or infinite.
