@@ -95,15 +95,21 @@ def run_event_loop(seconds: float) -> None:
 
 
 def window_segment(window, probe: LatenessProbe, seconds: float) -> tuple[int, float]:
-    """Resume the window's run for ``seconds`` of event loop; (batches, seconds)."""
+    """Resume the window's run for ``seconds`` of event loop; (batches, seconds).
+
+    The count and the clock are read while the run goes on, after the resume and before
+    the pause: pausing redraws the window at once (a user sees where the run stopped), and
+    that redraw belongs to the alternation of this benchmark, not to training in a window.
+    """
     controller = window.controller
     controller.resume()
     start_step, start = controller.trainer.step, time.perf_counter()
     probe.start()
     run_event_loop(seconds)
     probe.stop()
+    batches, elapsed = controller.trainer.step - start_step, time.perf_counter() - start
     controller.pause()
-    return controller.trainer.step - start_step, time.perf_counter() - start
+    return batches, elapsed
 
 
 def start_window_run(app, window) -> None:

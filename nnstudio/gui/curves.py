@@ -1,8 +1,8 @@
 """Live training curves: loss per batch (optionally smoothed), loss per epoch, metric per epoch.
 
 Every curve is created once; new points go into preallocated buffers that double when full
-(``series.GrowingSeries``; the per-batch loss in an ``EnvelopeSeries`` that stays under a cap)
-and the curve is updated with ``setData`` on views of them. Plots use
+and stay under a cap (``series.EnvelopeSeries``), and the curve is updated with ``setData``
+on views of them. Plots use
 pyqtgraph's peak downsampling and clip to the visible range, so long runs stay cheap.
 Pens are one pixel wide and not antialiased: Qt strokes wider antialiased polylines of
 thousands of points a hundred times slower, which would starve the training thread.
@@ -15,12 +15,14 @@ from PySide6.QtWidgets import (QCheckBox, QGraphicsItem, QHBoxLayout, QLabel, QP
                                QVBoxLayout, QWidget)
 
 from .plot_ranges import SteadyRange
-from .series import EnvelopeSeries, GrowingSeries, MovingAverage
+from .series import EnvelopeSeries, MovingAverage
 
 TRAIN_COLOUR, VAL_COLOUR, RAW_COLOUR, SMOOTH_COLOUR = "#1f77b4", "#ff7f0e", "#b0b8c4", "#1f3b73"
 METRIC_LABELS = {"accuracy": "Accuracy", "r2": "R²"}
 #: epoch curves show a marker per point up to this many epochs, then only the line
 MAX_MARKED_EPOCHS = 60
+#: pixels for the y tick labels ("0.0001", "1e+06" and the like)
+TICK_TEXT_WIDTH = 46
 
 
 class CurvesWidget(QWidget):
@@ -31,10 +33,10 @@ class CurvesWidget(QWidget):
         self.setObjectName("curvesWidget")
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground("w")
-        self.series = {name: GrowingSeries() for name in
-                       ("train_loss", "val_loss", "train_metric", "val_metric")}
-        # one point per batch: the one series that can grow into millions
-        self.series["batch_loss"] = EnvelopeSeries()
+        # Bounded: a fast run adds thousands of batches (and, on a small dataset, epochs)
+        # a second; past the cap, runs of points are kept as their minimum and maximum.
+        self.series = {name: EnvelopeSeries() for name in
+                       ("batch_loss", "train_loss", "val_loss", "train_metric", "val_metric")}
         self.smoothing = MovingAverage()
         self._make_plots()
         self._make_controls()
@@ -69,9 +71,18 @@ class CurvesWidget(QWidget):
         plot = self.graphics.addPlot(row=row, col=0, title=title)
         plot.setLabel("bottom", x_label)
         plot.setLabel("left", y_label)
-        plot.showGrid(x=True, y=True, alpha=0.25)
+        # horizontal lines only: a vertical grid repaints the whole plot whenever the
+        # step axis grows, which it does all the time while training
+        plot.showGrid(x=False, y=True, alpha=0.25)
         legend = plot.addLegend(offset=legend_offset)
         plot.setMenuEnabled(False)
+        # Fixed room for tick labels and no SI-prefix relabelling: otherwise every range
+        # change re-lays out the whole plot (tens of milliseconds of GIL while training).
+        for name in ("left", "bottom"):
+            axis = plot.getAxis(name)
+            axis.enableAutoSIPrefix(False)
+            axis.setStyle(autoExpandTextSpace=False, autoReduceTextSpace=False)
+        plot.getAxis("left").setStyle(tickTextWidth=TICK_TEXT_WIDTH)
         # Axes, title and legend change rarely (steady ranges); as cached pixmaps they cost
         # nothing when a curve update repaints the area next to them.
         for item in (plot.getAxis("left"), plot.getAxis("bottom"), plot.titleLabel, legend):

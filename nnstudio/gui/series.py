@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-#: stored points of an envelope series before it halves its resolution
-ENVELOPE_CAP = 2 ** 19
+#: stored points of an envelope series before it halves its resolution: a few times the
+#: pixels of a wide plot, so zooming in shows detail, yet every redraw (pyqtgraph takes
+#: minima, maxima and a downsampling pass over all of it) stays well under a millisecond
+ENVELOPE_CAP = 2 ** 14
 
 
 class GrowingSeries:

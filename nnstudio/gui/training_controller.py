@@ -19,19 +19,21 @@ from .session import Session
 from .workers import Bundle, GeneratorWorker, Probe
 
 STOP_TIMEOUT_MS = 900
-#: bundles of snapshots per second at most; the window redraws at 10 Hz or less, so more
+#: bundles of snapshots per second at most; the window redraws at most this often, so more
 #: would only cost the training thread GIL time
-BUNDLE_RATE = 10.0
+BUNDLE_RATE = 4.0
 
 
 class TrainingController(QObject):
     """Start / pause / step / stop / reset of training for the session's network."""
 
     state_changed = Signal(str)           # "idle" | "running" | "paused"
-    batches = Signal(list)                # BatchSnapshots of one bundle
-    epochs = Signal(list)                 # EpochSnapshots of one bundle
+    # object, not list: PySide converts a list argument element by element
+    batches = Signal(object)              # list of the BatchSnapshots of one bundle
+    epochs = Signal(object)               # list of the EpochSnapshots of one bundle
     probes = Signal(dict)                 # probe name -> result, computed in the worker
     progress = Signal(int, int, int, int, object)  # epoch, target, batch, batches, eta
+    bundle_handled = Signal()             # after the signals of one bundle: time to draw
     history_cleared = Signal()
     message = Signal(str)                 # for the status line
     failed = Signal(str, str)             # title, text: for an error dialog
@@ -205,6 +207,7 @@ class TrainingController(QObject):
             self._handle_items(bundle.items)
             if bundle.probes:
                 self.probes.emit(bundle.probes)
+            self.bundle_handled.emit()
         finally:
             if self.worker is not None:
                 self.worker.acknowledge()

@@ -119,6 +119,8 @@ class TrainingPanel(QWidget):
         self.progress.setValue(0)
         self.progress.setTextVisible(True)
         self.progress.setFormat("Not started")
+        # opaque: its frequent repaints then leave the panel and the window beneath alone
+        self.progress.setAutoFillBackground(True)
         self.progress_label = QLabel("")
         self.progress_label.setObjectName("progressLabel")
         grid.addWidget(self.progress, 2, 0, 1, 4)
@@ -191,9 +193,14 @@ class TrainingPanel(QWidget):
     def show_progress(self, epoch: int, epochs: int, batch: int, batches: int,
                       eta_seconds: float | None) -> None:
         done = (max(epoch - 1, 0) * batches + batch) / max(epochs * batches, 1)
+        # All of it in the bar: a label whose text changes asks the whole window to lay
+        # itself out again, several times a second while training. The format first:
+        # setValue repaints at once, and then with the new text too.
+        self.progress.setFormat(f"Epoch {epoch}/{epochs} · batch {batch}/{batches}"
+                                f" · ETA {format_eta(eta_seconds)}")
         self.progress.setValue(int(round(1000 * min(done, 1.0))))
-        self.progress.setFormat(f"Epoch {epoch}/{epochs} · batch {batch}/{batches}")
-        self.progress_label.setText(f"ETA {format_eta(eta_seconds)}")
+        if self.progress_label.text():
+            self.progress_label.setText("")
 
     def show_finished(self, text: str) -> None:
         self.progress_label.setText(text)

@@ -8,6 +8,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 
 from nnstudio.gui.launch import check_path
+from nnstudio.gui.main_window import REDRAW_INTERVAL_MS
 
 
 def train(qtbot, window, epochs: int, **settings) -> None:
@@ -44,6 +45,30 @@ def test_training_draws_points_in_every_curve(qtbot, window):
     assert window.training_panel.progress.value() == 1000
     assert "Epoch 5/5" in window.training_panel.progress.format()
     assert window.session.modified
+
+
+def test_curves_move_during_a_long_run_at_a_few_redraws_a_second(qtbot, window, monkeypatch):
+    redraws = []
+    original = window.curves.redraw
+    monkeypatch.setattr(window.curves, "redraw",
+                        lambda: (redraws.append(time.monotonic()), original())[1])
+    window.session.update_train_config(epochs=100000)
+    window.controller.start()
+    qtbot.waitUntil(lambda: len(window.curves.curve_data("batch_loss")[0]) > 0, timeout=5000)
+    first = len(window.curves.curve_data("batch_loss")[0])
+    started = time.monotonic()
+    qtbot.wait(1500)
+    shown = len(window.curves.curve_data("batch_loss")[0])
+    during = [t for t in redraws if t >= started]
+    assert shown > first, "the curve grew while training ran"
+    assert "ETA" in window.training_panel.progress.format()
+    assert 2 <= len(during) <= 1.5 * 1000 / REDRAW_INTERVAL_MS + 1
+    with qtbot.waitSignal(window.controller.finished, timeout=2000):
+        window.controller.stop()
+    # the last batches are drawn once the run ends (past the cap, up to a partial bucket)
+    last_shown = window.curves.curve_data("batch_loss")[0][-1]
+    bucket = window.curves.series["batch_loss"].bucket
+    assert window.controller.trainer.step - 2 * bucket < last_shown <= window.controller.trainer.step
 
 
 def test_train_again_continues_the_curves(qtbot, window):

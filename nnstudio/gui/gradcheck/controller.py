@@ -45,7 +45,7 @@ class CheckController(QObject):
 
     state_changed = Signal(str)       # "idle" | "running"
     started = Signal(object)          # the new ResultStore (a fresh check was built)
-    results = Signal(list)            # ElementResults of one bundle, already in the store
+    results = Signal(object)          # list of the ElementResults of one bundle, in the store
     progress = Signal(object)         # CheckProgress
     finished = Signal(str)            # "done" | "stopped" | "mismatch" | "step" | "error"
     cleared = Signal(str)             # the results were dropped; why (for the status line)

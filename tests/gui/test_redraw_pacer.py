@@ -1,0 +1,38 @@
+"""Redraw pacing: a fixed interval, stretched by slow draws (their median), capped."""
+from __future__ import annotations
+
+import pytest
+
+from nnstudio.gui.redraw_pacer import RedrawPacer
+
+
+def test_first_redraw_is_due_at_once_then_after_the_interval():
+    pacer = RedrawPacer(interval=0.25, budget=0.05)
+    assert pacer.delay(now=10.0) == 0.0
+    pacer.record(started=10.0, duration=0.002)
+    assert pacer.delay(now=10.1) == pytest.approx(0.15)
+    assert pacer.delay(now=10.3) == 0.0
+
+
+def test_slow_draws_stretch_the_interval_to_the_budget():
+    pacer = RedrawPacer(interval=0.25, budget=0.05)
+    for start in range(5):
+        pacer.record(started=float(start), duration=0.020)  # 20 ms: 5 % of 0.4 s
+    assert pacer.current_interval() == pytest.approx(0.4)
+
+
+def test_one_slow_draw_does_not_push_the_next_one_away():
+    pacer = RedrawPacer(interval=0.25, budget=0.05)
+    pacer.record(started=0.0, duration=0.9)  # the first draw lays out every plot
+    pacer.record(started=1.0, duration=0.004)
+    pacer.record(started=1.25, duration=0.004)
+    assert pacer.current_interval() == pytest.approx(0.25)
+    assert pacer.delay(now=1.3) == pytest.approx(0.2)
+
+
+def test_the_stretch_is_capped():
+    pacer = RedrawPacer(interval=0.25, budget=0.05, longest=1.0)
+    for start in range(5):
+        pacer.record(started=float(start), duration=0.5)
+    assert pacer.current_interval() == 1.0
+
