@@ -1,9 +1,10 @@
 """Is the window responsive while it trains, and what does the GUI cost the training?
 
-``python bench/gui_responsiveness.py [--rounds 6] [--seconds 1] [--dataset iris]``
+``python bench/gui_responsiveness.py [--rounds 12] [--seconds 1] [--dataset iris]``
 
 One process, one run, alternating segments so that load from other programs and CPU clock
-drift hit both sides alike:
+drift hit both sides alike (segments of a second: each resume sends a bundle and redraws at
+once, which a run that is not paused every fraction of a second does not do):
 
 - window segment: the studio window trains the default network through its worker thread
   while curves, progress and panels update; the event loop runs as in the application,
@@ -132,8 +133,8 @@ def count_bundles(window) -> None:
 
 def parse_args(argv: list[str] | None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=20)
-    parser.add_argument("--seconds", type=float, default=0.3, help="per segment")
+    parser.add_argument("--rounds", type=int, default=12)
+    parser.add_argument("--seconds", type=float, default=1.0, help="per segment")
     parser.add_argument("--dataset", default="iris", help="a built-in dataset name")
     parser.add_argument("--samples", type=int, default=20000,
                         help="points for generated built-ins (ignored for iris)")

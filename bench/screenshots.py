@@ -42,6 +42,7 @@ def main(out_dir: str = "screenshots") -> int:
     window.resize(1440, 900)
     window.curves.smoothing_spin.setValue(5)
     window.session.update_train_config(epochs=100000, batch_size=16)
+    pump(app, 0.5)  # shown and painted, as when a user presses Train
     window.controller.start()
     pump(app, 2.0)
     window.grab().save(str(out / "main_window_training.png"))

@@ -2,14 +2,19 @@
 
 Every millisecond the GUI thread spends drawing holds the GIL away from the training thread,
 so redraws are spaced by a fixed interval, stretched when drawing is slow so that it takes
-at most a budgeted share of the time. The stretch follows the median of the last few draws:
-one slow draw (the first, which lays out the plots, or one after a resize) must not push
-the next redraw seconds away, and a cap keeps the curves moving even on a slow machine.
+at most a budgeted share of the time. The stretch follows the fastest of the last few draws,
+what a redraw costs on this machine and window: the occasional slow one (the first ones of a
+run lay out every plot, a range change repaints an axis) must not push the next redraw a
+second away. Nothing is stretched until a few draws have been timed, and a cap keeps the
+curves moving even on a slow machine.
 """
 from __future__ import annotations
 
-import statistics
 from collections import deque
+
+
+#: timed draws needed before slow drawing stretches the interval
+MIN_SAMPLES = 3
 
 
 class RedrawPacer:
@@ -24,11 +29,14 @@ class RedrawPacer:
         self._last_start: float | None = None
 
     def current_interval(self) -> float:
-        """The spacing now in force: ``interval``, stretched by slow draws, at most ``longest``."""
-        if not self._durations:
+        """The spacing now in force: ``interval``, stretched by slow draws, at most ``longest``.
+
+        No stretch before a few draws were timed: the first ones lay out every plot and
+        would leave a new run's curves empty for a second.
+        """
+        if len(self._durations) < MIN_SAMPLES:
             return self.interval
-        typical = statistics.median(self._durations)
-        return min(max(self.interval, typical / self.budget), self.longest)
+        return min(max(self.interval, min(self._durations) / self.budget), self.longest)
 
     def delay(self, now: float) -> float:
         """0 when a redraw is due at ``now``, else how long to wait for it."""

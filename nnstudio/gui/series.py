@@ -13,7 +13,7 @@ import numpy as np
 #: stored points of an envelope series before it halves its resolution: a few times the
 #: pixels of a wide plot, so zooming in shows detail, yet every redraw (pyqtgraph takes
 #: minima, maxima and a downsampling pass over all of it) stays well under a millisecond
-ENVELOPE_CAP = 2 ** 14
+ENVELOPE_CAP = 2 ** 13
 
 
 class GrowingSeries:

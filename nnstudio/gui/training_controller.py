@@ -2,9 +2,9 @@
 
 The controller owns the ``Trainer`` (kept across Start/Stop so that a run continues where it
 stopped, with its optimizer state and counters) and the ``GeneratorWorker`` driving
-``Trainer.run``. Bundles of snapshots arrive at most ~30 times a second; each updates the
-curves, the progress bar and, per epoch, the BatchNorm panel. A probe copies what the
-decision boundary needs in the worker thread, between batches.
+``Trainer.run``. Bundles of snapshots arrive at most ``BUNDLE_RATE`` times a second; each
+feeds the curves, the progress bar and, per epoch, the BatchNorm panel. A probe copies what
+the decision boundary needs in the worker thread, between batches.
 """
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ from .session import Session
 from .workers import Bundle, GeneratorWorker, Probe
 
 STOP_TIMEOUT_MS = 900
-#: bundles of snapshots per second at most; the window redraws at most this often, so more
+#: bundles of snapshots per second at most; the window redraws when one arrives, so more
 #: would only cost the training thread GIL time
-BUNDLE_RATE = 4.0
+BUNDLE_RATE = 3.0
 
 
 class TrainingController(QObject):
