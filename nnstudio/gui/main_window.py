@@ -46,10 +46,10 @@ from .training_controller import TrainingController
 from .training_panel import TrainingPanel
 
 APP_NAME = "NN Studio"
-#: while training, curves and progress are redrawn as bundles arrive (``BUNDLE_RATE``, 3 a
+#: while training, curves and progress are redrawn as bundles arrive (``BUNDLE_RATE``, 2 a
 #: second) and at most every 250 ms: painting holds the GIL most of the time, and every
 #: millisecond of it is taken from the training thread (10 redraws a second cost a fast run
-#: ~15 % of its speed, 3 about 5 %) ...
+#: ~15 % of its speed, 2 about 3 %) ...
 REDRAW_INTERVAL_MS = 250
 #: ... and less often when drawing is slow: redraws take at most this share of the time
 REDRAW_BUDGET = 0.03

@@ -21,7 +21,7 @@ from .workers import Bundle, GeneratorWorker, Probe
 STOP_TIMEOUT_MS = 900
 #: bundles of snapshots per second at most; the window redraws when one arrives, so more
 #: would only cost the training thread GIL time
-BUNDLE_RATE = 3.0
+BUNDLE_RATE = 2.0
 
 
 class TrainingController(QObject):

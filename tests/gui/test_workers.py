@@ -128,3 +128,35 @@ def test_function_worker_reports_progress_and_cancels(qtbot):
     assert returned.args == [42]
     assert seen == sorted(set(seen)), "progress only when the percentage changes"
     worker.wait(1000)
+
+
+def busy_python(seconds: float) -> None:
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
+
+
+def endless_counter(pulled: list):
+    def forever():
+        while True:
+            pulled.append(None)
+            yield len(pulled)
+    return forever
+
+
+def test_worker_waits_while_the_gui_draws_in_its_turn(qtbot):
+    pulled = []
+    worker = GeneratorWorker(endless_counter(pulled))
+    worker.bundle.connect(lambda bundle: worker.acknowledge())
+    worker.start()
+    qtbot.waitUntil(lambda: len(pulled) > 100)
+    with worker.gui_turn():
+        qtbot.wait(1)  # the worker may finish the item it is in
+        before = len(pulled)
+        busy_python(0.08)
+        during = len(pulled) - before
+    qtbot.waitUntil(lambda: len(pulled) > before + 100)  # and goes on afterwards
+    with qtbot.waitSignal(worker.done, timeout=2000):
+        worker.stop()
+    assert during <= 1
+
