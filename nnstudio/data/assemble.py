@@ -221,7 +221,9 @@ def _impute_numbers(x: np.ndarray, layout: Layout, n_train: int, opts: LoadOptio
             continue
         train = x[:n_train, offset]
         if opts.missing == "mean":
-            fill = float(np.nanmean(train, dtype=np.float64)) if n_train else np.nan
+            # a column missing in every training row gets 0 below (nanmean would warn)
+            empty = not n_train or np.isnan(train).all()
+            fill = np.nan if empty else float(np.nanmean(train, dtype=np.float64))
         else:
             # The mode of a large column is estimated on evenly spaced rows, which
             # needs no random draw and keeps the cost of np.unique bounded.

@@ -2,6 +2,7 @@
 import dataclasses
 import json
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -139,6 +140,25 @@ def test_summary_reports_rows_columns_classes_and_missing(lab_file, write_csv):
 def test_counting_feature_with_an_ordinary_name_is_kept(write_csv):
     ds = load_csv(write_csv("step,label\n" + "".join(f"{i},{'ab'[i % 2]}\n" for i in range(30))))
     assert ds.feature_names == ["step"]
+
+
+def test_a_column_missing_in_every_training_row_is_filled_with_zero_quietly(write_csv):
+    # column b has values in rows 0 and 1 only; find a split that leaves both out of training
+    values = {0: "7.5", 1: "2.5"}
+    lines = ["a,b,y"] + [f"{i},{values.get(i, '')},{'p' if i % 2 else 'q'}" for i in range(20)]
+    path = write_csv("\n".join(lines) + "\n")
+    for seed in range(100):
+        options = LoadOptions(missing="mean", standardize=False, seed=seed, target="y")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # "mean of empty slice" was one
+            ds = load_csv(path, options)
+        if 0 not in ds.rows_train and 1 not in ds.rows_train:
+            break
+    else:
+        pytest.fail("no seed put rows 0 and 1 outside the training split")
+    b = ds.feature_names.index("b")
+    assert ds.preprocessing.columns[b].fill == 0.0
+    assert np.all(ds.x_train[:, b] == 0.0)
 
 
 def test_preprocessing_reproduces_the_features_of_new_data(lab_file):
