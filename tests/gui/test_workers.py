@@ -160,3 +160,53 @@ def test_worker_waits_while_the_gui_draws_in_its_turn(qtbot):
         worker.stop()
     assert during <= 1
 
+
+
+def test_worker_waits_while_the_event_loop_handles_an_event(qtbot):
+    """A busy spell of the GUI thread (here handling a bundle) runs with the worker held."""
+    pulled, seen = [], {}
+    worker = GeneratorWorker(endless_counter(pulled), max_rate=20)
+
+    def handle(_bundle):
+        if "during" not in seen and len(pulled) > 100:
+            seen["before"] = len(pulled)
+            busy_python(0.05)  # well under the worker's longest wait for the GUI
+            seen["during"] = len(pulled) - seen["before"]
+        worker.acknowledge()
+
+    worker.bundle.connect(handle)
+    worker.start()
+    qtbot.waitUntil(lambda: "during" in seen, timeout=3000)
+    qtbot.waitUntil(lambda: len(pulled) > seen["before"] + 100)  # and it goes on afterwards
+    with qtbot.waitSignal(worker.done, timeout=2000):
+        worker.stop()
+    assert seen["during"] <= 2  # the item it was in, at most one more
+
+
+def test_a_long_spell_of_gui_work_slows_the_worker_but_does_not_stop_it(qtbot):
+    from nnstudio.gui.workers import GUI_HOLD_LIMIT
+
+    pulled, seen = [], {}
+    worker = GeneratorWorker(endless_counter(pulled), max_rate=20)
+
+    def handle(_bundle):
+        if "during" not in seen and len(pulled) > 100:
+            before = len(pulled)
+            busy_python(GUI_HOLD_LIMIT * 4)
+            seen["during"] = len(pulled) - before
+        worker.acknowledge()
+
+    worker.bundle.connect(handle)
+    worker.start()
+    qtbot.waitUntil(lambda: "during" in seen, timeout=3000)
+    with qtbot.waitSignal(worker.done, timeout=2000):
+        worker.stop()
+    assert seen["during"] > 2
+
+
+def test_the_event_filter_is_removed_when_the_work_ends(qtbot):
+    worker = GeneratorWorker(lambda: iter(range(10)))
+    worker.bundle.connect(lambda bundle: worker.acknowledge())
+    with qtbot.waitSignal(worker.done, timeout=2000):
+        worker.start()
+    assert worker._gate._dispatcher is None and worker._gui_free.is_set()
