@@ -13,7 +13,9 @@ once, which a run that is not paused every fraction of a second does not do):
   architecture, data and settings pulls batches in a loop.
 
 Prints p50 / p99 / max timer lateness (window segments), batches per second on both sides
-(total over all segments) and the window's share of headless throughput.
+(total over all segments) and the window's share of headless throughput; then, with the run
+going on, how long a switch between the central tabs takes to paint (what a user feels
+most), against the same switches with the window idle.
 Goal: p99 lateness < 50 ms and ≥ 90 % of headless throughput. Runs offscreen by default.
 """
 from __future__ import annotations
@@ -28,7 +30,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np  # noqa: E402
-from PySide6.QtCore import QEventLoop, QSettings, Qt, QTimer  # noqa: E402
+from PySide6.QtCore import QEvent, QEventLoop, QObject, QSettings, Qt, QTimer  # noqa: E402
 
 from nnstudio.data import make_builtin  # noqa: E402
 from nnstudio.engine import build_network  # noqa: E402
@@ -121,6 +123,38 @@ def start_window_run(app, window) -> None:
     run_event_loop(0.2)  # let the pause take effect and the last bundle be drawn
 
 
+class PaintWatch(QObject):
+    """Time from a tab switch to the first paint of the tab's page."""
+
+    def __init__(self, window) -> None:
+        super().__init__()
+        self.window, self.started, self.times = window, None, []
+        for index in range(window.views.count()):
+            window.views.widget(index).installEventFilter(self)
+
+    def eventFilter(self, _watched, event) -> bool:  # noqa: N802 - Qt override
+        if event.type() == QEvent.Type.Paint and self.started is not None:
+            self.times.append(1000 * (time.perf_counter() - self.started))
+            self.started = None
+        return False
+
+    def switch(self, index: int) -> None:
+        self.started = time.perf_counter()
+        self.window.views.setCurrentIndex(index)
+
+
+def tab_switches(window, count: int = 12) -> list[float]:
+    """Milliseconds from each of ``count`` switches (through the event loop) to its paint."""
+    watch = PaintWatch(window)
+    for turn in range(count):
+        QTimer.singleShot(0, lambda turn=turn: watch.switch((turn + 1) % 3))
+        run_event_loop(0.3)
+    window.views.setCurrentWidget(window.curves)
+    for index in range(window.views.count()):
+        window.views.widget(index).removeEventFilter(watch)
+    return watch.times
+
+
 def window_bundles(window) -> int:
     return getattr(window, "_bench_bundles", 0)
 
@@ -169,7 +203,8 @@ def alternate(app, window, headless: HeadlessRun, rounds: int, seconds: float):
     return totals, probe, updates
 
 
-def report(args, dataset, idle: LatenessProbe, probe: LatenessProbe, totals, updates) -> None:
+def report(args, dataset, idle: LatenessProbe, probe: LatenessProbe, totals, updates,
+           switches: dict[str, list[float]]) -> None:
     lateness = np.asarray(probe.lateness)
     rate = {side: batches / seconds for side, (batches, seconds) in totals.items()}
     share = rate["window"] / rate["headless"]
@@ -185,6 +220,9 @@ def report(args, dataset, idle: LatenessProbe, probe: LatenessProbe, totals, upd
     print(f"GUI updates while training: {updates:.1f} bundles per second")
     print(f"throughput headless:  {rate['headless']:9.1f} batches/s")
     print(f"throughput in window: {rate['window']:9.1f} batches/s = {100 * share:.1f} % of headless")
+    for state, times in switches.items():
+        print(f"tab switch to paint, {state}:{' ' * (16 - len(state))}median {np.median(times):6.1f} ms"
+              f"   max {max(times):6.1f} ms   ({len(times)} switches)")
     ok = np.percentile(lateness, 99) < 50 and share >= 0.9
     print("goal (p99 < 50 ms, >= 90 % of headless):", "met" if ok else "NOT met")
 
@@ -199,12 +237,15 @@ def main(argv: list[str] | None = None) -> int:
     idle.start()
     run_event_loop(1.0)
     idle.stop()
+    switches = {"idle window": tab_switches(window)}
     totals, probe, updates = alternate(app, window, HeadlessRun(dataset, config),
                                        args.rounds, args.seconds)
+    window.controller.resume()
+    switches["while training"] = tab_switches(window)
     window.controller.shutdown()
     window.session.set_modified(False)
     window.close()
-    report(args, dataset, idle, probe, totals, updates)
+    report(args, dataset, idle, probe, totals, updates, switches)
     return 0
 
 
