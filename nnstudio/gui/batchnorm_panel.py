@@ -208,7 +208,7 @@ class BatchNormPanel(QWidget):
     # -- statistics plots ---------------------------------------------------------------
     def show_epoch(self, snapshot) -> None:
         """Keep a training EpochSnapshot; it is drawn at the next :meth:`flush` (the window
-        flushes a few times a second while training, and when training pauses or ends)."""
+        flushes twice a second while training, and when training pauses or ends)."""
         self._pending_epoch = snapshot
 
     def flush(self) -> None:

@@ -3,7 +3,7 @@ training points on top (as in TensorFlow Playground).
 
 Predictions come from the engine (``Network.predict`` / ``predict_classes``) with the
 session's BatchNorm mode. While training runs they are computed in the worker thread by a
-probe (between batches, a few times a second) so the GUI never reads weights being written.
+probe (between batches, twice a second) so the GUI never reads weights being written.
 """
 from __future__ import annotations
 
