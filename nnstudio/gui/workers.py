@@ -24,7 +24,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
-from PySide6.QtCore import QAbstractEventDispatcher, QCoreApplication, QObject, QThread, Signal, Slot
+from PySide6.QtCore import (QAbstractEventDispatcher, QCoreApplication, QObject, QThread, Signal,
+                            Slot)
 
 #: seconds the worker waits at most for one busy spell of the GUI thread (after that it goes
 #: on, so a long computation in the GUI thread slows the work but does not stop it)
