@@ -170,7 +170,7 @@ def test_worker_waits_while_the_event_loop_handles_an_event(qtbot):
     def handle(_bundle):
         if "during" not in seen and len(pulled) > 100:
             seen["before"] = len(pulled)
-            busy_python(0.05)  # well under the worker's longest wait for the GUI
+            busy_python(0.03)  # well under the worker's longest wait for the GUI (0.1 s)
             seen["during"] = len(pulled) - seen["before"]
         worker.acknowledge()
 
