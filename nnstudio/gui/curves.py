@@ -68,7 +68,8 @@ class CurvesWidget(QWidget):
 
     def _plot(self, row: int, title: str, x_label: str, y_label: str,
               legend_offset=(-10, 10)) -> pg.PlotItem:
-        plot = self.graphics.addPlot(row=row, col=0, title=title)
+        plot = self.graphics.addPlot(row=row, col=0, title=title,
+                                     axisItems={"left": LogFriendlyAxis(orientation="left")})
         plot.setLabel("bottom", x_label)
         plot.setLabel("left", y_label)
         # horizontal lines only: a vertical grid repaints the whole plot whenever the
@@ -201,6 +202,20 @@ class CurvesWidget(QWidget):
         """Save the three plots as a PNG image (SVG export is broken in this Qt)."""
         if not self.graphics.grab().save(str(path), "PNG"):
             raise OSError(f"could not write the image {path}")
+
+
+class LogFriendlyAxis(pg.AxisItem):
+    """A y axis whose log mode labels decades first, then 2 and 5, then the other multiples
+    only if there is room: pyqtgraph labels all of 0.2, 0.3, ... 0.9 on one level when the
+    view spans a decade or two, and they run into each other."""
+
+    def logTickValues(self, minVal, maxVal, size, stdTicks):  # noqa: N802, N803 - pyqtgraph API
+        low, high = int(np.floor(minVal)), int(np.ceil(maxVal))
+        levels = []
+        for multiples in ((1,), (2, 5), (3, 4, 6, 7, 8, 9)):
+            values = [decade + np.log10(m) for decade in range(low, high) for m in multiples]
+            levels.append((None, [v for v in values if minVal <= v <= maxVal]))
+        return levels
 
 
 def _finite_pairs(x, y) -> tuple[np.ndarray, np.ndarray]:

@@ -6,6 +6,7 @@ the training controller. Settings are locked while a run is in progress.
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGridLayout, QGroupBox,
                                QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox,
                                QVBoxLayout, QWidget)
@@ -121,6 +122,12 @@ class TrainingPanel(QWidget):
         self.progress.setFormat("Not started")
         # opaque: its frequent repaints then leave the panel and the window beneath alone
         self.progress.setAutoFillBackground(True)
+        # one text colour: the style draws the part of the text "over the chunk" in the
+        # highlighted colour, clipped from the text's own left edge, which wiped out the
+        # first letter early in a run
+        palette = self.progress.palette()
+        palette.setColor(QPalette.ColorRole.HighlightedText, palette.color(QPalette.ColorRole.Text))
+        self.progress.setPalette(palette)
         self.progress_label = QLabel("")
         self.progress_label.setObjectName("progressLabel")
         grid.addWidget(self.progress, 2, 0, 1, 4)

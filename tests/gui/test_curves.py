@@ -65,3 +65,14 @@ def test_curves_are_created_once_and_show_new_points(qtbot, tmp_path):
     widget.resize(600, 500)
     widget.export_png(str(path))
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_log_axis_labels_decades_first_then_2_and_5_then_the_rest(qtbot):
+    from nnstudio.gui.curves import LogFriendlyAxis
+
+    axis = LogFriendlyAxis(orientation="left")
+    levels = axis.logTickValues(np.log10(0.03), np.log10(2.5), 200, [])
+    values = [sorted(np.round(10 ** np.asarray(v), 6)) for _, v in levels]
+    assert values[0] == [0.1, 1.0]
+    assert values[1] == [0.05, 0.2, 0.5, 2.0]
+    assert 0.3 in values[2] and 0.04 in values[2] and 0.1 not in values[2]
