@@ -39,8 +39,8 @@ from .builder.editor import ArchitectureEditor
 from .curves import CurvesWidget
 from .data_panel import DataPanel
 from .files import ProjectFiles
-from .redraw_pacer import RedrawPacer
 from .gradcheck import install_gradcheck
+from .redraw_pacer import RedrawPacer
 from .session import Session, SessionSnapshot
 from .training_controller import TrainingController
 from .training_panel import TrainingPanel
