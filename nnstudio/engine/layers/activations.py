@@ -11,6 +11,7 @@ class ReLU(Layer):
     """``max(x, 0)``; its on/off pattern is what the gradient checker watches for kinks."""
 
     type_name = "relu"
+    accepts_stacked_inputs = True
     description = "Rectified linear unit: max(x, 0)"
     FAULTS = {
         "gradient_not_masked": "dx = dout everywhere: the derivative 0 for x < 0 is forgotten",
@@ -41,6 +42,7 @@ class LeakyReLU(Layer):
     """``x`` for x > 0, ``slope·x`` otherwise."""
 
     type_name = "leakyrelu"
+    accepts_stacked_inputs = True
     description = "Leaky ReLU: x if x > 0 else slope·x"
     FAULTS = {
         "slope_ignored": "the derivative for x < 0 is taken as 0 instead of the slope",
@@ -81,6 +83,7 @@ class Tanh(Layer):
     """Hyperbolic tangent."""
 
     type_name = "tanh"
+    accepts_stacked_inputs = True
     description = "Hyperbolic tangent: squashes to (−1, 1)"
     FAULTS = {
         "wrong_derivative": "uses 1 − tanh(x) instead of 1 − tanh²(x)",
@@ -110,6 +113,7 @@ class Sigmoid(Layer):
     """Logistic function, computed as ``(1 + tanh(x/2)) / 2`` so it never overflows."""
 
     type_name = "sigmoid"
+    accepts_stacked_inputs = True
     description = "Logistic sigmoid: squashes to (0, 1)"
     FAULTS = {
         "wrong_derivative": "uses σ(x) instead of σ(x)·(1 − σ(x))",

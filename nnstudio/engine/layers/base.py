@@ -30,6 +30,11 @@ class Layer:
     FAULTS: ClassVar[dict[str, str]] = {}
     #: names of params that L1/L2 regularization applies to (weights, never biases)
     regularized: ClassVar[tuple[str, ...]] = ()
+    #: whether ``forward`` handles leading axes ``(..., N, D)`` of independent copies (the
+    #: checker's fast path stacks perturbed copies). Custom layers get plain ``(N, D)``
+    #: inputs, one call per copy, unless they opt in: a cs231n-style ``x.mean(0)`` would
+    #: silently average over the copies.
+    accepts_stacked_inputs: ClassVar[bool] = False
 
     def __init__(self) -> None:
         self.params: dict[str, np.ndarray] = {}

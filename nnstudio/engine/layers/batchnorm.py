@@ -21,6 +21,7 @@ class BatchNorm(Layer):
     """
 
     type_name = "batchnorm"
+    accepts_stacked_inputs = True
     description = "Batch normalisation (PyTorch convention: momentum weights the new batch)"
     FAULTS = {
         "no_mean_path": "dx drops the −mean(dx̂) term: the mean's dependence on x is ignored",

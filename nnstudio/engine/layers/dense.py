@@ -13,6 +13,7 @@ class Dense(Layer):
     """Affine map ``out = x @ W + b`` with W: (D_in, units), b: (units,)."""
 
     type_name = "dense"
+    accepts_stacked_inputs = True
     description = "Fully connected: out = x·W + b (He or Xavier initialisation)"
     regularized = ("W",)
     FAULTS = {

@@ -17,6 +17,7 @@ class Dropout(Layer):
     """
 
     type_name = "dropout"
+    accepts_stacked_inputs = True
     description = "Inverted dropout: zero inputs with probability p, scale the rest by 1/(1−p)"
     FAULTS = {
         "mask_not_applied": "backward scales dout by 1/(1−p) but forgets to zero the dropped units",
