@@ -1,0 +1,28 @@
+"""Exporting a saved project: its network, preprocessing, settings and training data."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .. import __version__
+from ..project import load_project
+from .writer import ExportResult, export_pytorch
+
+
+def export_project(path: str | Path, directory: str | Path,
+                   eval_bn_stats: str | None = None) -> ExportResult:
+    """Export the project file ``path`` into ``directory`` (see :func:`export_pytorch`).
+
+    The data is reloaded for ``train.py``'s training split; when it cannot be, the export
+    still happens without it and the result's ``notes`` say why. Raises ProjectError for a
+    bad project file and ExportError for a network that cannot be exported.
+    """
+    project = load_project(path)
+    source = project.data_source
+    result = export_pytorch(
+        project.network, directory, dataset=project.dataset,
+        preprocessing=None if source is None else source.preprocessing,
+        train_config=project.train_config, eval_bn_stats=eval_bn_stats,
+        about=f"Exported by NN Studio {__version__} from {Path(path).name}.")
+    if project.dataset is None and project.data_note:
+        result.notes.append(f"The project's data was not exported: {project.data_note}.")
+    return result
