@@ -15,6 +15,7 @@ COMMANDS = {
     "train": "train a network on a CSV or continue a saved project",
     "gradcheck": "check a network's gradients against centered differences",
     "info": "summarise a saved project",
+    "export": "export a project's network as PyTorch code and weights",
 }
 EXIT_BAD_INPUT = 2
 

@@ -6,6 +6,8 @@ from PySide6.QtGui import QAction, QKeySequence
 
 from nnstudio.data import builtin_names
 
+from .torch_export import export_to_pytorch
+
 
 def _action(window, name: str, text: str, slot, shortcut=None, tip: str = "") -> QAction:
     action = QAction(text, window)
@@ -46,6 +48,8 @@ def _file_menu(window) -> None:
     menu.addAction(_action(window, "save_as", "Save &As…", files.save_as, "Ctrl+Shift+S"))
     menu.addSeparator()
     menu.addAction(_action(window, "export_png", "&Export Curves as PNG…", files.export_curves))
+    menu.addAction(_action(window, "export_pytorch", "Export to &PyTorch…",
+                           lambda _checked=False: export_to_pytorch(window)))
     menu.addSeparator()
     menu.addAction(_action(window, "quit", "&Quit", window.close, QKeySequence.StandardKey.Quit))
 

@@ -9,6 +9,10 @@ or, in Python, ``nnstudio.engine.custom_layers.load_custom_layers(path)``. Its b
 correct, so the gradient checker passes (elements near x = 0 may show as kinks: the layer
 reports its on/off pattern through ``kink_pattern``). Switch on its fault
 ``alpha_grad_unsummed`` to see the checker flag the ``alpha`` tensor.
+
+``to_torch`` is the export hook (``nnstudio export``, *File ▸ Export to PyTorch…*): it says
+what this layer is in PyTorch — code for ``model.py`` and the tensors of its state dict.
+Without it a network using the layer is not exported.
 """
 import numpy as np
 
@@ -58,3 +62,9 @@ class PReLU(Layer):
 
     def kink_pattern(self) -> np.ndarray | None:
         return self.cache.get("active")
+
+    def to_torch(self) -> dict:
+        """torch.nn.PReLU computes the same function: x if x >= 0 else weight·x, weight: (D,)."""
+        return {"module": f"nn.PReLU(num_parameters={self.input_dim})",
+                "state": {"weight": self.params["alpha"]},
+                "comment": "PReLU: x if x > 0 else alpha·x, alpha learned per feature"}
