@@ -25,21 +25,40 @@ def literal(value: Any) -> str:
     raise ValueError(f"cannot write a {type(value).__name__} as a literal")
 
 
-def assignment(name: str, value: Any, indent: str = "    ") -> str:
-    """``NAME = value``, a list or tuple wrapped over lines of at most :data:`WIDTH`."""
-    text = f"{name} = {literal(value)}"
-    if len(text) <= WIDTH or not isinstance(value, (list, tuple)) or not value:
-        return text
+def assignment(name: str, value: Any) -> str:
+    """``NAME = value``, containers wrapped over lines of at most :data:`WIDTH`."""
+    return f"{name} = " + pretty(value, 0, len(name) + 3)
+
+
+def pretty(value: Any, indent: int = 0, start: int | None = None) -> str:
+    """``literal(value)``, spread over lines when it does not fit after column ``start``.
+
+    Continuation lines are indented from column ``indent`` (where the closing bracket
+    goes); scalars in a list share lines, dicts and nested lists take one line each.
+    """
+    start = indent if start is None else start
+    flat = literal(value)
+    if start + len(flat) <= WIDTH or not isinstance(value, (list, tuple, dict)) or not value:
+        return flat
+    pad, inner = " " * indent, " " * (indent + 4)
+    if isinstance(value, dict):
+        lines = ["{"]
+        for key, item in value.items():
+            head = f"{literal(key)}: "
+            lines.append(f"{inner}{head}{pretty(item, indent + 4, indent + 4 + len(head))},")
+        return "\n".join(lines + [pad + "}"])
     opening, closing = ("[", "]") if isinstance(value, list) else ("(", ")")
-    lines, line = [f"{name} = {opening}"], indent
+    if any(isinstance(item, (list, tuple, dict)) for item in value):
+        lines = [opening] + [f"{inner}{pretty(item, indent + 4)}," for item in value]
+        return "\n".join(lines + [pad + closing])
+    lines, line = [opening], inner
     for item in value:
         piece = literal(item) + ","
         if line.strip() and len(line) + 1 + len(piece) > WIDTH:
             lines.append(line.rstrip())
-            line = indent
+            line = inner
         line += piece if not line.strip() else " " + piece
-    lines += [line.rstrip(), closing]
-    return "\n".join(lines)
+    return "\n".join(lines + [line.rstrip(), pad + closing])
 
 
 def one_line(text: str) -> str:

@@ -1,0 +1,63 @@
+"""``model.preprocess`` on the original CSV rows reproduces the studio's features and its
+predicted class labels exactly: fills of missing cells, one-hot order (with '<other>'),
+standardization, class names."""
+import numpy as np
+import pytest
+
+from nnstudio.data import LoadOptions, load_csv
+from nnstudio.engine import Context, build_network
+from nnstudio.export import export_pytorch
+from nnstudio.training import TrainConfig, Trainer
+
+from .exported import exported_modules
+from .penguins import write_penguins_csv
+
+
+@pytest.fixture(scope="module")
+def penguins(tmp_path_factory):
+    path = write_penguins_csv(tmp_path_factory.mktemp("data") / "penguins.csv")
+    return path
+
+
+@pytest.mark.parametrize("missing,bn_stats", [("mean", "running"), ("most_frequent", "batch")])
+def test_preprocess_on_the_csv_rows_gives_the_studios_labels(torch, tmp_path, penguins,
+                                                               missing, bn_stats):
+    dataset = load_csv(penguins, LoadOptions(target="species", missing=missing, max_categories=4))
+    assert any("<other>" in name for name in dataset.feature_names)
+    network = build_network("dense:12,batchnorm,relu,dropout:0.1,dense:8,tanh", dataset.n_features,
+                            "classification", dataset.n_outputs, seed=1)
+    trainer = Trainer(network, dataset, TrainConfig(epochs=4, lr=0.02))
+    list(trainer.run())
+    export_pytorch(network, tmp_path, dataset=dataset, train_config=trainer.config,
+                   eval_bn_stats=bn_stats)
+    with exported_modules(tmp_path) as (model, _):
+        module = model.load()
+        frame = model.read_csv(penguins)
+        assert model.CLASS_NAMES == dataset.class_names
+        assert model.FEATURE_NAMES == dataset.feature_names
+        for split in ("train", "val", "test"):
+            rows = getattr(dataset, f"rows_{split}")
+            x_ours = getattr(dataset, f"x_{split}")
+            part = frame.iloc[rows]
+            features = model.preprocess(part).numpy()
+            np.testing.assert_array_equal(features, dataset.preprocessing.transform(part))
+            np.testing.assert_allclose(features, x_ours, rtol=0, atol=1e-6)
+            studio = network.predict_classes(x_ours, Context.inference(bn_stats=bn_stats))
+            labels = model.predict(module, part)
+            assert labels == [dataset.class_names[i] for i in studio], split
+            np.testing.assert_array_equal(model.encode_target(part).numpy(),
+                                          getattr(dataset, f"y_{split}"))
+
+
+def test_a_missing_cell_without_a_fill_and_an_unknown_label_are_named(torch, tmp_path, penguins):
+    dataset = load_csv(penguins, LoadOptions(target="species", missing="drop"))
+    network = build_network("dense:4", dataset.n_features, "classification", dataset.n_outputs)
+    export_pytorch(network, tmp_path, dataset=dataset)
+    with exported_modules(tmp_path) as (model, _):
+        frame = model.read_csv(penguins)
+        gap = frame.index[frame["bill_length_mm"].isin(["NA", "", "?", "N/A"])][0]
+        with pytest.raises(ValueError, match=f"row {gap + 1}, column 'bill_length_mm'"):
+            model.preprocess(frame)
+        frame.loc[0, "species"] = "Emperor"
+        with pytest.raises(ValueError, match="'Emperor' is not one of the classes"):
+            model.encode_target(frame.iloc[:1])
