@@ -133,7 +133,7 @@ def _builtin_entry(index: int, layer: Layer, modes: tuple[str, str]) -> ModuleEn
     if isinstance(layer, Dense):
         return ModuleEntry(
             index, label, f"nn.Linear({layer.input_dim}, {layer.units})",
-            f"{label}: NN Studio keeps W as (in, out); torch's weight is its transpose (out, in)",
+            f"{label}: torch's weight (out, in) is NN Studio's W (in, out) transposed",
             {"weight": np.ascontiguousarray(layer.params["W"].T), "bias": layer.params["b"].copy()},
             ("weight",))
     if isinstance(layer, BatchNorm):

@@ -18,9 +18,12 @@ def export_project(path: str | Path, directory: str | Path,
     """
     project = load_project(path)
     source = project.data_source
+    record = None
+    if source is not None and source.preprocessing is not None:
+        record = dict(source.preprocessing)
+        record["target"] = record.get("target") or source.schema.get("target")
     result = export_pytorch(
-        project.network, directory, dataset=project.dataset,
-        preprocessing=None if source is None else source.preprocessing,
+        project.network, directory, dataset=project.dataset, preprocessing=record,
         train_config=project.train_config, eval_bn_stats=eval_bn_stats,
         about=f"Exported by NN Studio {__version__} from {Path(path).name}.")
     if project.dataset is None and project.data_note:

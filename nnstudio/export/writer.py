@@ -95,9 +95,12 @@ def export_pytorch(network: Network, directory: str | Path, *, dataset: Any = No
 def _preprocessing_record(preprocessing: Any, dataset: Any) -> dict | None:
     if preprocessing is None and dataset is not None:
         preprocessing = getattr(dataset, "preprocessing", None)
-    if preprocessing is None or isinstance(preprocessing, dict):
-        return preprocessing
-    return preprocessing.to_dict()
+    if preprocessing is None:
+        return None
+    record = dict(preprocessing if isinstance(preprocessing, dict) else preprocessing.to_dict())
+    if record.get("target") is None and getattr(dataset, "target", None):
+        record["target"] = dataset.target  # datasets made from arrays name it only there
+    return record
 
 
 def _check_fits(plan: ExportPlan, record: dict | None) -> None:

@@ -61,3 +61,41 @@ def test_a_missing_cell_without_a_fill_and_an_unknown_label_are_named(torch, tmp
         frame.loc[0, "species"] = "Emperor"
         with pytest.raises(ValueError, match="'Emperor' is not one of the classes"):
             model.encode_target(frame.iloc[:1])
+
+
+def regression_export(tmp_path, target_standardizer=None):
+    from nnstudio.data import Dataset
+
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((60, 3)) * [1.0, 10.0, 100.0] + [0.0, 5.0, -50.0]
+    y = x @ [1.0, 0.2, 0.01] + 1000.0
+    dataset = Dataset.from_arrays(x, y, "regression", feature_names=["a", "b", "c"])
+    network = build_network("dense:6,tanh", 3, "regression", 1, seed=0)
+    record = dataset.preprocessing.to_dict()
+    if target_standardizer is not None:
+        record["target_standardizer"] = target_standardizer
+    export_pytorch(network, tmp_path, dataset=dataset, preprocessing=record)
+    frame = __import__("pandas").DataFrame({"a": x[:, 0], "b": x[:, 1], "c": x[:, 2], "y": y})
+    return network, dataset, frame
+
+
+def test_regression_predictions_are_the_networks_outputs(torch, tmp_path):
+    network, dataset, frame = regression_export(tmp_path)
+    with exported_modules(tmp_path) as (model, _):
+        assert model.CLASS_NAMES is None and model.TARGET_MEAN is None
+        values = np.array(model.predict(model.load(), frame))
+        target = model.encode_target(frame).numpy()
+    features = dataset.preprocessing.transform(frame)
+    np.testing.assert_allclose(values, network.predict(features)[:, 0], rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(target, frame[["y"]].to_numpy(np.float32))
+
+
+def test_a_standardized_target_is_standardized_for_training_and_inverted_in_predict(torch, tmp_path):
+    network, dataset, frame = regression_export(tmp_path, {"mean": [1000.0], "scale": [4.0]})
+    with exported_modules(tmp_path) as (model, _):
+        assert (model.TARGET_MEAN, model.TARGET_SCALE) == (1000.0, 4.0)
+        values = np.array(model.predict(model.load(), frame))
+        target = model.encode_target(frame).numpy()[:, 0]
+    outputs = network.predict(dataset.preprocessing.transform(frame))[:, 0].astype(np.float64)
+    np.testing.assert_allclose(values, outputs * 4.0 + 1000.0, rtol=1e-6)
+    np.testing.assert_allclose(target, (frame["y"] - 1000.0) / 4.0, rtol=1e-6)
