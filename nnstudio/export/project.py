@@ -25,7 +25,18 @@ def export_project(path: str | Path, directory: str | Path,
     result = export_pytorch(
         project.network, directory, dataset=project.dataset, preprocessing=record,
         train_config=project.train_config, eval_bn_stats=eval_bn_stats,
+        optimizer_state=_optimizer_state(project),
         about=f"Exported by NN Studio {__version__} from {Path(path).name}.")
     if project.dataset is None and project.data_note:
         result.notes.append(f"The project's data was not exported: {project.data_note}.")
     return result
+
+
+def _optimizer_state(project) -> dict | None:
+    """The saved optimizer's arrays ("3.W/velocity", "steps"), if it is of the configured kind."""
+    state = project.trainer_state
+    if not state or state.get("optimizer") != project.train_config.optimizer:
+        return None
+    prefix = "optimizer/"
+    return {key[len(prefix):]: value for key, value in state["arrays"].items()
+            if key.startswith(prefix)}

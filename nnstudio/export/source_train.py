@@ -8,6 +8,7 @@ from .literals import assignment, one_line
 from .plan import ExportPlan
 
 DATA_FILE = "data.safetensors"
+OPTIMIZER_FILE = "optimizer.safetensors"
 
 LOOP = '''
 
@@ -21,6 +22,33 @@ def make_optimizer(network: nn.Module) -> torch.optim.Optimizer:
     groups = [group for group in ({"params": decayed, "weight_decay": L2},
                                   {"params": others, "weight_decay": 0.0}) if group["params"]]
     return OPTIMIZER(groups)
+
+
+def load_optimizer_state(network: nn.Module, optimizer: torch.optim.Optimizer, path) -> None:
+    """Resume the momentum buffers or Adam moments and step count saved at ``path``."""
+    arrays = model.read_weights(path)
+    step = torch.tensor(float(arrays.pop("step")))
+    named = dict(network.named_parameters())
+    for key, value in arrays.items():
+        name, slot = key.rsplit("/", 1)
+        state = optimizer.state[named[name]]
+        state[slot] = value.to(named[name].dtype).clone()
+        if slot.startswith("exp_avg"):
+            state["step"] = step.clone()
+
+
+def save_optimizer_state(network: nn.Module, optimizer: torch.optim.Optimizer, path) -> None:
+    """The optimizer's buffers as .safetensors, in the layout load_optimizer_state reads."""
+    names = {id(value): name for name, value in network.named_parameters()}
+    arrays, step = {}, 0
+    for value, state in optimizer.state.items():
+        for slot, tensor in state.items():
+            if slot == "step":
+                step = int(tensor)
+            else:
+                arrays[f"{names[id(value)]}/{slot}"] = tensor
+    arrays["step"] = torch.tensor(step, dtype=torch.int64)
+    model.write_weights(path, arrays)
 
 
 def l1_penalty(network: nn.Module) -> torch.Tensor:
@@ -92,9 +120,14 @@ def main(argv=None) -> int:
                         "exported training split")
     parser.add_argument("--weights", default=str(HERE / model.WEIGHTS_FILE),
                         help="the weights to start from")
+    parser.add_argument("--optimizer-state", help="momentum or Adam state to resume (default: "
+                        f"{OPTIMIZER_FILE}, when starting from the exported weights)")
     parser.add_argument("--out", default=str(HERE / "weights-continued.safetensors"),
-                        help="where to save the weights after training")
+                        help="where to save the weights (and the optimizer state beside them)")
     args = parser.parse_args(argv)
+    resume = args.optimizer_state
+    if resume is None and Path(args.weights) == HERE / model.WEIGHTS_FILE:
+        resume = HERE / OPTIMIZER_FILE if (HERE / OPTIMIZER_FILE).is_file() else None
     torch.manual_seed(SEED)  # dropout masks
     generator = torch.Generator().manual_seed(SEED)  # the order of the rows
     train = table_rows(args.csv) if args.csv else exported_split("train")
@@ -103,6 +136,8 @@ def main(argv=None) -> int:
     validation = None if args.csv else exported_split("val")
     network = model.load(args.weights)
     optimizer = make_optimizer(network)
+    if resume is not None:
+        load_optimizer_state(network, optimizer, resume)
     x, y = train
     metric = "accuracy" if CLASSIFICATION else "R2"
     for epoch in range(1, args.epochs + 1):
@@ -115,7 +150,9 @@ def main(argv=None) -> int:
             line += f", val loss {loss:.4f}, val {metric} {score:.4f}"
         print(line, flush=True)
     model.write_weights(args.out, network.state_dict())
-    print(f"saved {args.out}")
+    state_file = Path(args.out).with_suffix(".optimizer.safetensors")
+    save_optimizer_state(network, optimizer, state_file)
+    print(f"saved {args.out} (optimizer state: {state_file.name})")
     return 0
 
 
@@ -150,8 +187,8 @@ def train_source(plan: ExportPlan, config: TrainConfig, about: str) -> str:
         f"Settings of the project: {described}; batch size {config.batch_size}; L2 {config.l2!r}",
         f"as weight_decay and L1 {config.l1!r} as a penalty, both on Linear weights only (never",
         f"biases or BatchNorm); seed {config.seed} for the row order and dropout masks. It starts",
-        "from the exported weights and BatchNorm statistics; the optimizer's own state",
-        "(momentum, Adam moments) starts fresh.",
+        "from the exported weights and BatchNorm statistics, and from the optimizer's state",
+        f"(momentum buffers, Adam moments and step) in {OPTIMIZER_FILE} when it was exported.",
         '"""',
         "import argparse",
         "import functools",
@@ -178,5 +215,6 @@ def train_source(plan: ExportPlan, config: TrainConfig, about: str) -> str:
         f"LOSS = {plan.loss}",
         assignment("CLASSIFICATION", plan.loss_type != "mse"),
         f"DATA_FILE = {DATA_FILE!r}",
+        f"OPTIMIZER_FILE = {OPTIMIZER_FILE!r}",
     ]
     return "\n".join(lines) + LOOP

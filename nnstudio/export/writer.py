@@ -18,7 +18,8 @@ from .hook import ExportError
 from .plan import ExportPlan, plan_export
 from .source_model import WEIGHTS_FILE, model_source
 from .source_readme import readme_source
-from .source_train import DATA_FILE, train_source
+from .optimizer_state import torch_optimizer_state
+from .source_train import DATA_FILE, OPTIMIZER_FILE, train_source
 from .tensor_file import encode_safetensors
 
 #: the training split is exported for train.py up to this size (else --csv is needed)
@@ -38,6 +39,7 @@ class ExportResult:
 def export_pytorch(network: Network, directory: str | Path, *, dataset: Any = None,
                    preprocessing: Preprocessing | dict | None = None,
                    train_config: TrainConfig | None = None, eval_bn_stats: str | None = None,
+                   optimizer_state: dict[str, np.ndarray] | None = None,
                    about: str = "") -> ExportResult:
     """Write ``network`` as a PyTorch module, its weights, a training script and a README.
 
@@ -58,6 +60,9 @@ def export_pytorch(network: Network, directory: str | Path, *, dataset: Any = No
     eval_bn_stats : {"running", "batch", "auto"}, optional
         BatchNorm statistics of the studio's predictions (``model.eval()``); default
         ``train_config.eval_bn_stats``.
+    optimizer_state : dict, optional
+        ``Optimizer.state_dict()`` of the optimizer that trained ``network`` (of
+        ``train_config``'s kind): ``train.py`` then resumes its momentum or Adam moments.
     about : str
         A line on where the network comes from, for the docstrings and README.
 
@@ -77,10 +82,13 @@ def export_pytorch(network: Network, directory: str | Path, *, dataset: Any = No
         "model.py": model_source(plan, record, about).encode("utf-8"),
         "train.py": train_source(plan, config, about).encode("utf-8"),
     }
-    notes = []
+    notes: list[str] = []
     data = _data_tensors(dataset, notes)
     if data is not None:
         contents[DATA_FILE] = encode_safetensors(data)
+    moments = torch_optimizer_state(network, optimizer_state, notes)
+    if moments is not None:
+        contents[OPTIMIZER_FILE] = encode_safetensors(moments)
     contents["README.md"] = readme_source(plan, about, sorted(contents) + ["README.md"],
                                           notes).encode("utf-8")
     directory = Path(directory)

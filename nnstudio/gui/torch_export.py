@@ -28,10 +28,14 @@ def export_to_pytorch(window) -> Path | None:
     if not folder:
         return None
     name = Path(session.path).name if session.path else "an unsaved NN Studio session"
+    trainer = window.controller.trainer
+    moments = (trainer.optimizer.state_dict()
+               if trainer is not None and trainer.network is session.network
+               and trainer.config.optimizer == snapshot.train_config.optimizer else None)
     try:
         result = export_pytorch(snapshot.network, folder, dataset=snapshot.dataset,
                                 train_config=snapshot.train_config,
-                                eval_bn_stats=snapshot.bn_stats,
+                                eval_bn_stats=snapshot.bn_stats, optimizer_state=moments,
                                 about=f"Exported by NN Studio from {name}.")
     except (ExportError, ValueError, OSError) as exc:  # UserCodeError is a ValueError
         window.show_error("Cannot export to PyTorch", f"{folder}:\n{exc}")

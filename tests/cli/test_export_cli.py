@@ -5,16 +5,19 @@ import py_compile
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from nnstudio.data import LoadOptions, load_csv
 from nnstudio.engine import build_network
-from nnstudio.project import save_project
+from nnstudio.export import read_safetensors
+from nnstudio.project import load_project, save_project
 from nnstudio.training import TrainConfig, Trainer
 
 from ..export.penguins import write_penguins_csv
 
-FILES = ["README.md", "data.safetensors", "model.py", "train.py", "weights.safetensors"]
+FILES = ["README.md", "data.safetensors", "model.py", "optimizer.safetensors", "train.py",
+         "weights.safetensors"]
 
 
 def nnstudio(*args, cwd, torch_importable=True):
@@ -53,6 +56,11 @@ def test_export_writes_the_files_without_torch_and_the_code_is_clean(project, tm
                            "--select", "E,F,W,I", "--line-length", "100", "model.py", "train.py"],
                           cwd=tmp_path / "out", capture_output=True, text=True)
     assert lint.returncode == 0, lint.stdout + lint.stderr
+    moments = read_safetensors(tmp_path / "out" / "optimizer.safetensors")
+    saved = load_project(project).trainer_state
+    assert int(moments["step"]) == saved["step"] > 0
+    np.testing.assert_array_equal(moments["0.weight/momentum_buffer"],
+                                  saved["arrays"]["optimizer/0.W/velocity"].T)
     readme = (tmp_path / "out" / "README.md").read_text()
     assert "python train.py" in readme and "model.predict(net, rows)" in readme
 
@@ -67,9 +75,11 @@ def test_the_generated_train_py_continues_training(torch, project, tmp_path):
     assert lines[0].startswith("epoch 1: train loss") and "val accuracy" in lines[0]
     assert lines[1].startswith("epoch 2: train loss")
     assert (out / "weights-continued.safetensors").is_file()
+    assert (out / "weights-continued.optimizer.safetensors").is_file()
     again = subprocess.run([sys.executable, "train.py", "--epochs", "1", "--csv",
                             str(project.parent / "penguins.csv"), "--weights",
-                            "weights-continued.safetensors", "--out", "more.safetensors"],
+                            "weights-continued.safetensors", "--optimizer-state",
+                            "weights-continued.optimizer.safetensors", "--out", "more.safetensors"],
                            cwd=out, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr
     assert again.stdout.startswith("epoch 1: train loss") and (out / "more.safetensors").is_file()
