@@ -25,7 +25,6 @@ Keys (a :class:`TorchModule` or a plain dict with the same names):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 

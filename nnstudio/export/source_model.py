@@ -38,7 +38,7 @@ class {STUDIO_BATCHNORM}(nn.BatchNorm1d):
                             True, self.momentum, self.eps)
 '''
 
-WEIGHTS_SOURCE = f'''
+WEIGHTS_SOURCE = '''
 
 def load(path=HERE / WEIGHTS_FILE) -> nn.Sequential:
     """The exported network with its trained weights and BatchNorm buffers, in eval() mode."""
@@ -54,19 +54,19 @@ def read_weights(path) -> dict:
     try:
         from safetensors.torch import load_file
     except ImportError:
-        return {{name: torch.from_numpy(array) for name, array in _read_safetensors(path).items()}}
+        return {name: torch.from_numpy(array) for name, array in _read_safetensors(path).items()}
     return load_file(str(path))
 
 
 def write_weights(path, state: dict) -> None:
     """Save a state dict (e.g. ``model.state_dict()``) as .safetensors, without pickle."""
-    header, chunks, offset = {{}}, [], 0
+    header, chunks, offset = {}, [], 0
     for name in sorted(state):
         array = state[name].detach().cpu().numpy()
         data = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<")).tobytes()
         kind = _TYPE_NAMES[array.dtype.name]
-        header[name] = {{"dtype": kind, "shape": list(array.shape),
-                        "data_offsets": [offset, offset + len(data)]}}
+        header[name] = {"dtype": kind, "shape": list(array.shape),
+                        "data_offsets": [offset, offset + len(data)]}
         chunks.append(data)
         offset += len(data)
     text = json.dumps(header, separators=(",", ":")).encode()
@@ -74,8 +74,8 @@ def write_weights(path, state: dict) -> None:
     Path(path).write_bytes(struct.pack("<Q", len(text)) + text + b"".join(chunks))
 
 
-_TYPES = {{"F32": np.float32, "F64": np.float64, "I64": np.int64, "I32": np.int32, "BOOL": np.bool_}}
-_TYPE_NAMES = {{np.dtype(numpy_type).name: name for name, numpy_type in _TYPES.items()}}
+_TYPES = {"F32": np.float32, "F64": np.float64, "I64": np.int64, "I32": np.int32, "BOOL": np.bool_}
+_TYPE_NAMES = {np.dtype(numpy_type).name: name for name, numpy_type in _TYPES.items()}
 
 
 def _read_safetensors(path) -> dict:
@@ -84,7 +84,7 @@ def _read_safetensors(path) -> dict:
     header = json.loads(raw[8:8 + size])
     header.pop("__metadata__", None)
     data = memoryview(raw)[8 + size:]
-    arrays = {{}}
+    arrays = {}
     for name, info in header.items():
         start, stop = info["data_offsets"]
         dtype = np.dtype(_TYPES[info["dtype"]])

@@ -33,14 +33,14 @@ def test_steps_of_train_py_equal_ours(torch, tmp_path, optimizer, penalty):
                for _ in batches]
 
     ours = config.make_optimizer()
-    for x, y in zip(batches, targets):
+    for x, y in zip(batches, targets, strict=True):
         net.compute_gradients(x, y, Context.train(np.random.default_rng(0), config.bn_stats),
                               config.regularization())
         ours.step(net)
     with exported_modules(tmp_path) as (model, train):
         module = model.load()
         theirs = train.make_optimizer(module)
-        for x, y in zip(batches, targets):
+        for x, y in zip(batches, targets, strict=True):
             train.train_step(module, theirs, torch.from_numpy(x), torch.from_numpy(y))
         state = {name: value.numpy() for name, value in module.state_dict().items()}
 
@@ -75,16 +75,16 @@ def test_train_py_resumes_the_studios_optimizer_state(torch, tmp_path, optimizer
         net.compute_gradients(x, y, Context.train(np.random.default_rng(0)), config.regularization())
         ours.step(net)
 
-    for x, y in zip(batches[:3], targets[:3]):  # the studio trained a while ...
+    for x, y in zip(batches[:3], targets[:3], strict=True):  # the studio trained a while ...
         step(x, y)
     export_pytorch(net, tmp_path, train_config=config, optimizer_state=ours.state_dict())
-    for x, y in zip(batches[3:], targets[3:]):  # ... and goes on
+    for x, y in zip(batches[3:], targets[3:], strict=True):  # ... and goes on
         step(x, y)
     with exported_modules(tmp_path) as (model, train):
         module = model.load()
         theirs = train.make_optimizer(module)
         train.load_optimizer_state(module, theirs, tmp_path / "optimizer.safetensors")
-        for x, y in zip(batches[3:], targets[3:]):
+        for x, y in zip(batches[3:], targets[3:], strict=True):
             train.train_step(module, theirs, torch.from_numpy(x), torch.from_numpy(y))
         train.save_optimizer_state(module, theirs, tmp_path / "again.safetensors")
         state = {name: value.numpy() for name, value in module.state_dict().items()}
