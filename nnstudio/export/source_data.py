@@ -66,9 +66,11 @@ def encode_target(frame) -> torch.Tensor:
     series = frame[TARGET].reset_index(drop=True)
     if CLASS_NAMES is None:
         values = _numbers(series, {"name": TARGET, "kind": "numeric", "fill": None})
-        if TARGET_MEAN is not None:
-            values = (values - TARGET_MEAN) / TARGET_SCALE
-        return torch.from_numpy(values.astype(np.float32).reshape(-1, 1)).to(DTYPE)
+        values = values.astype(np.float32).reshape(-1, 1)
+        if TARGET_MEAN is not None:  # in float32, as the studio standardizes
+            values -= np.float32(TARGET_MEAN)
+            values *= np.float32(1.0 / TARGET_SCALE)
+        return torch.from_numpy(values).to(DTYPE)
     if CLASS_VALUES is not None:
         numbers = _numbers(series, {"name": TARGET, "kind": "numeric", "fill": None})
         lookup = {value: index for index, value in enumerate(CLASS_VALUES)}
