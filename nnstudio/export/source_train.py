@@ -1,6 +1,7 @@
 """The text of the exported ``train.py``: a minimal PyTorch loop with the project's settings."""
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 from ..training.config import TrainConfig
@@ -180,15 +181,17 @@ def train_source(plan: ExportPlan, config: TrainConfig, about: str) -> str:
         "",
         f"{one_line(about)}",
         "",
-        f"    python train.py                     # {config.epochs or 1} epochs on the exported training split",
+        f"    python train.py                     # {config.epochs or 1} epochs, the exported split",
         "    python train.py --epochs 50 --out more.safetensors",
         "    python train.py --csv rows.csv      # a table's rows, through model.preprocess",
         "",
-        f"Settings of the project: {described}; batch size {config.batch_size}; L2 {config.l2!r}",
-        f"as weight_decay and L1 {config.l1!r} as a penalty, both on Linear weights only (never",
-        f"biases or BatchNorm); seed {config.seed} for the row order and dropout masks. It starts",
-        "from the exported weights and BatchNorm statistics, and from the optimizer's state",
-        f"(momentum buffers, Adam moments and step) in {OPTIMIZER_FILE} when it was exported.",
+        *textwrap.wrap(
+            f"Settings of the project: {described}; batch size {config.batch_size}; L2 "
+            f"{config.l2!r} as weight_decay and L1 {config.l1!r} as a penalty, both on Linear "
+            f"weights only (never biases or BatchNorm); seed {config.seed} for the row order "
+            "and dropout masks. It starts from the exported weights and BatchNorm statistics, "
+            "and from the optimizer's state (momentum buffers, Adam moments and step) in "
+            f"{OPTIMIZER_FILE} when the studio had one.", 88),
         '"""',
         "import argparse",
         "import functools",
