@@ -34,5 +34,6 @@ def torch_optimizer_state(network: Network, state: dict[str, np.ndarray] | None,
             return None
         torch_name, transpose = PARAMETERS[param]
         array = np.asarray(value)
-        converted[f"{index}.{torch_name}/{SLOTS[slot]}"] = np.ascontiguousarray(array.T if transpose else array)
+        array = array.T if transpose else array
+        converted[f"{index}.{torch_name}/{SLOTS[slot]}"] = np.ascontiguousarray(array)
     return converted if len(converted) > 1 else None

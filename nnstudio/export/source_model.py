@@ -121,8 +121,8 @@ def model_source(plan: ExportPlan, preprocessing: dict[str, Any] | None, about: 
              f"#: {plan.input_dim} inputs (FEATURE_NAMES) -> {plan.output_dim} outputs",
              f"N_INPUTS, N_OUTPUTS = {plan.input_dim}, {plan.output_dim}"]
     if definitions:
-        parts += ["", "", "# -- custom layers, as their to_torch() hooks wrote them ---------------------",
-                  definitions]
+        parts += ["", "", "# -- custom layers, as their to_torch() hooks wrote them "
+                  + "-" * 21, definitions]
     source = "\n".join(parts) + "\n"
     if studio_bn:
         source += STUDIO_BATCHNORM_SOURCE
@@ -131,6 +131,7 @@ def model_source(plan: ExportPlan, preprocessing: dict[str, Any] | None, about: 
 
 
 def _docstring(plan: ExportPlan, about: str) -> str:
+    predicts = "class names" if plan.loss_type != "mse" else "predicted values"
     rows = "\n".join(_layer_row(entry.index, entry.label, entry.module) for entry in plan.entries)
     return f'''"""A network trained in NN Studio, as a PyTorch module.
 
@@ -139,7 +140,7 @@ def _docstring(plan: ExportPlan, about: str) -> str:
     import model
     net = model.load()                                  # trained weights, eval() mode
     rows = model.read_csv("data.csv")                   # or any pandas DataFrame
-    print(model.predict(net, rows))                     # {'class names' if plan.loss_type != 'mse' else 'predicted values'}
+    print(model.predict(net, rows))                     # {predicts}
     logits = net(model.preprocess(rows))                # the raw outputs
 
 Layers (index = position in the nn.Sequential = prefix of the weights' names):
