@@ -96,3 +96,21 @@ def test_a_fault_in_the_project_exits_2_with_the_layer_named(tmp_path):
     assert not (tmp_path / "out").exists()
     missing = nnstudio("export", "nowhere.nnproj", "--to", "out", cwd=tmp_path)
     assert missing.returncode == 2 and "nowhere.nnproj" in missing.stderr
+
+
+def test_a_project_with_the_example_prelu_exports_after_loading_its_file(tmp_path):
+    from pathlib import Path
+
+    from nnstudio.data import make_builtin
+    from nnstudio.engine.custom_layers import load_custom_layers
+
+    prelu_file = Path(__file__).resolve().parents[2] / "resources" / "examples" / "prelu_layer.py"
+    load_custom_layers(prelu_file)
+    network = build_network("dense:6,prelu", 4, "classification", 3)
+    save_project(tmp_path / "prelu.nnproj", network, make_builtin("iris"))
+    refused = nnstudio("export", "prelu.nnproj", "--to", "out", cwd=tmp_path)
+    assert refused.returncode == 2 and "prelu" in refused.stderr  # the layer's file is not loaded
+    result = nnstudio("export", "prelu.nnproj", "--to", "out", "--custom-layer", str(prelu_file),
+                      cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "nn.PReLU(num_parameters=6)" in (tmp_path / "out" / "model.py").read_text()
