@@ -22,6 +22,7 @@ from ..layers import Layer
 from ..network import Network
 from .config import CheckConfig
 from .evaluator import ChunkEvaluator
+from .labels import loss_label
 from .objective import Objective
 from .refine import Measure, decide
 from .report import CheckReport
@@ -33,6 +34,7 @@ from .summary import LayerSummary, SummaryBook, TensorSummary
 from .verdict import CODE_KINK, CODE_MISMATCH, CODE_UNVERIFIABLE, errors, violation
 
 UNTIL = ("element", "tensor", "layer", "mismatch", "end")
+
 
 
 @dataclass
@@ -103,7 +105,7 @@ class GradientChecker:
                 entries.append(self._input_entry(index, layer.describe(), layer))
         if self.config.check_inputs and usable:
             entries.append(self._input_entry(len(network.layers),
-                                             f"loss {network.loss.type_name}", None))
+                                             loss_label(network.loss), None))
         refs = []
         for position, (name, index, label, param, value, gradient, layer, regularized,
                        kind) in enumerate(entries):

@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .culprits import Culprit, LayerRole, localize
+from .labels import loss_label
 from .results import INPUT_PARAM, KINK, MISMATCH, UNVERIFIABLE, ElementResult, Problem, ScreenResult
 from .summary import LayerSummary, TensorSummary
 from .verdict import RULE_TEXT, errors, violation
@@ -81,7 +82,7 @@ class CheckReport:
         tensors = checker.tensor_summaries()
         culprits, roles = localize(tensors, objective.problems,
                                    [layer.describe() for layer in network.layers],
-                                   f"loss {network.loss.type_name}")
+                                   loss_label(network.loss))
         description = {
             "layers": [{"index": i, "type": layer.type_name, "label": layer.describe(),
                         "fault": layer.fault} for i, layer in enumerate(network.layers)],
