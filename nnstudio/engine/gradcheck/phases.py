@@ -55,9 +55,16 @@ def choose_phases(network: Network, phases: str = "auto") -> tuple[str, ...]:
     return (FIT, PREDICT) if phase_dependent(network) else (FIT,)
 
 
+def _normalizers(network: Network) -> list:
+    """Layers keeping running statistics as buffers ``running_mean`` / ``running_var``:
+    BatchNorm, and custom layers following the same convention."""
+    return [layer for layer in network.layers
+            if {"running_mean", "running_var"} <= set(layer.buffers)]
+
+
 def never_trained(network: Network) -> bool:
-    """Every BatchNorm still has running mean 0 and variance 1 (nothing was learned)."""
-    layers = [layer for _, layer in network.batchnorm_layers()]
+    """Every normalizer still has running mean 0 and variance 1 (nothing was learned)."""
+    layers = _normalizers(network)
     return bool(layers) and all(
         np.all(layer.buffers["running_mean"] == 0) and np.all(layer.buffers["running_var"] == 1)
         for layer in layers)
@@ -68,10 +75,27 @@ def predict_network(network: Network, x: np.ndarray) -> tuple[Network, list[str]
     if not never_trained(network) or len(x) < 2:
         return network, []
     realistic = network.copy(np.float64)
-    realistic.recompute_population_statistics(np.asarray(x, dtype=np.float64))
-    return realistic, ["the network was never trained (BatchNorm running mean 0, variance 1, "
-                       "which would make the normalisation the identity): the predict phase "
-                       "uses the population statistics of the check batch instead"]
+    _population_statistics(realistic, np.asarray(x, dtype=np.float64))
+    return realistic, ["the network was never trained (running mean 0, variance 1, which "
+                       "would make the normalisation the identity): the predict phase uses "
+                       "the population statistics of the check batch instead"]
+
+
+def _population_statistics(network: Network, x: np.ndarray) -> None:
+    """Ioffe & Szegedy's inference statistics, layer by layer, for every normalizer."""
+    from ..context import Context
+    from ..user_code import call_user
+
+    ctx = Context.inference()
+    for index, layer in enumerate(network.layers):
+        buffers = layer.buffers
+        if {"running_mean", "running_var"} <= set(buffers) \
+                and buffers["running_mean"].shape == x.shape[-1:]:
+            buffers["running_mean"][...] = x.mean(axis=0)
+            buffers["running_var"][...] = x.var(axis=0, ddof=1)
+        x = call_user(layer.forward, x, ctx, context=f"in forward of layer {index}")
+    for layer in network.layers:
+        layer.cache.clear()
 
 
 def phase_checker(network: Network, x: np.ndarray, y: np.ndarray, config: CheckConfig,

@@ -9,9 +9,10 @@
   cannot be decided ("kink unresolved", unverifiable). A kink never excuses an error the
   switch does not explain — at h = 0.1 almost every element crosses some switch.
 - **No switch flipped**: truncation error shrinks like h², a wrong backward does not. The
-  element is re-estimated with the fourth-order difference (8(f₊−f₋) − (f₊₂−f₋₂))/12h
-  and with a central difference at h/10; it is ok ("truncation") if either agrees (h/10
-  only if its error also shrank tenfold), and a mismatch ("confirmed") otherwise.
+  element is re-estimated with the fourth-order difference (8(f₊−f₋) − (f₊₂−f₋₂))/12h,
+  then with central differences at h/10 and h/100 while their error keeps shrinking; it
+  is ok ("truncation") if one agrees, and a mismatch ("confirmed") otherwise. The same
+  second look applies to a step that avoided a switch but still disagrees.
 """
 from __future__ import annotations
 
@@ -100,6 +101,13 @@ def _resolve_kinks(measure, flat, analytic, pending, h, rtol, floor, f0,
         clean = ~m.flipped
         estimate = m.central(step)
         ok = agrees(analytic[pending], estimate, rtol, floor * factor)
+        # A clean step that still disagrees may only be truncation at that step.
+        doubt = np.flatnonzero(clean & ~ok)
+        if doubt.size:
+            settled, better = _truncation(measure, flat[pending[doubt]], analytic[pending[doubt]],
+                                          _subset(m, doubt), step, rtol, floor * factor)
+            ok[doubt] = settled
+            estimate[doubt] = better
         done = pending[clean]
         codes[done] = np.where(ok[clean], CODE_OK, CODE_MISMATCH)
         rules[done] = np.where(ok[clean], RULE_KINK_AVOIDED, RULE_KINK_RULED_OUT)
@@ -130,18 +138,39 @@ def _resolve_kinks(measure, flat, analytic, pending, h, rtol, floor, f0,
 
 
 def _confirm(measure, flat, analytic, first, rows, h, rtol, floor, codes, rules, numeric) -> None:
-    a = analytic[rows]
-    wide, narrow = measure(flat[rows], 2 * h), measure(flat[rows], h / 10)
-    fourth = (8 * (first.plus[rows] - first.minus[rows]) - (wide.plus - wide.minus)) / (12 * h)
-    tenth = narrow.central(h / 10)
-    by_fourth = ~wide.flipped & agrees(a, fourth, rtol, 1.5 * floor)
-    error_at_h = np.abs(a - numeric[rows])
-    by_tenth = (~narrow.flipped & agrees(a, tenth, rtol, 10 * floor)
-                & (np.abs(a - tenth) <= 0.1 * error_at_h))
-    truncation = by_fourth | by_tenth
+    truncation, better = _truncation(measure, flat[rows], analytic[rows], _subset(first, rows),
+                                     h, rtol, floor)
     codes[rows[truncation]] = CODE_OK
     rules[rows] = np.where(truncation, RULE_TRUNCATION, RULE_CONFIRMED)
-    numeric[rows] = np.where(by_fourth, fourth, np.where(by_tenth, tenth, numeric[rows]))
+    numeric[rows] = better
+
+
+def _truncation(measure, flat, a, first: Measure, h, rtol, floor) -> tuple[np.ndarray, np.ndarray]:
+    """Whether the disagreement at step h (no switch crossed) is truncation error, and the
+    better estimate: the fourth-order difference, then central differences at h/10 and
+    h/100 whose error must shrink (at least tenfold per step; truncation shrinks 100x)."""
+    at_h = first.central(h)
+    wide = measure(flat, 2 * h)
+    fourth = (8 * (first.plus - first.minus) - (wide.plus - wide.minus)) / (12 * h)
+    settled = ~wide.flipped & agrees(a, fourth, rtol, 1.5 * floor)
+    better = np.where(settled, fourth, at_h)
+    previous_error = np.abs(a - at_h)
+    pending = np.flatnonzero(~settled)
+    for factor in (10.0, 100.0):
+        if not pending.size:
+            break
+        step = h / factor
+        narrow = measure(flat[pending], step)
+        estimate = narrow.central(step)
+        error = np.abs(a[pending] - estimate)
+        shrinking = error <= 0.1 * previous_error[pending]
+        ok = ~narrow.flipped & shrinking & agrees(a[pending], estimate, rtol, factor * floor)
+        settled[pending[ok]] = True
+        better[pending[ok]] = estimate[ok]
+        keep = shrinking & ~ok & ~narrow.flipped   # still converging: look once more
+        previous_error[pending] = error
+        pending = pending[keep]
+    return settled, better
 
 
 def _subset(m: Measure, keep: np.ndarray) -> Measure:
