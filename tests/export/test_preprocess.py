@@ -72,6 +72,7 @@ def regression_export(tmp_path, target_standardizer=None):
     dataset = Dataset.from_arrays(x, y, "regression", feature_names=["a", "b", "c"])
     network = build_network("dense:6,tanh", 3, "regression", 1, seed=0)
     record = dataset.preprocessing.to_dict()
+    record.pop("target_standardizer", None)  # the test chooses: none, or its own
     if target_standardizer is not None:
         record["target_standardizer"] = target_standardizer
     export_pytorch(network, tmp_path, dataset=dataset, preprocessing=record)
@@ -100,3 +101,26 @@ def test_a_standardized_target_is_standardized_for_training_and_inverted_in_pred
     np.testing.assert_allclose(values, outputs * 4.0 + 1000.0, rtol=1e-6)
     expected = (frame[["y"]].to_numpy(np.float32) - np.float32(1000.0)) * np.float32(0.25)
     np.testing.assert_array_equal(target, expected[:, 0])
+
+
+def test_regression_rows_of_a_csv_predict_in_the_targets_units(torch, tmp_path):
+    rng = np.random.default_rng(5)
+    rows = ["size,rooms,city,price"] + [
+        f"{s:.1f},{r},{c},{1000 * s + 5000 * r + (20000 if c == 'b' else 0) + rng.normal(0, 500):.0f}"
+        for s, r, c in zip(rng.uniform(30, 150, 120), rng.integers(1, 6, 120),
+                           rng.choice(["a", "b"], 120), strict=True)]
+    path = tmp_path / "houses.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    dataset = load_csv(path, LoadOptions(target="price", task="regression"))
+    network = build_network("dense:8,tanh", dataset.n_features, "regression", 1, seed=0)
+    export_pytorch(network, tmp_path / "out", dataset=dataset)
+    scaler = getattr(dataset.preprocessing, "target_standardizer", None)
+    with exported_modules(tmp_path / "out") as (model, _):
+        frame = model.read_csv(path).iloc[dataset.rows_val]
+        values = np.array(model.predict(model.load(), frame))
+        target = model.encode_target(frame).numpy()
+    outputs = network.predict(dataset.x_val)[:, 0].astype(np.float64)
+    if scaler is not None:  # the network learned standardized prices: predict undoes it
+        outputs = outputs * scaler.scale[0] + scaler.mean[0]
+    np.testing.assert_allclose(values, outputs, rtol=1e-6, atol=1e-6 * np.abs(outputs).max())
+    np.testing.assert_array_equal(target, dataset.y_val)
