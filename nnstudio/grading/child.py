@@ -81,6 +81,13 @@ class _Runner:
         self.module, self.arrays = module, arrays
         self.model = None
         self.request = request
+        self.warmed = {}
+
+    def base_model(self):
+        if self.model is None:
+            factory = self.function(self.request["factory"])
+            self.model = factory(**self.request.get("factory_kwargs", {}))
+        return self.model
 
     def value(self, ref):
         """A fresh copy of an argument: an array reference, maybe perturbed, or a scalar."""
@@ -102,6 +109,11 @@ class _Runner:
             return self.layer(call, backward=op == "forward_backward")
         if op == "model_loss":
             return self.model_loss(call)
+        if op == "model_params":
+            params = getattr(self.base_model(), "params", None)
+            if not isinstance(params, dict):
+                raise _Contract("the model has no 'params' dict")
+            return [(f"param.{name}", value) for name, value in params.items()]
         raise ValueError(f"unknown operation {op!r}")
 
     def function(self, name):
@@ -141,15 +153,8 @@ class _Runner:
         return results
 
     def model_loss(self, call):
-        if self.model is None:
-            factory = self.function(self.request["factory"])
-            self.model = factory(**self.request.get("factory_kwargs", {}))
-        model = copy.deepcopy(self.model)
-        params = getattr(model, "params", None)
-        if not isinstance(params, dict):
-            raise _Contract("the model has no 'params' dict")
-        for name, ref in call["params"].items():
-            params[name] = self.value(ref)
+        model = copy.deepcopy(self.warm(call) if call["mode"] == "test" else self.base_model())
+        self.set_params(model, call["params"])
         _set_mode(model, call["mode"])
         result = model.loss(self.value(call["x"]), _array(call["y"], dtype=np.int64))
         if not isinstance(result, tuple) or len(result) != 2:
@@ -164,6 +169,27 @@ class _Runner:
                     raise _Contract(f"grads has no entry {name!r} (params has it)")
                 results.append((f"grad.{name}", grads[name]))
         return results
+
+
+    def set_params(self, model, refs):
+        params = getattr(model, "params", None)
+        if not isinstance(params, dict):
+            raise _Contract("the model has no 'params' dict")
+        for name, ref in refs.items():
+            params[name] = self.value(ref)
+
+    def warm(self, call):
+        """A model whose running statistics come from a few training passes on the batch
+        (the same for every call of a check), so the test phase sees realistic ones."""
+        key = call["x"]["array"]
+        if key not in self.warmed:
+            model = copy.deepcopy(self.base_model())
+            self.set_params(model, {n: {"array": r["array"]} for n, r in call["params"].items()})
+            _set_mode(model, "train")
+            for _ in range(5):
+                model.loss(self.value(call["x"]), _array(call["y"], dtype=np.int64))
+            self.warmed[key] = model
+        return self.warmed[key]
 
 
 def _set_mode(model, mode):

@@ -1,0 +1,202 @@
+"""Scores computed in the parent from the child's plain arrays, with the checker's verdict rule.
+
+Every value a child returned is a float64 copy; here its shape is compared with the shape
+the parent expects and its finiteness is checked before any arithmetic. Central differences
+of ``L = sum(out * G)`` (or the model's loss) are formed here, and each element is judged by
+``nnstudio.engine.gradcheck.verdict`` — the same rule ``nnstudio gradcheck`` uses.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from nnstudio.engine.gradcheck.verdict import CODE_OK, classify, errors, violation
+
+from .plan import CheckPlan
+from .sandbox import CallResult
+
+OK, MISMATCH, SHAPE, NONFINITE, FAILED = "ok", "mismatch", "wrong shape", "not finite", "error"
+
+
+@dataclass
+class TensorResult:
+    """One tensor of one check. ``rel_error`` has the tensor's shape, NaN where unchecked."""
+    name: str
+    status: str
+    shape: tuple
+    checked: int = 0
+    mismatches: int = 0
+    max_rel_error: float = 0.0
+    message: str = ""
+    rel_error: np.ndarray | None = None
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "status": self.status, "shape": list(self.shape),
+                "checked": self.checked, "mismatches": self.mismatches,
+                "max_rel_error": _finite_or_none(self.max_rel_error), "message": self.message}
+
+
+@dataclass
+class CheckResult:
+    name: str
+    kind: str
+    mode: str
+    points: float
+    max_points: float
+    tensors: list[TensorResult] = field(default_factory=list)
+    message: str = ""
+    error: dict | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.error is None and all(t.status == OK for t in self.tensors)
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "kind": self.kind, "mode": self.mode,
+                "points": round(self.points, 6), "max_points": self.max_points,
+                "passed": self.passed, "message": self.message, "error": self.error,
+                "tensors": [t.to_dict() for t in self.tensors]}
+
+
+def _finite_or_none(value: float):
+    return float(value) if np.isfinite(value) else None
+
+
+def score_check(plan: CheckPlan, calls: dict[int, CallResult],
+                reference: dict[int, CallResult] | None) -> CheckResult:
+    check = plan.check
+    result = CheckResult(check.name, check.kind, check.mode, 0.0, check.points)
+    failed = _first_error(plan, calls)
+    if failed is not None:
+        result.error = failed
+        result.message = explain_error(failed)
+        result.tensors = [TensorResult(name, FAILED, shape) for name, shape in plan.tensors.items()]
+        return result
+    if check.kind == "gradient":
+        result.tensors = _gradient_tensors(plan, calls)
+    else:
+        result.tensors = _reference_tensors(plan, calls[plan.base], reference[plan.base])
+    good = sum(t.status == OK for t in result.tensors)
+    if check.partial == "tensor" and result.tensors:
+        result.points = check.points * good / len(result.tensors)
+    else:
+        result.points = check.points if good == len(result.tensors) else 0.0
+    bad = [t for t in result.tensors if t.status != OK]
+    result.message = bad[0].message if bad else f"all {len(result.tensors)} tensors agree"
+    return result
+
+
+def _first_error(plan: CheckPlan, calls: dict[int, CallResult]) -> dict | None:
+    ids = [plan.base] + [i for p in plan.probes for i in (p.plus, p.minus)]
+    for call_id in ids:
+        answer = calls.get(call_id)
+        if answer is None:
+            return {"type": "NoAnswer", "message": "the submission stopped before answering",
+                    "file": None, "line": None}
+        if answer.error is not None:
+            return answer.error
+    return None
+
+
+def objective(plan: CheckPlan, answer: CallResult) -> float | str:
+    """L at one call, or a message saying why the returned output cannot be used."""
+    if plan.weight is None:
+        loss = answer.arrays.get("loss")
+        if loss is None or loss.size != 1:
+            return f"loss(X, y) returned a loss of shape {None if loss is None else loss.shape}, not a number"
+        value = float(loss.reshape(-1)[0])
+    else:
+        out = answer.arrays.get("out")
+        if out is None or out.shape != plan.out_shape:
+            return (f"forward returned out of shape {None if out is None else out.shape}; "
+                    f"expected {plan.out_shape}")
+        value = float(np.sum(out * plan.weight))
+    return value if np.isfinite(value) else "the output contains NaN or infinity"
+
+
+def _gradient_tensors(plan: CheckPlan, calls: dict[int, CallResult]) -> list[TensorResult]:
+    check = plan.check
+    base = calls[plan.base]
+    level = objective(plan, base)
+    tensors = []
+    for name, shape in plan.tensors.items():
+        label = plan.grad_names[name]
+        analytic = base.arrays.get(label)
+        shown = label.removeprefix("grad.")
+        if isinstance(level, str):
+            tensors.append(TensorResult(name, NONFINITE if "NaN" in level else SHAPE, shape,
+                                        message=f"mode {check.mode}: {level}"))
+            continue
+        if analytic is None or analytic.shape != tuple(shape):
+            got = None if analytic is None else analytic.shape
+            tensors.append(TensorResult(name, SHAPE, shape, message=(
+                f"mode {check.mode}: {shown} has shape {got}, {name} has {tuple(shape)}")))
+            continue
+        probes = [p for p in plan.probes if p.tensor == name]
+        numeric, bad = np.empty(len(probes)), None
+        for k, probe in enumerate(probes):
+            plus, minus = objective(plan, calls[probe.plus]), objective(plan, calls[probe.minus])
+            if isinstance(plus, str) or isinstance(minus, str):
+                bad = plus if isinstance(plus, str) else minus
+                break
+            numeric[k] = (plus - minus) / (2 * check.h)
+        if bad is not None:
+            tensors.append(TensorResult(name, NONFINITE if "NaN" in bad else SHAPE, shape,
+                                        message=f"mode {check.mode}: {bad}"))
+            continue
+        index = np.array([p.index for p in probes], dtype=np.int64)
+        tensors.append(_judge(name, shown, shape, analytic.reshape(-1)[index], numeric, index,
+                              check.rtol, check.atol * max(1.0, abs(level)), check.mode,
+                              "the central differences"))
+    return tensors
+
+
+def _reference_tensors(plan: CheckPlan, mine: CallResult, theirs: CallResult) -> list[TensorResult]:
+    check = plan.check
+    tensors = []
+    for name, expected in theirs.arrays.items():
+        got = mine.arrays.get(name)
+        shown = name.removeprefix("grad.")
+        if got is None or got.shape != expected.shape:
+            tensors.append(TensorResult(name, SHAPE, expected.shape, message=(
+                f"mode {check.mode}: {shown} has shape {None if got is None else got.shape}, "
+                f"the reference's has {expected.shape}")))
+            continue
+        index = np.arange(expected.size)
+        tensors.append(_judge(name, shown, expected.shape, got.reshape(-1), expected.reshape(-1),
+                              index, check.rtol, check.atol, check.mode, "the reference solution"))
+    return tensors
+
+
+def _judge(name: str, shown: str, shape: tuple, analytic: np.ndarray, numeric: np.ndarray,
+           index: np.ndarray, rtol: float, atol: float, mode: str, against: str) -> TensorResult:
+    if not np.all(np.isfinite(analytic)):
+        return TensorResult(name, NONFINITE, tuple(shape), checked=len(index),
+                            message=f"mode {mode}: {shown} contains NaN or infinity")
+    abs_error, rel_error, scale = errors(analytic, numeric)
+    codes = classify(abs_error, scale, np.zeros(len(index), bool), rtol, atol)
+    worst = violation(abs_error, scale, rtol, atol)
+    heat = np.full(int(np.prod(shape)), np.nan)
+    heat[index] = rel_error
+    mismatches = int(np.sum(codes != CODE_OK))
+    largest = float(rel_error.max()) if len(rel_error) else 0.0
+    result = TensorResult(name, OK if mismatches == 0 else MISMATCH, tuple(shape), len(index),
+                          mismatches, largest, rel_error=heat.reshape(shape))
+    if mismatches:
+        at = np.unravel_index(int(index[int(np.argmax(worst))]), shape) if shape else ()
+        result.message = (f"mode {mode}: {shown} is wrong — {mismatches} of {len(index)} "
+                          f"elements disagree with {against} (largest relative error "
+                          f"{largest:.2g}, worst at {shown}[{', '.join(map(str, at))}])")
+    return result
+
+
+def explain_error(error: dict) -> str:
+    """The student's exception in plain words, with their file and line."""
+    where = f" at {error['file']}:{error['line']}" if error.get("file") and error.get("line") else ""
+    context = f" ({error['context']})" if error.get("context") else ""
+    if error.get("type") == "MemoryError":
+        return f"ran out of memory{where}{context}: the memory limit was reached"
+    if error.get("contract"):
+        return f"{error.get('message')}{context}"
+    return f"{error.get('type')}{where}: {error.get('message')}{context}"
