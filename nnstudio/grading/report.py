@@ -101,7 +101,7 @@ _CSS = ("body{font-family:system-ui,sans-serif;max-width:60em;margin:2em auto;co
         "img{image-rendering:pixelated;border:1px solid #d0d7de}.foot{color:#57606a}")
 
 
-def heatmap_png(rel_error: np.ndarray, cell: int = 12) -> str:
+def heatmap_png(rel_error: np.ndarray, cell: int = 20) -> str:
     """Base64 PNG of a tensor's relative errors: 1-D as one row, more dimensions flattened
     to (first, rest). Colour: log10 from 1e-7 (white) to 1 (dark red); NaN grey."""
     grid = np.atleast_2d(np.asarray(rel_error, dtype=np.float64))
