@@ -171,8 +171,8 @@ class _Reader:
         network = self.table(raw, "network", {"before", "after", "dout"})
         dout = self.get(network, "network", "dout", str, "random", ("random", "network"))
         after = self.get(network, "network", "after", str, "")
-        if dout == "network" and convention == "model":
-            self.fail("network.dout", "does not apply to a model (its own loss is checked)")
+        if network and convention == "model":
+            self.fail("network", "does not apply to a model (its own loss(X, y) is checked)")
         return Assignment(
             path=self.path, name=self.get(top, "assignment", "name", str, file),
             file=file, convention=convention, reference=reference_path, data=self.data(raw),

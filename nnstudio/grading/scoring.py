@@ -14,7 +14,7 @@ import numpy as np
 from nnstudio.engine.gradcheck.verdict import CODE_OK, classify, errors, violation
 
 from .plan import CheckPlan
-from .sandbox import CallResult
+from .sandbox import MAX_LOG_BYTES, CallResult
 
 OK, MISMATCH, SHAPE, NONFINITE, FAILED = "ok", "mismatch", "wrong shape", "not finite", "error"
 
@@ -197,6 +197,9 @@ def explain_error(error: dict) -> str:
     context = f" ({error['context']})" if error.get("context") else ""
     if error.get("type") == "MemoryError":
         return f"ran out of memory{where}{context}: the memory limit was reached"
+    if error.get("type") == "OSError" and "[Errno 27]" in str(error.get("message")):
+        return (f"wrote more than {MAX_LOG_BYTES // 2**20} MB (printed output or files; the "
+                f"limit){where}{context}")
     if error.get("contract"):
         return f"{error.get('message')}{context}"
     return f"{error.get('type')}{where}: {error.get('message')}{context}"

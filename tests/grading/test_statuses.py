@@ -185,3 +185,24 @@ def test_a_broken_zip_is_an_error_and_a_zip_without_the_file_is_missing(grader, 
     with zipfile.ZipFile(tmp_path / "pat.zip", "w") as archive:
         archive.writestr("layers.py", REFERENCE)
     assert grader.grade(Submission("pat", tmp_path / "pat.zip")).status == "missing"
+
+
+@pytest.mark.parametrize("source, words", [
+    ("import os\nos._exit(0)\n", "ended with exit code 0 before returning all results"),
+    ("while True:\n    print('x' * 100000)\n", "wrote more than 16 MB"),
+    ("import sys, os\nos.write(int(sys.argv[1]), b'{\"nonce\": \"guess\", \"end\": true}\\n')\n",
+     "malformed results"),
+])
+def test_a_child_that_dies_floods_or_forges_frames_is_an_error(grader, tmp_path, source, words):
+    grade = grader.grade(student(tmp_path, "quinn", source + REFERENCE))
+    assert grade.status == "error" and grade.score == 0 and words in grade.explanation
+
+
+def test_a_cpu_hog_is_stopped_by_its_cpu_time_limit(tmp_path):
+    from nnstudio.grading import Grader, load_assignment
+
+    from .conftest import ASSIGNMENT, write_assignment
+    text = ASSIGNMENT.replace("{wall}", "20").replace("cpu_seconds = 3", "cpu_seconds = 1")
+    grader = Grader(load_assignment(write_assignment(tmp_path / "a", text=text)), "process")
+    grade = grader.grade(student(tmp_path, "rex", "while True:\n    pass\n"))
+    assert grade.status == "timeout" and "1 s of CPU time" in grade.explanation
