@@ -109,6 +109,7 @@ def heatmap_png(rel_error: np.ndarray, cell: int = 20) -> str:
     with np.errstate(divide="ignore", invalid="ignore"):
         level = np.clip((np.log10(np.maximum(grid, 1e-12)) + 7.0) / 7.0, 0.0, 1.0)
     white, red = np.array([255, 255, 255]), np.array([140, 10, 10])
+    level = np.nan_to_num(level, nan=0.0)
     rgb = (white + (red - white) * level[..., None]).astype(np.uint8)
     rgb[np.isnan(grid)] = (200, 200, 200)
     rgb = np.repeat(np.repeat(rgb, cell, axis=0), cell, axis=1)

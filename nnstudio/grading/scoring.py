@@ -71,7 +71,8 @@ def score_check(plan: CheckPlan, calls: dict[int, CallResult],
     if failed is not None:
         result.error = failed
         result.message = explain_error(failed)
-        result.tensors = [TensorResult(name, FAILED, shape) for name, shape in plan.tensors.items()]
+        result.tensors = [TensorResult(display_name(plan.grad_names[name]), FAILED, shape)
+                          for name, shape in plan.tensors.items()]
         return result
     if check.kind == "gradient":
         result.tensors = _gradient_tensors(plan, calls)
@@ -123,14 +124,14 @@ def _gradient_tensors(plan: CheckPlan, calls: dict[int, CallResult]) -> list[Ten
     for name, shape in plan.tensors.items():
         label = plan.grad_names[name]
         analytic = base.arrays.get(label)
-        shown = label.removeprefix("grad.")
+        shown = display_name(label)
         if isinstance(level, str):
-            tensors.append(TensorResult(name, NONFINITE if "NaN" in level else SHAPE, shape,
+            tensors.append(TensorResult(shown, NONFINITE if "NaN" in level else SHAPE, shape,
                                         message=f"mode {check.mode}: {level}"))
             continue
         if analytic is None or analytic.shape != tuple(shape):
             got = None if analytic is None else analytic.shape
-            tensors.append(TensorResult(name, SHAPE, shape, message=(
+            tensors.append(TensorResult(shown, SHAPE, shape, message=(
                 f"mode {check.mode}: {shown} has shape {got}, {name} has {tuple(shape)}")))
             continue
         probes = [p for p in plan.probes if p.tensor == name]
@@ -142,11 +143,11 @@ def _gradient_tensors(plan: CheckPlan, calls: dict[int, CallResult]) -> list[Ten
                 break
             numeric[k] = (plus - minus) / (2 * check.h)
         if bad is not None:
-            tensors.append(TensorResult(name, NONFINITE if "NaN" in bad else SHAPE, shape,
+            tensors.append(TensorResult(shown, NONFINITE if "NaN" in bad else SHAPE, shape,
                                         message=f"mode {check.mode}: {bad}"))
             continue
         index = np.array([p.index for p in probes], dtype=np.int64)
-        tensors.append(_judge(name, shown, shape, analytic.reshape(-1)[index], numeric, index,
+        tensors.append(_judge(shown, shape, analytic.reshape(-1)[index], numeric, index,
                               check.rtol, check.atol * max(1.0, abs(level)), check.mode,
                               "the central differences"))
     return tensors
@@ -157,22 +158,27 @@ def _reference_tensors(plan: CheckPlan, mine: CallResult, theirs: CallResult) ->
     tensors = []
     for name, expected in theirs.arrays.items():
         got = mine.arrays.get(name)
-        shown = name.removeprefix("grad.")
+        shown = display_name(name)
         if got is None or got.shape != expected.shape:
-            tensors.append(TensorResult(name, SHAPE, expected.shape, message=(
+            tensors.append(TensorResult(shown, SHAPE, expected.shape, message=(
                 f"mode {check.mode}: {shown} has shape {None if got is None else got.shape}, "
                 f"the reference's has {expected.shape}")))
             continue
         index = np.arange(expected.size)
-        tensors.append(_judge(name, shown, expected.shape, got.reshape(-1), expected.reshape(-1),
+        tensors.append(_judge(shown, expected.shape, got.reshape(-1), expected.reshape(-1),
                               index, check.rtol, check.atol, check.mode, "the reference solution"))
     return tensors
 
 
-def _judge(name: str, shown: str, shape: tuple, analytic: np.ndarray, numeric: np.ndarray,
+def display_name(label: str) -> str:
+    """What a student calls it: ``dgamma``, ``running_mean``, a model's own key ``W1``."""
+    return label.removeprefix("grad.").removeprefix("state.")
+
+
+def _judge(shown: str, shape: tuple, analytic: np.ndarray, numeric: np.ndarray,
            index: np.ndarray, rtol: float, atol: float, mode: str, against: str) -> TensorResult:
     if not np.all(np.isfinite(analytic)):
-        return TensorResult(name, NONFINITE, tuple(shape), checked=len(index),
+        return TensorResult(shown, NONFINITE, tuple(shape), checked=len(index),
                             message=f"mode {mode}: {shown} contains NaN or infinity")
     abs_error, rel_error, scale = errors(analytic, numeric)
     codes = classify(abs_error, scale, np.zeros(len(index), bool), rtol, atol)
@@ -181,7 +187,7 @@ def _judge(name: str, shown: str, shape: tuple, analytic: np.ndarray, numeric: n
     heat[index] = rel_error
     mismatches = int(np.sum(codes != CODE_OK))
     largest = float(rel_error.max()) if len(rel_error) else 0.0
-    result = TensorResult(name, OK if mismatches == 0 else MISMATCH, tuple(shape), len(index),
+    result = TensorResult(shown, OK if mismatches == 0 else MISMATCH, tuple(shape), len(index),
                           mismatches, largest, rel_error=heat.reshape(shape))
     if mismatches:
         at = np.unravel_index(int(index[int(np.argmax(worst))]), shape) if shape else ()
