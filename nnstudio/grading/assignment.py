@@ -60,7 +60,7 @@ class Check:
     seed: int
     partial: str = "tensor"
     rtol: float = 1e-4
-    atol: float = 1e-8
+    atol: float | None = None   # None: gradient checks use the rounding floor; reference 1e-12
     h: float = 1e-5
     samples_per_tensor: int | None = None
 
@@ -273,8 +273,9 @@ class _Reader:
                 self.fail(f"{where}.samples_per_tensor", "must be >= 1")
             tolerances = {key: self.get(entry, where, key, float, default)
                           for key, default in (("rtol", 1e-4 if kind == "gradient" else 1e-6),
-                                               ("atol", 1e-8), ("h", 1e-5))}
-            if tolerances["h"] <= 0 or tolerances["rtol"] < 0 or tolerances["atol"] < 0:
+                                               ("atol", None), ("h", 1e-5))}
+            if (tolerances["h"] <= 0 or tolerances["rtol"] < 0
+                    or (tolerances["atol"] is not None and tolerances["atol"] < 0)):
                 self.fail(where, "h must be > 0, rtol and atol >= 0")
             checks.append(Check(name, kind, mode, points, seed,
                                 self.get(entry, where, "partial", str, "tensor", PARTIAL),

@@ -40,6 +40,7 @@ class CheckPlan:
     weight: np.ndarray | None = None           # G for a layer; None for a model (L = loss)
     out_shape: tuple | None = None
     state: list[str] = field(default_factory=list)
+    values: dict[str, np.ndarray] = field(default_factory=dict)  # θ: x and params, or a model's
 
 
 @dataclass
@@ -138,6 +139,7 @@ def layer_plan(assignment: Assignment, batch, douts: dict[str, np.ndarray]) -> P
         plan = CheckPlan(check, base, weight=weight, out_shape=weight.shape,
                          state=list(spec.state) if check.mode == "train" else [])
         values = {"x": inputs["x"], **inputs["params"]}
+        plan.values = values
         rng = rng_for(check, 3)
         for name, grad_name in zip(order, grad_names):
             plan.tensors[name] = values[name].shape
@@ -175,7 +177,7 @@ def model_plan(assignment: Assignment, batch, initial: dict[str, np.ndarray]) ->
         common = {"x": x_ref, "y": [int(v) for v in y], "mode": check.mode, "seed": check.seed,
                   "context": f"loss(X, y), mode {check.mode!r}"}
         base = builder.call(op="model_loss", params=refs, grads=True, **common)
-        plan = CheckPlan(check, base)
+        plan = CheckPlan(check, base, values=params)
         prng = rng_for(check, 3)
         for name, value in params.items():
             plan.tensors[name] = value.shape

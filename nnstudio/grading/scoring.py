@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nnstudio.engine.gradcheck.verdict import CODE_OK, classify, errors, violation
+from nnstudio.engine.gradcheck.analytic import EPS
+from nnstudio.engine.gradcheck.verdict import (CODE_OK, FLOOR_SAFETY, classify, errors,
+                                               violation)
 
 from .plan import CheckPlan
 from .sandbox import MAX_LOG_BYTES, CallResult
@@ -75,7 +77,8 @@ def score_check(plan: CheckPlan, calls: dict[int, CallResult],
                           for name, shape in plan.tensors.items()]
         return result
     if check.kind == "gradient":
-        result.tensors = _gradient_tensors(plan, calls)
+        trusted = calls[plan.base] if reference is None else reference[plan.base]
+        result.tensors = _gradient_tensors(plan, calls, noise_floor(plan, trusted))
     else:
         result.tensors = _reference_tensors(plan, calls[plan.base], reference[plan.base])
     good = sum(t.status == OK for t in result.tensors)
@@ -116,7 +119,30 @@ def objective(plan: CheckPlan, answer: CallResult) -> float | str:
     return value if np.isfinite(value) else "the output contains NaN or infinity"
 
 
-def _gradient_tensors(plan: CheckPlan, calls: dict[int, CallResult]) -> list[TensorResult]:
+def noise_floor(plan: CheckPlan, trusted: CallResult) -> float:
+    """The absolute floor of the verdict rule: ``atol`` when the assignment fixes it, else
+    the rounding error of one evaluation of L, FLOOR_SAFETY·ε·S/h as ``nnstudio gradcheck``
+    estimates it. S (first-order error analysis) sums |value · ∂L/∂value| over the output,
+    the inputs and the parameters — taken from the *reference's* answers, so a submission
+    cannot widen its own tolerance by returning huge gradients."""
+    check = plan.check
+    if check.atol is not None:
+        return check.atol
+    level = objective(plan, trusted)
+    total = abs(level) if not isinstance(level, str) else 0.0
+    if plan.weight is None:
+        total += 1.0  # softmax cross-entropy: the log of a sum >= 1 per row
+    else:
+        total += float(np.abs(trusted.arrays["out"] * plan.weight).sum())
+    for name, value in plan.values.items():
+        grad = trusted.arrays.get(plan.grad_names[name])
+        if grad is not None and grad.shape == value.shape:
+            total += float(np.abs(value * grad).sum())
+    return FLOOR_SAFETY * EPS * total / check.h
+
+
+def _gradient_tensors(plan: CheckPlan, calls: dict[int, CallResult],
+                      floor: float) -> list[TensorResult]:
     check = plan.check
     base = calls[plan.base]
     level = objective(plan, base)
@@ -148,7 +174,7 @@ def _gradient_tensors(plan: CheckPlan, calls: dict[int, CallResult]) -> list[Ten
             continue
         index = np.array([p.index for p in probes], dtype=np.int64)
         tensors.append(_judge(shown, shape, analytic.reshape(-1)[index], numeric, index,
-                              check.rtol, check.atol * max(1.0, abs(level)), check.mode,
+                              check.rtol, floor, check.mode,
                               "the central differences"))
     return tensors
 
@@ -166,7 +192,8 @@ def _reference_tensors(plan: CheckPlan, mine: CallResult, theirs: CallResult) ->
             continue
         index = np.arange(expected.size)
         tensors.append(_judge(shown, expected.shape, got.reshape(-1), expected.reshape(-1),
-                              index, check.rtol, check.atol, check.mode, "the reference solution"))
+                              index, check.rtol, check.atol if check.atol is not None else 1e-12,
+                              check.mode, "the reference solution"))
     return tensors
 
 
