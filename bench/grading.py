@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import shutil
 import sys
 import tempfile
@@ -121,6 +122,8 @@ def main() -> None:
                   f"statuses: {dict(sorted(statuses.items()))}")
             print(f"  longest submission {max(g.elapsed for g in grades):.2f} s "
                   f"(wall limit {assignment.limits.wall_seconds:g} s)")
+        load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+        print(f"\n{os.cpu_count()} CPUs, load average {load} (compare runs on a quiet machine)")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
