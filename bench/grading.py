@@ -1,7 +1,7 @@
 """Grading speed: a class of generated submissions, and what isolation costs per submission.
 
 The shipped BatchNorm assignment (iris through dense:6, 4 checks),
-with a 3 s wall limit (436 child calls per submission). Rows:
+with a 3 s wall limit. Rows:
   * a bare in-process check: the same calls made on the imported module in this process and
     scored the same way (what grading would cost without a child, a sandbox or a copy);
   * the same submissions graded one at a time in an isolated child (plain process, and

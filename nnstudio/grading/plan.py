@@ -20,13 +20,26 @@ import numpy as np
 from .assignment import Assignment, Check
 
 
+#: The second look: every element is also differenced at h / CONFIRM_FACTOR. A wrong backward
+#: disagrees at both steps; truncation error (∝ h²) and a switch crossed inside the step (a
+#: kink) do not survive the smaller step — as ``nnstudio gradcheck`` confirms a mismatch.
+CONFIRM_FACTOR = 10.0
+
+
 @dataclass
 class Probe:
-    """One checked element: tensor, flat index, and the ids of its f(θ+h), f(θ−h) calls."""
+    """One checked element: tensor, flat index, and the ids of its f(θ ± h) and
+    f(θ ± h/CONFIRM_FACTOR) calls."""
     tensor: str
     index: int
     plus: int
     minus: int
+    fine_plus: int
+    fine_minus: int
+
+    @property
+    def ids(self) -> tuple[int, int, int, int]:
+        return self.plus, self.minus, self.fine_plus, self.fine_minus
 
 
 @dataclass
@@ -83,6 +96,11 @@ def layer_inputs(assignment: Assignment, check: Check, batch) -> dict:
                 layer_param[key] = np.full(width, 1.0 if fill == "ones" else 0.0)
     out_width = spec.units if spec.output == "units" else width
     return {"x": x, "params": params, "layer_param": layer_param, "out_width": out_width}
+
+
+def _deltas(check: Check) -> tuple[float, float, float, float]:
+    fine = check.h / CONFIRM_FACTOR
+    return check.h, -check.h, fine, -fine
 
 
 def _elements(check: Check, shape: tuple, rng: np.random.Generator) -> np.ndarray:
@@ -148,7 +166,7 @@ def layer_plan(assignment: Assignment, batch, douts: dict[str, np.ndarray]) -> P
                 continue
             for index in _elements(check, values[name].shape, rng):
                 ids = []
-                for delta in (check.h, -check.h):
+                for delta in _deltas(check):
                     args = [dict(refs[n], perturb=[int(index), delta]) if n == name else refs[n]
                             for n in order]
                     ids.append(builder.call(op="forward", args=args, state=[],
@@ -188,7 +206,7 @@ def model_plan(assignment: Assignment, batch, initial: dict[str, np.ndarray]) ->
                 ids = [builder.call(op="model_loss", grads=False, **common,
                                     params={n: dict(r, perturb=[int(index), delta]) if n == name
                                             else r for n, r in refs.items()})
-                       for delta in (check.h, -check.h)]
+                       for delta in _deltas(check)]
                 plan.probes.append(Probe(name, int(index), *ids))
         plans.append(plan)
     spec = assignment.model

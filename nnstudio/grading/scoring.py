@@ -15,7 +15,7 @@ from nnstudio.engine.gradcheck.analytic import EPS
 from nnstudio.engine.gradcheck.verdict import (CODE_OK, FLOOR_SAFETY, classify, errors,
                                                violation)
 
-from .plan import CheckPlan
+from .plan import CONFIRM_FACTOR, CheckPlan
 from .sandbox import MAX_LOG_BYTES, CallResult
 
 OK, MISMATCH, SHAPE, NONFINITE, FAILED = "ok", "mismatch", "wrong shape", "not finite", "error"
@@ -92,7 +92,7 @@ def score_check(plan: CheckPlan, calls: dict[int, CallResult],
 
 
 def _first_error(plan: CheckPlan, calls: dict[int, CallResult]) -> dict | None:
-    ids = [plan.base] + [i for p in plan.probes for i in (p.plus, p.minus)]
+    ids = [plan.base] + [i for p in plan.probes for i in p.ids]
     for call_id in ids:
         answer = calls.get(call_id)
         if answer is None:
@@ -161,22 +161,36 @@ def _gradient_tensors(plan: CheckPlan, calls: dict[int, CallResult],
                 f"mode {check.mode}: {shown} has shape {got}, {name} has {tuple(shape)}")))
             continue
         probes = [p for p in plan.probes if p.tensor == name]
-        numeric, bad = np.empty(len(probes)), None
-        for k, probe in enumerate(probes):
-            plus, minus = objective(plan, calls[probe.plus]), objective(plan, calls[probe.minus])
-            if isinstance(plus, str) or isinstance(minus, str):
-                bad = plus if isinstance(plus, str) else minus
-                break
-            numeric[k] = (plus - minus) / (2 * check.h)
+        values = [[objective(plan, calls[i]) for i in probe.ids] for probe in probes]
+        bad = next((v for row in values for v in row if isinstance(v, str)), None)
         if bad is not None:
             tensors.append(TensorResult(shown, NONFINITE if "NaN" in bad else SHAPE, shape,
                                         message=f"mode {check.mode}: {bad}"))
             continue
         index = np.array([p.index for p in probes], dtype=np.int64)
+        numeric, floors = _better_estimate(analytic.reshape(-1)[index],
+                                           np.array(values, dtype=np.float64).reshape(-1, 4),
+                                           check, floor)
         tensors.append(_judge(shown, shape, analytic.reshape(-1)[index], numeric, index,
-                              check.rtol, floor, check.mode,
-                              "the central differences"))
+                              check.rtol, floors, check.mode,
+                              "the central differences at h and at h/10"))
     return tensors
+
+
+def _better_estimate(analytic: np.ndarray, values: np.ndarray, check,
+                     floor: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per element, the central difference (at h or h/CONFIRM_FACTOR) that agrees better, and
+    its floor (rounding grows like 1/h). values: (P, 4) f(θ+h), f(θ−h), f(θ+h'), f(θ−h')."""
+    fine_h = check.h / CONFIRM_FACTOR
+    coarse = (values[:, 0] - values[:, 1]) / (2 * check.h)
+    fine = (values[:, 2] - values[:, 3]) / (2 * fine_h)
+    fine_floor = floor * CONFIRM_FACTOR if check.atol is None else floor
+    abs_c, _, scale_c = errors(analytic, coarse)
+    abs_f, _, scale_f = errors(analytic, fine)
+    use_fine = (violation(abs_f, scale_f, check.rtol, fine_floor)
+                < violation(abs_c, scale_c, check.rtol, floor))
+    return (np.where(use_fine, fine, coarse),
+            np.where(use_fine, fine_floor, floor).astype(np.float64))
 
 
 def _reference_tensors(plan: CheckPlan, mine: CallResult, theirs: CallResult) -> list[TensorResult]:
@@ -203,7 +217,8 @@ def display_name(label: str) -> str:
 
 
 def _judge(shown: str, shape: tuple, analytic: np.ndarray, numeric: np.ndarray,
-           index: np.ndarray, rtol: float, atol: float, mode: str, against: str) -> TensorResult:
+           index: np.ndarray, rtol: float, atol, mode: str, against: str) -> TensorResult:
+    """Verdicts of one tensor's elements; ``atol`` is a number or one floor per element."""
     if not np.all(np.isfinite(analytic)):
         return TensorResult(shown, NONFINITE, tuple(shape), checked=len(index),
                             message=f"mode {mode}: {shown} contains NaN or infinity")
