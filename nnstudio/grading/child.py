@@ -260,7 +260,8 @@ def _describe(exc, context):
         file, line = frames[-1].filename, frames[-1].lineno
     else:
         file, line = None, None
-    shown = "".join(traceback.format_list(frames)) if frames else ""
+    # the student's own relative paths, not the grader's temporary folder
+    shown = "".join(traceback.format_list(frames)).replace(here, "") if frames else ""
     if isinstance(exc, SystemExit):
         message = f"the submission called sys.exit({exc.code!r})"
     else:

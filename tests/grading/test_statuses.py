@@ -200,3 +200,10 @@ def test_a_cpu_hog_is_stopped_by_its_cpu_time_limit(tmp_path):
     grader = Grader(load_assignment(write_assignment(tmp_path / "a", text=text)), "process")
     grade = grader.grade(student(tmp_path, "rex", "while True:\n    pass\n"))
     assert grade.status == "timeout" and "1 s of CPU time" in grade.explanation
+
+
+def test_a_traceback_shows_the_students_own_paths(grader, tmp_path):
+    source = REFERENCE.replace("    n = dout.shape[0]\n", "    n = dout.shape[0]\n    1 / 0\n")
+    grade = grader.grade(student(tmp_path, "sam", source))
+    assert 'File "batchnorm.py", line' in grade.error["traceback"]
+    assert "nnstudio-grade-" not in grade.error["traceback"]
