@@ -17,6 +17,7 @@ from nnstudio.engine.gradcheck.verdict import (CODE_OK, FLOOR_SAFETY, classify, 
 
 from .plan import CONFIRM_FACTOR, CheckPlan
 from .sandbox import MAX_LOG_BYTES, CallResult
+from ..engine.json_values import finite_or_none
 
 OK, MISMATCH, SHAPE, NONFINITE, FAILED = "ok", "mismatch", "wrong shape", "not finite", "error"
 
@@ -36,7 +37,7 @@ class TensorResult:
     def to_dict(self) -> dict:
         return {"name": self.name, "status": self.status, "shape": list(self.shape),
                 "checked": self.checked, "mismatches": self.mismatches,
-                "max_rel_error": _finite_or_none(self.max_rel_error), "message": self.message}
+                "max_rel_error": finite_or_none(self.max_rel_error), "message": self.message}
 
 
 @dataclass
@@ -59,10 +60,6 @@ class CheckResult:
                 "points": round(self.points, 6), "max_points": self.max_points,
                 "passed": self.passed, "message": self.message, "error": self.error,
                 "tensors": [t.to_dict() for t in self.tensors]}
-
-
-def _finite_or_none(value: float):
-    return float(value) if np.isfinite(value) else None
 
 
 def score_check(plan: CheckPlan, calls: dict[int, CallResult],
