@@ -15,9 +15,10 @@ from nnstudio.engine.gradcheck.analytic import EPS
 from nnstudio.engine.gradcheck.verdict import (CODE_OK, FLOOR_SAFETY, classify, errors,
                                                violation)
 
+from nnstudio.engine.json_values import finite_or_none
+
 from .plan import CONFIRM_FACTOR, CheckPlan
 from .sandbox import MAX_LOG_BYTES, CallResult
-from ..engine.json_values import finite_or_none
 
 OK, MISMATCH, SHAPE, NONFINITE, FAILED = "ok", "mismatch", "wrong shape", "not finite", "error"
 
