@@ -14,7 +14,6 @@ import numpy as np
 from nnstudio.engine.gradcheck.analytic import EPS
 from nnstudio.engine.gradcheck.verdict import (CODE_OK, FLOOR_SAFETY, classify, errors,
                                                violation)
-
 from nnstudio.engine.json_values import finite_or_none
 
 from .plan import CONFIRM_FACTOR, CheckPlan
