@@ -1,12 +1,22 @@
-"""The network part of a project: architecture and faults in JSON, weights in an npz."""
+"""The network part of a project: architecture and faults in JSON, weights in an npz.
+
+The architecture is checked against the stored arrays' shapes and a parameter cap
+before any layer allocates its weights: a few KB of JSON asking for 20,000 x 20,000
+units must be refused in milliseconds, not after gigabytes of initialisation.
+"""
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
+from ..engine.layers import BatchNorm, Dense, Layer, layer_from_config
 from ..engine.network import Network
 from .archive import ProjectError
+
+#: parameters a project may hold (200 MB of float32): far beyond a teaching network
+MAX_PARAMETERS = 50_000_000
 
 
 def network_to_json(network: Network) -> dict[str, Any]:
@@ -40,7 +50,10 @@ def network_from_json(config: Any, weights: dict[str, np.ndarray]) -> Network:
     if isinstance(input_dim, bool) or not isinstance(input_dim, int) or input_dim < 1:
         raise ProjectError(f"project.json: network.input_dim must be a positive integer, got {input_dim!r}")
     try:
+        check_sizes(layers, input_dim, weights)
         network = Network.from_config(config)
+    except ProjectError:
+        raise
     except (ValueError, TypeError) as exc:
         hint = ("; a custom layer must be loaded before opening the project"
                 if "unknown layer type" in str(exc) else "")
@@ -51,6 +64,55 @@ def network_from_json(config: Any, weights: dict[str, np.ndarray]) -> Network:
     except ValueError as exc:
         raise ProjectError(f"weights.npz does not fit the network: {exc}") from None
     return network
+
+
+def check_sizes(layers: list[dict], input_dim: int, weights: dict[str, np.ndarray]) -> None:
+    """Refuse an architecture whose parameters the stored arrays do not hold, or that has
+    more than :data:`MAX_PARAMETERS`, without allocating anything.
+
+    Shapes follow from the widths for the built-in layers; a custom layer's output width
+    is unknown here, so the next Dense layer's stored input width is taken instead (its
+    own allocation is then bounded by what the file holds).
+    """
+    width: int | None = input_dim
+    total = 0
+    for position, entry in enumerate(layers):
+        layer = layer_from_config(entry.get("type"), entry.get("config"))
+        expected: dict[str, tuple[int, ...]] = {}
+        if isinstance(layer, Dense):
+            if width is None:
+                width = _stored_shape(weights, f"{position}.W", position)[0]
+            expected = {"W": (width, layer.units), "b": (layer.units,)}
+            width = layer.units
+        elif isinstance(layer, BatchNorm):
+            if width is None:
+                width = _stored_shape(weights, f"{position}.gamma", position)[0]
+            expected = {name: (width,) for name in ("gamma", "beta", "running_mean", "running_var")}
+        elif type(layer).build is not Layer.build:  # a custom layer with parameters
+            width = None
+            total += sum(array.size for name, array in weights.items()
+                         if name.startswith(f"{position}."))
+        for name, shape in expected.items():
+            stored = _stored_shape(weights, f"{position}.{name}", position)
+            if tuple(stored) != shape:
+                raise ProjectError(f"weights.npz does not fit the network: {position}.{name}: expected "
+                                   f"shape {shape}, got {tuple(stored)} (network.layers[{position}] "
+                                   f"is {layer.describe()})")
+            total += math.prod(shape)
+        if total > MAX_PARAMETERS:
+            raise ProjectError(f"project.json: the network has more than {MAX_PARAMETERS:,} "
+                               f"parameters (at network.layers[{position}], {layer.describe()}); "
+                               "refusing to build it")
+
+
+def _stored_shape(weights: dict[str, np.ndarray], name: str, position: int) -> tuple[int, ...]:
+    if name not in weights:
+        raise ProjectError(f"weights.npz does not fit the network: missing [{name!r}] "
+                           f"(for network.layers[{position}])")
+    shape = weights[name].shape
+    if not shape:
+        raise ProjectError(f"weights.npz: {name} is a single number, not an array of weights")
+    return shape
 
 
 def _restore_faults(network: Network, config: dict, layers: list[dict]) -> None:
