@@ -224,7 +224,8 @@ class DataPanel(QWidget):
         """Cancel a load in progress and wait briefly for its thread (window closing)."""
         if self.worker is not None:
             self.worker.cancel()
-            self.worker.wait(1000)
+            if not self.worker.wait(1000):
+                self.worker.abandon()  # finishes in the background, unheard
 
     def load_builtin(self, name: str) -> bool:
         refusal = self.session.edit_refusal("load a dataset")

@@ -15,9 +15,16 @@ milliseconds.
 
 ``FunctionWorker`` runs ``fn(progress=..., cancel=...)`` in a QThread; progress is emitted
 only when the rounded percentage changes.
+
+Lifetime: Qt aborts the process when a QThread object is destroyed while its thread runs,
+and stop acts only between items, so one long item (a 4.5 s batch) can outlast a closing
+window. Every started job is therefore kept alive by this module until its thread has
+ended, whatever happens to its owner; :meth:`_Job.abandon` cuts its signals off from an
+owner that goes away; :func:`wait_for_jobs` (run at exit) lets the last items finish.
 """
 from __future__ import annotations
 
+import atexit
 import threading
 import time
 from contextlib import contextmanager
@@ -30,6 +37,26 @@ from PySide6.QtCore import (QAbstractEventDispatcher, QCoreApplication, QObject,
 #: seconds the worker waits at most for one busy spell of the GUI thread (after that it goes
 #: on, so a long computation in the GUI thread slows the work but does not stop it)
 GUI_HOLD_LIMIT = 0.1
+#: started jobs whose thread may still run (see the module docstring)
+_RUNNING: set["_Job"] = set()
+
+
+def running_jobs() -> list["_Job"]:
+    """Jobs whose thread has not been seen to end yet."""
+    return [job for job in list(_RUNNING) if not job.is_finished()]
+
+
+def wait_for_jobs() -> None:
+    """Ask every job still running to stop and wait until its thread ends (process exit:
+    a worker inside a long item finishes it, then the process ends normally)."""
+    for job in list(_RUNNING):
+        job.request_stop()
+    for job in list(_RUNNING):
+        job._thread.wait()
+        _RUNNING.discard(job)
+
+
+atexit.register(wait_for_jobs)
 
 
 @dataclass
@@ -90,8 +117,28 @@ class _Job(QObject):
         self.running = False
 
     def start(self) -> None:
+        for job in [job for job in _RUNNING if job.is_finished()]:
+            _RUNNING.discard(job)
+        _RUNNING.add(self)
         self.running = True
         self._thread.start()
+
+    def request_stop(self) -> None:
+        """Ask the work to end at its next chance (any thread)."""
+        self._stop.set()
+
+    def abandon(self) -> None:
+        """The owner goes away (window closing) while the work may still run: stop it,
+        and disconnect every public signal so nothing reaches the owner's deleted objects.
+        The job stays alive until its thread ends (see :func:`wait_for_jobs`)."""
+        self.request_stop()
+        for name in ("done", "bundle", "returned", "errored", "paused_changed", "progress"):
+            signal = getattr(self, name, None)
+            if signal is not None:
+                try:
+                    signal.disconnect()
+                except (RuntimeError, TypeError):  # nothing connected
+                    pass
 
     def _run(self) -> None:
         """The work, in the worker thread; report through :meth:`_post`."""
@@ -104,6 +151,9 @@ class _Job(QObject):
     def _relay(self, signal_name: str, payload: Any) -> None:
         if signal_name == "done":
             self.running = False
+            # the runner quits its thread right after posting "done": a moment
+            if self._thread.wait(2000):
+                _RUNNING.discard(self)
             self.done.emit()
         else:
             getattr(self, signal_name).emit(payload)
@@ -209,6 +259,12 @@ class GeneratorWorker(_Job):
         self._stop.set()
         self._resume.set()
 
+    def request_stop(self) -> None:
+        self.stop()
+
+    def abandon(self) -> None:
+        super().abandon()
+        self._gate.remove()  # the GUI no longer holds the worker back
     @contextmanager
     def gui_turn(self, longest: float = 0.25):
         """Hold the worker at its next yield while the GUI thread draws.
