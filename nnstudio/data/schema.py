@@ -26,7 +26,7 @@ import pandas as pd
 
 from .columns import ColumnState, is_grouped_number, parse_number
 from .reader import PieceProblem
-from .errors import data_error, show_value
+from .errors import data_error, show_names, show_value
 from .options import LoadOptions
 
 MAX_CLASSES = 1000
@@ -109,9 +109,9 @@ def decide_schema(states: dict[str, ColumnState], opts: LoadOptions,
     target = opts.target if opts.target is not None else list(states)[-1]
     if target not in states:
         raise data_error(f"there is no target column named {target!r}", path=path,
-                         hint="Columns are: " + ", ".join(map(repr, states)))
+                         hint="Columns are: " + show_names(states))
     if len(states) < 2:
-        raise data_error(f"only one column ({target!r}) was found; a dataset needs at least "
+        raise data_error(f"only one column ({show_value(target)}) was found; a dataset needs at least "
                          "one feature column besides the target", path=path,
                          hint="If the file uses an unusual delimiter, choose it in the options")
     task, class_names, class_values = decide_target(states[target], opts, path)

@@ -20,7 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from ..data import ColumnInfo, Dataset, LoadOptions, LoadReport, Preprocessing, load_csv, make_builtin
+from ..data import (ColumnInfo, DataError, Dataset, LoadOptions, LoadReport, Preprocessing,
+                    load_csv, make_builtin)
 from ..data.assemble import RowReport
 from .archive import ProjectError, decode_npz, encode_npz, read_member
 
@@ -140,7 +141,12 @@ class DataSource:
         """(dataset, note): the dataset rebuilt as saved, or None and the reason."""
         try:
             dataset = self._load(project_dir)
-        except (ValueError, TypeError, KeyError, OSError) as exc:  # DataError is a ValueError
+        except DataError as exc:
+            # A recorded path may name any file on this machine: say what is wrong with it,
+            # not what it holds (an embedded copy was the author's own data: say it all).
+            text = str(exc) if self.embedded_bytes is not None else exc.without_contents()
+            return None, f"the data could not be loaded: {text}"
+        except (ValueError, TypeError, KeyError, OSError) as exc:
             return None, f"the data could not be loaded: {exc}"
         if dataset is None:
             return None, f"the data file {self.path} was not found (nor next to the project)"
