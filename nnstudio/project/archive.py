@@ -119,6 +119,8 @@ def read_member(archive: zipfile.ZipFile, name: str, where: str) -> bytes:
         raise ProjectError(f"{where}: member {name!r} is damaged or truncated: {exc}") from None
     if len(data) != info.file_size:
         raise ProjectError(f"{where}: member {name!r} does not have its declared size")
+    if zlib.crc32(data) != info.CRC:  # zipfile checks only when it meets the stream's end
+        raise ProjectError(f"{where}: member {name!r} is damaged (its checksum does not match)")
     return data
 
 
