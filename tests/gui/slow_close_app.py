@@ -19,7 +19,9 @@ original = trainer_module.Trainer._train_batch
 def slow_batch(self, progress):
     slow_batch_started.append(time.monotonic())
     time.sleep(SLOW_SECONDS)
-    return original(self, progress)
+    result = original(self, progress)
+    print(f"slow batch finished after {time.monotonic() - slow_batch_started[0]:.2f}s", flush=True)
+    return result
 
 
 trainer_module.Trainer._train_batch = slow_batch

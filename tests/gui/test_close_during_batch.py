@@ -1,0 +1,21 @@
+"""Closing the window while one training batch takes seconds: the window closes at once,
+the batch finishes in the background, and the process exits normally (Qt used to abort
+it: "QThread: Destroyed while thread is still running", return code 134)."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+SCRIPT = Path(__file__).with_name("slow_close_app.py")
+
+
+def test_closing_during_a_slow_batch_never_aborts(tmp_path):
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    done = subprocess.run([sys.executable, str(SCRIPT), "2.5", str(tmp_path / "settings.ini")],
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("closed=True")
+    # the worker was still inside its batch when the window closed, and finished it
+    assert "event loop ended" in lines and lines[-1].startswith("slow batch finished")
+    assert "Destroyed while thread" not in done.stderr
