@@ -51,6 +51,14 @@ def load_csv(path: str | Path, opts: LoadOptions | None = None,
     opts = opts if opts is not None else LoadOptions()
     opts.validate()
     path = str(path)
+    try:
+        return _load(path, opts, progress, cancel)
+    except MemoryError:
+        raise data_error("not enough memory to load the file", path=path,
+                         hint="Use a smaller file, or fewer columns") from None
+
+
+def _load(path: str, opts: LoadOptions, progress, cancel) -> Dataset:
     if progress is not None:
         progress(0.0)
     fmt = sniff(path, opts)

@@ -80,6 +80,8 @@ class ProjectFiles(QObject):
         trainer = None
         try:
             trainer = project.make_trainer(dataset)
+            if project.resume_notes:  # say what of the saved run starts afresh
+                note = "; ".join(([note] if note else []) + project.resume_notes)
         except ProjectError as exc:
             note = f"training will restart: {exc}"
         self.session.adopt(project.network, dataset, project.train_config)

@@ -23,6 +23,7 @@ import numpy as np
 from ..data import (ColumnInfo, DataError, Dataset, LoadOptions, LoadReport, Preprocessing,
                     load_csv, make_builtin)
 from ..data.assemble import RowReport
+from ..data.filecheck import file_problem
 from .archive import ProjectError, decode_npz, encode_npz, read_member
 
 FILE_BUILTINS = ("iris",)  # built-ins read from a shipped CSV: reproducible from the options
@@ -195,7 +196,10 @@ class DataSource:
             candidates.append(project_dir / self.relative_path)
         if self.path:
             candidates += [Path(self.path), project_dir / Path(self.path).name]
-        return next((candidate.resolve() for candidate in candidates if candidate.is_file()), None)
+        # file_problem, not is_file: a hostile recorded path (a FIFO, a 300-character name)
+        # must be passed over, neither block nor raise
+        return next((candidate.resolve() for candidate in candidates
+                     if file_problem(candidate) is None), None)
 
     def _dataset_from_arrays(self, arrays: dict[str, np.ndarray], options: LoadOptions) -> Any:
         names = [f"{axis}_{split}" for split in ("train", "val", "test") for axis in ("x", "y")]

@@ -95,13 +95,19 @@ class Project:
         if dataset is None:
             raise ProjectError(f"{self.path.name}: no data to train on"
                                + (f" ({self.data_note})" if self.data_note else ""))
+        state, gaps = self.trainer_state, []
+        if restore_state and isinstance(state, dict) and state.get("progress") is not None \
+                and "progress/order" not in (state.get("arrays") or {}):
+            gaps.append(f"the epoch in progress (epoch {state.get('epoch', 0) + 1}) restarts "
+                        "from its first batch, in a new order")
+            state = {**state, "progress": None}
         try:
             trainer = Trainer(self.network, dataset, self.train_config)
-            if restore_state and self.trainer_state is not None:
-                trainer.load_state_dict(self.trainer_state)
+            if restore_state and state is not None:
+                trainer.load_state_dict(state)
         except ValueError as exc:
             raise ProjectError(f"{self.path.name}: {exc}") from None
-        gaps = resume_gaps(trainer, self.trainer_state) if restore_state else []
+        gaps += resume_gaps(trainer, state) if restore_state else []
         self.resume_notes = [f"{self.path.name}: {gap}, so training does not continue exactly "
                              "as if it had never stopped" for gap in gaps]
         if strict and gaps:

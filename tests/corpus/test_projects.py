@@ -245,3 +245,26 @@ def test_training_refuses_an_unwritable_target_before_it_starts(tmp_path, monkey
     err = capsys.readouterr().err
     assert code == 2 and "out.nnproj" in err and "permission denied" in err
     assert ".tmp" not in err.split("(")[0]
+
+
+def test_a_mid_epoch_project_without_trainer_npz_restarts_the_epoch_with_a_warning(tmp_path):
+    from .conftest import small_dataset
+    from nnstudio.engine import build_network
+    from nnstudio.training import BatchSnapshot, TrainConfig, Trainer
+
+    dataset = small_dataset()
+    network = build_network("dense:4,relu", dataset.n_features, dataset.task, dataset.n_outputs)
+    trainer = Trainer(network, dataset, TrainConfig(epochs=3, batch_size=4))
+    for snapshot in trainer.run(3):
+        if isinstance(snapshot, BatchSnapshot) and snapshot.epoch == 2 and snapshot.batch == 2:
+            break
+    path = save_project(tmp_path / "mid.nnproj", network, dataset, trainer)
+    members = members_of(path)
+    del members["trainer.npz"]
+    write_members(path, members)
+    project = load_project(path)
+    resumed = project.make_trainer()
+    assert any("epoch in progress (epoch 2) restarts" in note for note in project.resume_notes)
+    assert resumed.epoch == 1
+    with pytest.raises(ProjectError, match="restarts"):
+        project.make_trainer(strict=True)
