@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import atexit
 import threading
+import warnings
 from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
@@ -94,10 +95,13 @@ class Job(QObject):
         self.request_stop()
         for name in ("done", "bundle", "returned", "errored", "paused_changed", "progress"):
             signal = getattr(self, name, None)
-            if signal is not None:
+            if signal is None:
+                continue
+            with warnings.catch_warnings():  # PySide warns when nothing was connected
+                warnings.simplefilter("ignore", RuntimeWarning)
                 try:
                     signal.disconnect()
-                except (RuntimeError, TypeError):  # nothing connected
+                except (RuntimeError, TypeError):
                     pass
 
     def _run(self) -> None:
