@@ -202,8 +202,12 @@ class DataPanel(QWidget):
             self.message.emit(refusal)
             return
         self.session.set_dataset(dataset)
+        left_out = [c.name for c in dataset.report.columns if not c.used and c.kind != "target"]
+        dropped = (f" {len(left_out)} column(s) left out, reasons in the summary: "
+                   + ", ".join(left_out[:5]) + ("…" if len(left_out) > 5 else "") + "."
+                   if left_out else "")
         self.message.emit(f"Loaded {Path(self.path).name}: {dataset.n_features} features, "
-                          f"{len(dataset.x_train)} training rows.")
+                          f"{len(dataset.x_train)} training rows.{dropped}")
         self.loaded.emit()
 
     def _on_error(self, exc: BaseException) -> None:
