@@ -1,7 +1,6 @@
 """Shared builders of the hardening corpus: small valid projects to damage, and a CLI runner."""
 from __future__ import annotations
 
-import io
 import json
 import subprocess
 import sys
@@ -55,12 +54,6 @@ def edit_json(path, change):
     change(document)
     members["project.json"] = json.dumps(document).encode()
     return write_members(path, members)
-
-
-def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
-    return buffer.getvalue()
 
 
 def nnstudio(*args, cwd=None, timeout: float = 120):

@@ -18,7 +18,7 @@ from nnstudio.commands.info import format_summary, project_summary
 from nnstudio.project import ProjectError, load_project, save_project
 from nnstudio.project.network_io import MAX_PARAMETERS
 
-from .conftest import edit_json, members_of, nnstudio, npz_bytes, trained_project, write_members
+from .conftest import edit_json, members_of, nnstudio, write_members
 
 
 def refused(path, *parts):
