@@ -23,6 +23,7 @@ import time
 import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
+from typing import Callable
 
 import numpy as np
 
@@ -137,20 +138,42 @@ def encode_npz(arrays: dict[str, np.ndarray]) -> bytes:
     return buffer.getvalue()
 
 
-def decode_npz(data: bytes, where: str) -> dict[str, np.ndarray]:
-    """Arrays of an ``.npz`` member, each parsed and checked by :func:`decode_npy`."""
+def decode_npz(data: bytes, where: str,
+               check: Callable[[dict[str, tuple[int, ...]]], None] | None = None
+               ) -> dict[str, np.ndarray]:
+    """Arrays of an ``.npz`` member, each parsed and checked by :func:`decode_npy`.
+
+    ``check``, if given, sees every array's shape from its header before any array is
+    decoded (and may raise), so that what a file claims is judged before it costs memory.
+    """
     archive = open_zip(data, where)
-    arrays = {}
-    for info in archive.infolist():
+    infos = archive.infolist()
+    for info in infos:
         if not info.filename.endswith(".npy"):
             raise ProjectError(f"{where}: member {info.filename!r} is not a .npy array")
-        name = info.filename[:-4]
-        arrays[name] = decode_npy(read_member(archive, info.filename, where), f"{where}: {name!r}")
-    return arrays
+    if check is not None:
+        check({info.filename[:-4]: npy_header(_read_prefix(archive, info, where),
+                                              f"{where}: {info.filename[:-4]!r}")[0]
+               for info in infos})
+    return {info.filename[:-4]: decode_npy(read_member(archive, info.filename, where),
+                                           f"{where}: {info.filename[:-4]!r}")
+            for info in infos}
 
 
-def decode_npy(data: bytes, where: str) -> np.ndarray:
-    """One ``.npy`` array; refuses object dtypes and sizes that do not match the header."""
+_NPY_HEADER_BYTES = 10 + 10000  # magic, version, length, and numpy's largest header
+
+
+def _read_prefix(archive: zipfile.ZipFile, info: zipfile.ZipInfo, where: str) -> bytes:
+    try:
+        with archive.open(info) as handle:
+            return handle.read(min(info.file_size, _NPY_HEADER_BYTES))
+    except (OSError, *DAMAGED_ZIP_ERRORS) as exc:
+        raise ProjectError(f"{where}: member {info.filename!r} is damaged or truncated: {exc}") from None
+
+
+def npy_header(data: bytes, where: str) -> tuple[tuple[int, ...], bool, np.dtype, int]:
+    """(shape, fortran_order, dtype, offset of the data) from the start of a ``.npy``;
+    refuses object (pickled) and other non-numeric dtypes."""
     stream = io.BytesIO(data)
     fmt = np.lib.format
     try:
@@ -165,8 +188,14 @@ def decode_npy(data: bytes, where: str) -> np.ndarray:
         raise ProjectError(f"{where} is a pickled object array; project files never load pickles")
     if dtype.kind not in ARRAY_KINDS or dtype.fields is not None or dtype.subdtype is not None:
         raise ProjectError(f"{where}: unsupported dtype {dtype}; expected numbers or booleans")
+    return shape, fortran_order, dtype, stream.tell()
+
+
+def decode_npy(data: bytes, where: str) -> np.ndarray:
+    """One ``.npy`` array; refuses object dtypes and sizes that do not match the header."""
+    shape, fortran_order, dtype, offset = npy_header(data, where)
     count = math.prod(shape)
-    payload = data[stream.tell():]
+    payload = data[offset:]
     if count * dtype.itemsize != len(payload):
         raise ProjectError(f"{where}: header promises {count * dtype.itemsize} bytes of data, "
                            f"the member holds {len(payload)} (damaged or truncated)")

@@ -27,7 +27,7 @@ from ..training.state import resume_gaps
 from .archive import (ProjectError, decode_npz, encode_npz, open_zip, read_member,
                       write_zip_atomically)
 from .datasource import DataSource
-from .network_io import network_from_json, network_to_json
+from .network_io import network_from_json, network_to_json, size_check
 
 FORMAT = "nnstudio-project"
 FORMAT_VERSION = 1
@@ -234,7 +234,8 @@ def _load(path: Path, load_data: bool) -> Project:
         raise ProjectError(f"{where}: project.json is {size / 2**20:.0f} MB; at most "
                            f"{MAX_DOCUMENT_BYTES // 2**20} MB are accepted (a damaged or hostile file)")
     document = _read_document(read_member(archive, PROJECT_JSON, where), where)
-    weights = decode_npz(read_member(archive, WEIGHTS, where), WEIGHTS)
+    weights = decode_npz(read_member(archive, WEIGHTS, where), WEIGHTS,
+                         check=size_check(document["network"]))
     network = network_from_json(document["network"], weights)
     try:
         config = TrainConfig.from_dict(document["training"])

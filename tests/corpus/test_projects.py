@@ -10,7 +10,6 @@ import struct
 import tracemalloc
 import zipfile
 
-import numpy as np
 import pytest
 
 from nnstudio.cli import main
@@ -105,13 +104,25 @@ def test_a_network_beyond_the_parameter_cap_is_refused_even_with_matching_weight
 
     side = math.isqrt(MAX_PARAMETERS) + 1
     # zero-stride views: arrays of the right shapes that occupy no memory
-    weights = {"0.W": np.broadcast_to(np.float32(0), (side, side)),
-               "0.b": np.broadcast_to(np.float32(0), (side,))}
+    shapes = {"0.W": (side, side), "0.b": (side,)}  # as the arrays' headers say
     layers = [{"type": "dense", "config": {"units": side}}]
     with pytest.raises(ProjectError, match="more than 50,000,000 parameters"):
-        check_sizes(layers, side, weights)
-    check_sizes([{"type": "dense", "config": {"units": 8}}], 4,
-                {"0.W": np.zeros((4, 8), np.float32), "0.b": np.zeros(8, np.float32)})
+        check_sizes(layers, side, shapes)
+    check_sizes([{"type": "dense", "config": {"units": 8}}], 4, {"0.W": (4, 8), "0.b": (8,)})
+
+
+def test_weights_are_judged_by_their_headers_before_they_are_decoded(project_file, monkeypatch):
+    from nnstudio.project import archive
+
+    def bomb(document):
+        document["network"]["input_dim"] = 20000
+        document["network"]["layers"][0]["config"]["units"] = 20000
+    edit_json(project_file, bomb)
+    decoded = []
+    real = archive.decode_npy
+    monkeypatch.setattr(archive, "decode_npy", lambda data, where: decoded.append(where) or real(data, where))
+    refused(project_file, "weights.npz does not fit the network")
+    assert not [where for where in decoded if where.startswith("weights.npz")]
 
 
 def test_a_huge_project_json_is_refused_by_its_size(project_file):
