@@ -19,6 +19,7 @@ COMMANDS = {
     "train": "train a network on a CSV or continue a saved project",
     "gradcheck": "check a network's gradients against centered differences",
     "info": "summarise a saved project",
+    "grade": "grade a class's submissions, each in an isolated process",
 }
 EXIT_OK, EXIT_FINDING, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 EXIT_CODES = """\
