@@ -3,6 +3,7 @@
     nnstudio gradcheck DATA.csv --target COL --layers "dense:16,batchnorm,relu" [--fault 1:no_mean_path]
     nnstudio gradcheck builtin:iris --layers dense:8,tanh --json
     nnstudio gradcheck lab.nnproj --bn-stats running --samples-per-tensor 50
+    nnstudio gradcheck builtin:iris --model cs231n/classifiers/fc_net.py:FullyConnectedNet
 
 Exit codes: 0 every checked element is ok or a kink, 1 some element is a mismatch,
 2 bad input (a message naming the problem, no traceback). ``--json`` prints the object
@@ -23,6 +24,7 @@ import numpy as np
 from nnstudio.engine import Regularization, build_network
 from nnstudio.engine.custom_layers import load_custom_layers
 from nnstudio.engine.faults import apply_fault_spec, catalog
+from nnstudio.commands import gradcheck_model
 from nnstudio.engine.gradcheck import (BN_STATS_MODES, DEFAULT_ATOL, DEFAULT_H, DEFAULT_RTOL,
                                        DROPOUT_MODES, CheckConfig, GradientChecker, check_batch)
 
@@ -43,6 +45,7 @@ def add_arguments(parser) -> None:
     data.add_argument("--custom-layer", action="append", default=[], metavar="FILE",
                       help="load Layer subclasses from a Python file first (runs its code); "
                            "repeatable")
+    gradcheck_model.add_arguments(parser.add_argument_group("your own model"))
     _check_arguments(parser.add_argument_group("the check"))
     out = parser.add_argument_group("output")
     out.add_argument("--json", action="store_true", help="print the result as one JSON object")
@@ -88,6 +91,8 @@ def run(args) -> int:
         return 0
     if not args.source:
         raise ValueError("name what to check: a .nnproj project, a CSV file or builtin:NAME")
+    if args.model:
+        return gradcheck_model.run(args, _load_dataset, _batch, _json_safe)
     network, dataset, train_l1_l2, description = _load(args)
     applied = [apply_fault_spec(network, spec) for spec in args.fault]
     x, y = _batch(dataset, args.batch, args.seed)
