@@ -23,6 +23,15 @@ from .layers import BUILTIN_LAYERS, Layer, register_layer
 from .user_import import import_user_file
 
 
+#: type name -> the file it was loaded from (projects record these files)
+_SOURCES: dict[str, Path] = {}
+
+
+def source_file(type_name: str) -> Path | None:
+    """The file a registered custom layer type was loaded from, or None."""
+    return _SOURCES.get(type_name)
+
+
 class CustomLayerError(ValueError):
     """A custom-layer file cannot be used; ``path`` and ``line`` say where (line may be None)."""
 
@@ -68,6 +77,7 @@ def load_custom_layers(path: str | Path) -> list[type[Layer]]:
             register_layer(cls)
         except ValueError as exc:
             raise CustomLayerError(path, class_lines.get(cls.__name__), str(exc)) from None
+        _SOURCES[cls.type_name] = path
     return classes
 
 

@@ -10,7 +10,9 @@ Layout of the zip archive::
     data/NAME      a copy of the data file, when it was embedded (optional)
 
 Nothing in a project file is executed: arrays are parsed without unpickling, layer types
-must already be registered, and a custom layer must be loaded explicitly beforehand.
+must already be registered, and a custom layer must be loaded explicitly beforehand;
+``project.json`` records each custom layer file (``custom_layer_records``) so that opening
+can name the files to load.
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from ..engine.network import Network
 from ..training import TrainConfig, Trainer
 from .archive import (ProjectError, decode_npz, encode_npz, open_zip, read_member,
                       write_zip_atomically)
+from .custom_layer_records import parse_records, records_for, require_loaded
 from .datasource import DataSource
 from .network_io import network_from_json, network_to_json
 
@@ -137,6 +140,7 @@ def save_project(path: str | Path, network: Network, data: Any = None, training:
         "data": None if source is None else source.to_json(path.parent, embedded and embedded[0]),
         "training": config.to_dict(), "history": history, "trainer": state,
         "extras": dict(extras or {}),
+        "custom_layers": [record.to_json() for record in records_for(network, path.parent)],
     }
     members[PROJECT_JSON] = json.dumps(document, indent=1, allow_nan=False).encode("utf-8")
     members[WEIGHTS] = encode_npz(network.state_dict())
@@ -187,6 +191,8 @@ def load_project(path: str | Path, *, load_data: bool = True) -> Project:
             raise ProjectError(f"{where} is not an NN Studio project: it has no {required}")
     document = _read_document(read_member(archive, PROJECT_JSON, where), where)
     weights = decode_npz(read_member(archive, WEIGHTS, where), WEIGHTS)
+    # Never runs a file: a custom layer the user has not loaded stops here, naming its files.
+    require_loaded(parse_records(document.get("custom_layers")), path)
     network = network_from_json(document["network"], weights)
     try:
         config = TrainConfig.from_dict(document["training"])
