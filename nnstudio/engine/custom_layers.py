@@ -64,7 +64,8 @@ def load_custom_layers(path: str | Path) -> list[type[Layer]]:
 
         classes = function_layer_classes(module, path, tree)
     if not classes:
-        raise CustomLayerError(path, None, "defines no layer: write a Layer subclass "
+        raise CustomLayerError(path, None, "defines no Layer subclass and no layer functions: "
+                               "write a Layer subclass "
                                "('class MyLayer(Layer):' with type_name, forward and backward; "
                                "from nnstudio.engine import Layer), or layer functions with "
                                "NAME, forward(x, ...) -> (out, cache) and backward(dout, cache), "

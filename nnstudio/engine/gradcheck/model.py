@@ -24,7 +24,7 @@ from .model_objective import ModelObjective
 from .model_report import ModelCheckReport, summarize
 from .results import KINK, MISMATCH, ElementResult, TensorInfo
 from .summary import LayerSummary, TensorSummary
-from .verdict import CODE_KINK, CODE_MISMATCH, CODE_OK, VERDICT_NAMES, classify, errors
+from .verdict import CODE_KINK, CODE_MISMATCH, CODE_OK, VERDICT_NAMES, classify, errors, violation
 
 UNTIL = ("element", "tensor", "layer", "mismatch", "end")
 CONFIRM_FACTOR = 10.0
@@ -55,8 +55,6 @@ class ModelChecker:
         self.config = config if config is not None else CheckConfig()
         self.objective = ModelObjective(model, x, y, phase, self.config.seed)
         self.phase = phase
-        self.atol = self.config.atol * (max(1.0, abs(self.objective.loss))
-                                        if self.config.atol_scales_with_loss else 1.0)
         groups = layer_groups(self.objective.names)
         self.tensors: list[TensorInfo] = []
         self._plans: list[np.ndarray] = []
@@ -79,6 +77,12 @@ class ModelChecker:
         return np.sort(rng.choice(size, size=k, replace=False)).astype(np.intp)
 
     # -- state ----------------------------------------------------------------------
+    @property
+    def atol(self) -> float:
+        """The noise floor atol·max(1, |L|); evaluates the model's loss on first use."""
+        scale = max(1.0, abs(self.objective.loss)) if self.config.atol_scales_with_loss else 1.0
+        return self.config.atol * scale
+
     @property
     def planned(self) -> int:
         return sum(info.planned for info in self.tensors)
@@ -157,17 +161,21 @@ class ModelChecker:
 
     # -- summaries --------------------------------------------------------------------
     def tensor_summaries(self) -> list[TensorSummary]:
-        return [summarize(info, results, self.config.rtol, self.atol)
+        atol = self.atol if self.checked else 0.0  # nothing to judge yet: run no user code
+        return [summarize(info, results, self.config.rtol, atol)
                 for info, results in zip(self.tensors, self._results)]
 
     def layer_summaries(self) -> list[LayerSummary]:
         summaries = self.tensor_summaries()
+        atol = self.atol if self.checked else 0.0
         layers: list[LayerSummary] = []
         for index in dict.fromkeys(info.layer_index for info in self.tensors):
             members = [s for s in summaries if s.info.layer_index == index]
             worst = max((s for s in members if s.worst is not None),
-                        key=lambda s: s.worst.abs_error / (self.atol + self.config.rtol * max(
-                            abs(s.worst.analytic), abs(s.worst.numeric))), default=None)
+                        key=lambda s: float(violation(
+                            np.array([s.worst.abs_error]),
+                            np.array([max(abs(s.worst.analytic), abs(s.worst.numeric))]),
+                            self.config.rtol, atol)[0]), default=None)
             layers.append(LayerSummary(
                 index, members[0].info.layer_label, tuple(s.name for s in members),
                 sum(s.info.planned for s in members), sum(s.checked for s in members),
@@ -227,12 +235,12 @@ def check_model(model: Any, X: np.ndarray, y: np.ndarray, *, h: float = DEFAULT_
     for phase in phases or ("fit", "predict"):
         checker = ModelChecker(model, X, y, config, phase)
         if phases is None and phase == "predict":
-            fit = checkers["fit"].objective
+            fit = checkers["fit"].objective if "fit" in checkers else None
             if not checker.objective.has_set_mode:
                 note = ("predict phase not checked: the model has no set_mode('train' | 'test') "
                         "(cs231n's loss(X, y) always trains when y is given)")
                 break
-            if checker.objective.loss == fit.loss:
+            if fit is not None and checker.objective.loss == fit.loss:
                 note = ("predict phase not checked: loss(X, y) is the same after set_mode('test') "
                         "as after set_mode('train'), so it does not honour the mode or nothing "
                         "in the model depends on it")

@@ -120,8 +120,25 @@ class ModelObjective:
         self.has_set_mode = callable(getattr(self.template, "set_mode", None))
         self.has_dropout = has_dropout(self.template)
         #: how the running statistics of a predict check came about (None: as given)
-        self.warmed_up = self._warm_up() if phase == "predict" else None
-        self.loss, self.gradients = self.evaluate(with_gradients=True)
+        self.warmed_up: str | None = None
+        self._analytic: tuple[float, dict[str, np.ndarray]] | None = None
+
+    # The model's code runs on first use, not here: a window builds this in its GUI thread
+    # and evaluates in a worker.
+    @property
+    def loss(self) -> float:
+        return self._ensure_analytic()[0]
+
+    @property
+    def gradients(self) -> dict[str, np.ndarray]:
+        return self._ensure_analytic()[1]
+
+    def _ensure_analytic(self) -> tuple[float, dict[str, np.ndarray]]:
+        if self._analytic is None:
+            if self.phase == "predict":
+                self.warmed_up = self._warm_up()
+            self._analytic = self.evaluate(with_gradients=True)
+        return self._analytic
 
     def _warm_up(self) -> str | None:
         """A fresh model (bn_params without running statistics) would be checked at mean 0
