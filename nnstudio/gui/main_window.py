@@ -40,6 +40,7 @@ from .curves import CurvesWidget
 from .data_panel import DataPanel
 from .files import ProjectFiles
 from .gradcheck import install_gradcheck
+from .own_model import install_own_model
 from .redraw_pacer import RedrawPacer
 from .session import Session, SessionSnapshot
 from .training_controller import TrainingController
@@ -81,6 +82,7 @@ class MainWindow(QMainWindow):
         self._pending_progress: tuple | None = None
         self._connect()
         install_gradcheck(self)
+        install_own_model(self)
         self.resize(1440, 900)
         self._update_title()
 

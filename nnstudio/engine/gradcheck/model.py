@@ -31,14 +31,18 @@ CONFIRM_FACTOR = 10.0
 _NUMBERED = re.compile(r"^(.*?)(\d+)$")
 
 
-def layer_groups(names: list[str]) -> dict[str, tuple[int, str]]:
-    """name -> (group index, label): cs231n keys end in their layer number (W1, gamma1)."""
-    groups: dict[str, int] = {}
+def layer_groups(names: list[str], model_name: str = "model") -> dict[str, tuple[int, str]]:
+    """name -> (layer index, label). cs231n keys end in their layer number (W1, gamma1):
+    those are layer N of the model; any other key is a group of its own, numbered after."""
+    numbers = {name: int(m.group(2)) for name in names if (m := _NUMBERED.match(name))}
+    following = max(numbers.values(), default=0) + 1
     found = {}
     for name in names:
-        match = _NUMBERED.match(name)
-        label = f"layer {match.group(2)}" if match else name
-        found[name] = (groups.setdefault(label, len(groups)), label)
+        if name in numbers:
+            found[name] = (numbers[name], model_name)
+        else:
+            found[name] = (following, name)
+            following += 1
     return found
 
 
@@ -55,7 +59,7 @@ class ModelChecker:
         self.config = config if config is not None else CheckConfig()
         self.objective = ModelObjective(model, x, y, phase, self.config.seed)
         self.phase = phase
-        groups = layer_groups(self.objective.names)
+        groups = layer_groups(self.objective.names, self.objective.model_name)
         self.tensors: list[TensorInfo] = []
         self._plans: list[np.ndarray] = []
         for position, (name, shape) in enumerate(self.objective.shapes.items()):

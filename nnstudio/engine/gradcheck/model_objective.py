@@ -126,6 +126,11 @@ class ModelObjective:
     # The model's code runs on first use, not here: a window builds this in its GUI thread
     # and evaluates in a worker.
     @property
+    def ready(self) -> bool:
+        """True once the analytic evaluation has run (reading ``loss`` runs no code then)."""
+        return self._analytic is not None
+
+    @property
     def loss(self) -> float:
         return self._ensure_analytic()[0]
 
