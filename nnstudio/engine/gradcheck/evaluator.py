@@ -36,11 +36,14 @@ class ChunkOutcome:
 
     data_plus, data_minus : (P,)
     kinks : {layer index: (P,) int counts}, only layers where some unit flipped
+    flip_plus, flip_minus : bool (P,)  some unit at θ+h (θ−h) differs from θ
     """
 
     data_plus: np.ndarray
     data_minus: np.ndarray
     kinks: dict[int, np.ndarray]
+    flip_plus: np.ndarray
+    flip_minus: np.ndarray
 
 
 @dataclass
@@ -90,6 +93,37 @@ class ChunkEvaluator:
         """Perturb ``param`` of layer ``layer_index`` at each position of ``flat`` (P,) by ±h."""
         return self._evaluate_on(self._lane, layer_index, param, flat, h)
 
+    def evaluate_input(self, layer_index: int, flat: np.ndarray, h: float) -> ChunkOutcome:
+        """Perturb the *input* of layer ``layer_index`` (the network output when it equals
+        the number of layers) at each flat position by ±h; only later layers run."""
+        obj, lane = self.objective, self._lane
+        base = obj.boundary(layer_index)
+        p = flat.size
+        flat2, steps = np.repeat(flat, 2), np.tile([h, -h], p)
+        kinks: dict[int, np.ndarray] = {}
+        outputs = np.empty((2 * p,) + obj.base.outputs[-1].shape)
+        widths = [base.shape[-1]] + [obj.base.outputs[i].shape[-1]
+                                     for i in range(layer_index, obj.num_layers)]
+        size = max(1, STACK_BUDGET // (2 * base.shape[0] * max(widths)))
+        for start in range(0, p, size):
+            rows = slice(2 * start, 2 * min(start + size, p))
+            count = rows.stop - rows.start
+            stack = np.repeat(base[None], count, axis=0)
+            stack.reshape(count, -1)[np.arange(count), flat2[rows]] += steps[rows]
+            outputs[rows] = self._tail(lane, stack, layer_index, start, p, kinks)
+        return self._outcome(outputs, lane, kinks)
+
+    def _outcome(self, outputs: np.ndarray, lane: "_Lane", kinks: dict) -> ChunkOutcome:
+        losses = self.objective.stack_loss(outputs, lane.network, lane.buffer("loss", outputs.shape))
+        p = outputs.shape[0] // 2
+        flip_plus, flip_minus = np.zeros(p, dtype=bool), np.zeros(p, dtype=bool)
+        for counts in kinks.values():
+            flip_plus |= counts[:, 1] > 0
+            flip_minus |= counts[:, 2] > 0
+        return ChunkOutcome(losses[0::2], losses[1::2],
+                            {i: c[:, 0] for i, c in kinks.items() if c[:, 0].any()},
+                            flip_plus, flip_minus)
+
     # -- paths --------------------------------------------------------------------
     def _base_of(self, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         base = self.objective.base
@@ -109,8 +143,7 @@ class ChunkEvaluator:
             outputs = self._column_path(lane, k, *column, kinks)
         else:
             outputs = self._generic_path(lane, k, layer, param, flat2, steps, column, kinks)
-        losses = self.objective.stack_loss(outputs, lane.network, lane.buffer("loss", outputs.shape))
-        return ChunkOutcome(losses[0::2], losses[1::2], {i: c for i, c in kinks.items() if c.any()})
+        return self._outcome(outputs, lane, kinks)
 
     def _column_path(self, lane: _Lane, k: int, cols: np.ndarray, values: np.ndarray,
                      kinks: dict) -> np.ndarray:
@@ -203,10 +236,10 @@ class ChunkEvaluator:
 
 
 def _record(kinks: dict, index: int, start: int, p: int, counts: np.ndarray) -> None:
-    """Store a piece's kink counts (elements start.. of P) for layer ``index``."""
+    """Store a piece's kink counts ((P', 3), elements start.. of P) for layer ``index``."""
     if index not in kinks:
-        kinks[index] = np.zeros(p, dtype=np.intp)
-    kinks[index][start:start + counts.size] = counts
+        kinks[index] = np.zeros((p, 3), dtype=np.intp)
+    kinks[index][start:start + counts.shape[0]] = counts
 
 
 def _expand_column(output: np.ndarray, cols: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -217,11 +250,14 @@ def _expand_column(output: np.ndarray, cols: np.ndarray, values: np.ndarray) -> 
 
 
 def _flipped(pattern: np.ndarray, base: np.ndarray) -> np.ndarray:
-    """Units that differ between θ+h and θ−h, or between either and θ.
+    """Units that differ from θ at θ+h or at θ−h.
 
     pattern : bool (2P, ...), rows in pairs (θ+h, θ−h); base : broadcastable to (P, ...).
-    Returns (P,) counts.
+    Returns (P, 3) counts: either side, the θ+h side, the θ−h side.
     """
     plus, minus = pattern[0::2], pattern[1::2]
-    changed = (plus != minus) | (plus != base)
-    return changed.reshape(plus.shape[0], -1).sum(axis=1)
+    p = plus.shape[0]
+    plus_changed = (plus != base).reshape(p, -1)
+    minus_changed = (minus != base).reshape(p, -1)
+    return np.stack([(plus_changed | minus_changed).sum(axis=1), plus_changed.sum(axis=1),
+                     minus_changed.sum(axis=1)], axis=1)
