@@ -58,8 +58,9 @@ def run(args, load_dataset, batch, json_safe) -> int:
     description = f"{source} ({dataset.task}), model {path.name}:{factory}"
     if args.json:
         data = report.to_dict()
-        data["settings"].update({"source": description, "model_file": str(Path(path)),
-                                 "factory": factory, "model_kwargs": kwargs})
+        for phase in data["phases"].values():
+            phase["settings"].update({"source": description, "model_file": str(Path(path)),
+                                      "factory": factory, "model_kwargs": kwargs})
         data["elapsed_seconds"] = round(elapsed, 4)
         print(json.dumps(json_safe(data), indent=1, allow_nan=False))
     else:

@@ -35,8 +35,9 @@ def test_a_correct_model_exits_0_with_both_phases_in_the_json(tmp_path):
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["passed"] and set(data["phases"]) == {"fit", "predict"}
-    assert [t["name"] for t in data["tensors"]] == ["W1", "b1", "gamma1", "beta1", "W2", "b2"]
-    assert data["settings"]["factory"] == "FullyConnectedNet" and data["settings"]["batch_size"] == 12
+    fit = data["phases"]["fit"]
+    assert [t["name"] for t in fit["tensors"]] == ["W1", "b1", "gamma1", "beta1", "W2", "b2"]
+    assert fit["settings"]["factory"] == "FullyConnectedNet" and fit["settings"]["batch_size"] == 12
 
 
 def test_a_missing_l2_term_exits_1_naming_the_weights(tmp_path):
@@ -46,7 +47,7 @@ def test_a_missing_l2_term_exits_1_naming_the_weights(tmp_path):
                       cwd=tmp_path)
     assert result.returncode == 1, result.stderr
     failing = set(re.findall(r"\b((?:W|b|gamma|beta)\d+) .*MISMATCH", result.stdout))
-    assert failing == {"W1", "W2"} and "FAIL overall" in result.stdout
+    assert failing == {"W1", "W2"} and "FAIL (fit FAIL, predict FAIL)" in result.stdout
 
 
 def test_an_exception_in_the_model_exits_2_with_its_file_and_line(tmp_path):

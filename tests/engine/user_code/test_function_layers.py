@@ -34,7 +34,13 @@ def check(spec, bn_stats="batch", **config):
 
 
 def failing_tensors(report):
-    return {t.name for t in report.tensors if t.mismatch}
+    """Parameter tensors with a mismatch (input gradients, "k.<input>", left out)."""
+    return {t.name for t in report.tensors if t.mismatch and not t.info.is_input}
+
+
+def culprits(report):
+    """Where the checker says the error enters: {(layer index, part)}."""
+    return {(c.layer_index, c.part) for c in report.culprits}
 
 
 def test_affine_with_units_passes_and_a_bias_bug_fails_in_its_bias(tmp_path):
@@ -45,6 +51,7 @@ def test_affine_with_units_passes_and_a_bias_bug_fails_in_its_bias(tmp_path):
     load_custom_layers(variant(tmp_path, "student_affine.py", "dout.sum(axis=0)", "dout.mean(axis=0)"))
     report = check("student_affine:7,tanh")
     assert not report.passed and failing_tensors(report) == {"0.b"}
+    assert culprits(report) == {(0, "parameters")}
 
 
 @pytest.mark.parametrize("bn_stats", ["batch", "running"])
@@ -58,6 +65,7 @@ def test_batchnorm_without_the_mean_path_fails_in_the_fit_phase(tmp_path):
                                "n * dxhat - dxhat.sum(axis=0) -", "n * dxhat -"))
     report = check("dense:6,student_bn,tanh", "batch")
     assert not report.passed and "0.W" in failing_tensors(report)
+    assert culprits(report) == {(1, "input")}
 
 
 def test_running_statistics_persist_in_training_and_never_move_in_a_check():
@@ -87,7 +95,8 @@ def test_dropout_with_seed_replays_one_mask_and_a_backward_drawing_its_own_fails
                                "return dout if mask is None else dout * mask",
                                "return dout * ((np.random.rand(*dout.shape) >= 0.3) / 0.7)"))
     report = check("dense:6,student_dropout:0.3,tanh")
-    assert not report.passed and "0.W" in failing_tensors(report)
+    assert not report.passed
+    assert {c.layer_index for c in report.culprits} == {1}
 
 
 def test_dropout_mode_follows_the_context():
@@ -107,6 +116,7 @@ def test_a_parameter_free_activation_passes_and_a_wrong_derivative_fails(tmp_pat
                                "sigma"))
     report = check("dense:6,student_swish")
     assert not report.passed and failing_tensors(report) == {"0.W", "0.b"}
+    assert culprits(report) == {(1, "input")}
 
 
 def test_spec_arguments_override_layer_param_in_order_and_round_trip():
