@@ -15,6 +15,7 @@ COMMANDS = {
     "train": "train a network on a CSV or continue a saved project",
     "gradcheck": "check a network's gradients against centered differences",
     "info": "summarise a saved project",
+    "new-layer": "write a commented layer file that passes the gradient check as written",
 }
 EXIT_BAD_INPUT = 2
 
@@ -27,7 +28,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     for name, help_text in COMMANDS.items():
         command_parser = sub.add_parser(name, help=help_text, description=help_text)
         if only is None or name == only:
-            module = importlib.import_module(f"nnstudio.commands.{name}")
+            module = importlib.import_module(f"nnstudio.commands.{name.replace('-', '_')}")
             module.add_arguments(command_parser)
             command_parser.set_defaults(run=module.run)
     return parser
