@@ -22,9 +22,9 @@ def test_the_template_passes_the_checker_as_written_and_a_planted_bug_fails(tmp_
     passed = nnstudio(*check, cwd=tmp_path)
     assert passed.returncode == 0, passed.stdout + passed.stderr
     text = path.read_text(encoding="utf-8")
-    correct = "dout * gamma" if style == "functions" else 'dout * self.params["gamma"]'
+    correct = "(dout * x).sum(axis=0)"
     assert correct in text
-    path.write_text(text.replace(correct, "dout"), encoding="utf-8")  # forgets the chain rule
+    path.write_text(text.replace(correct, "dout.sum(axis=0)"), encoding="utf-8")  # dgamma without x
     failed = nnstudio(*check, cwd=tmp_path)
     assert failed.returncode == 1 and "my_scale" in failed.stdout
 
