@@ -30,9 +30,8 @@ from nnstudio.engine.custom_layers import load_custom_layers
 from nnstudio.engine.faults import apply_fault_spec, catalog
 from nnstudio.commands import gradcheck_model
 from nnstudio.engine.gradcheck import (BN_STATS_MODES, DEFAULT_H, DEFAULT_RTOL, DROPOUT_MODES,
-                                       FORMAT, PHASE_CHOICES, SELECTED, CheckConfig,
-                                       GradientChecker, PhasedReport, check_batch, phase_checker)
-from nnstudio.engine.gradcheck.phases import choose_phases
+                                       FORMAT, PHASE_CHOICES, SELECTED, CheckConfig, PhasedReport,
+                                       check_batch, check_network)
 from nnstudio.engine.user_code import UserCodeError
 
 DEFAULT_LAYERS = "dense:16,relu"
@@ -145,15 +144,10 @@ def _run(args) -> int:
 def _check(network, x, y, config: CheckConfig, args) -> PhasedReport:
     """Both phases by default; one phase when --phase, --bn-stats or --dropout says so."""
     if args.bn_stats is not None or args.dropout is not None:
-        if args.phase not in ("auto",):
+        if args.phase != "auto":
             raise ValueError("--phase cannot be combined with --bn-stats/--dropout")
-        checker = GradientChecker(network, x, y, config)
-        return PhasedReport({SELECTED: checker.run()}, {SELECTED: []})
-    reports, notes = {}, {}
-    for phase in choose_phases(network, args.phase):
-        checker, phase_notes = phase_checker(network, x, y, config, phase)
-        reports[phase], notes[phase] = checker.run(), phase_notes
-    return PhasedReport(reports, notes)
+        return check_network(network, x, y, config, phases=SELECTED)
+    return check_network(network, x, y, config, phases=args.phase)
 
 
 def _load(args) -> tuple[Any, Any, tuple[float, float], str]:

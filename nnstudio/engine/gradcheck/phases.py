@@ -23,12 +23,14 @@ from .checker import GradientChecker
 from .config import CheckConfig
 from .guard import is_builtin
 from .report import FORMAT, CheckReport
+from .stress import relabel, stress_checks
 
 FIT, PREDICT, SELECTED = "fit", "predict", "selected"
 PHASE_TEXT = {FIT: "fit: batch statistics, one fixed dropout mask",
               PREDICT: "predict: running statistics, dropout off",
               SELECTED: "the statistics and dropout mode chosen"}
 PHASE_CHOICES = ("auto", "both", FIT, PREDICT)
+LOW_VARIANCE = "fit, features at variance ≈ eps"
 
 
 def phase_dependent(network: Network) -> bool:
@@ -48,6 +50,8 @@ def phase_config(config: CheckConfig, phase: str) -> CheckConfig:
 
 def choose_phases(network: Network, phases: str = "auto") -> tuple[str, ...]:
     """"auto"/"both": fit and predict when they differ (else fit alone); or one phase."""
+    if phases == SELECTED:
+        return (SELECTED,)
     if phases not in PHASE_CHOICES:
         raise ValueError(f"phases must be one of {PHASE_CHOICES}, got {phases!r}")
     if phases in (FIT, PREDICT):
@@ -110,18 +114,27 @@ def phase_checker(network: Network, x: np.ndarray, y: np.ndarray, config: CheckC
 
 @dataclass
 class PhasedReport:
-    """The reports of every phase checked; passed only when all passed."""
+    """The reports of every phase checked; passed only when all passed.
+
+    ``stress`` holds, per BatchNorm-like layer, the fit-phase check of that layer alone on
+    features squeezed to variance ≈ eps (see ``stress``).
+    """
 
     phases: dict[str, CheckReport]
     notes: dict[str, list[str]] = field(default_factory=dict)
+    stress: dict[int, CheckReport] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
-        return all(report.passed for report in self.phases.values())
+        return all(report.passed for report in self.phases.values()) \
+            and all(report.passed for report in self.stress.values())
 
     @property
     def culprits(self) -> list[tuple[str, object]]:
-        return [(name, c) for name, report in self.phases.items() for c in report.culprits]
+        found = [(name, c) for name, report in self.phases.items() for c in report.culprits]
+        for index, report in self.stress.items():
+            found += [(LOW_VARIANCE, c) for c in relabel(report.culprits, index)]
+        return found
 
     def to_dict(self) -> dict:
         phases = {}
@@ -129,8 +142,12 @@ class PhasedReport:
             data = report.to_dict()
             data["notes"] = list(self.notes.get(name, []))
             phases[name] = data
+        stress = [{"layer_index": index, "passed": report.passed, "totals": report.totals,
+                   "culprits": [c.to_dict() for c in relabel(report.culprits, index)],
+                   "problems": [p.to_dict() for p in report.problems]}
+                  for index, report in self.stress.items()]
         return {"format": FORMAT, "status": "ok", "passed": self.passed,
-                "phases": phases,
+                "phases": phases, "low_variance": stress,
                 "culprits": [dict(c.to_dict(), phase=name) for name, c in self.culprits]}
 
     def format_text(self) -> str:
@@ -139,11 +156,26 @@ class PhasedReport:
             title = f"== {PHASE_TEXT[name]} =="
             notes = [f"Note: {note}" for note in self.notes.get(name, [])]
             blocks.append("\n".join([title] + notes + [report.format_text()]))
+        if self.stress:
+            blocks.append(self._stress_text())
         verdicts = ", ".join(f"{name} {'PASS' if r.passed else 'FAIL'}"
                              for name, r in self.phases.items())
+        if self.stress:
+            low = all(r.passed for r in self.stress.values())
+            verdicts += f", low variance {'PASS' if low else 'FAIL'}"
         state = "PASS" if self.passed else "FAIL"
         blocks.append(f"{state} ({verdicts})")
         return "\n\n".join(blocks)
+
+    def _stress_text(self) -> str:
+        lines = ["== BatchNorm-like layers alone, on features with variance ≈ eps =="]
+        for index, report in self.stress.items():
+            totals = report.totals
+            state = "PASS" if report.passed else "FAIL"
+            lines.append(f"  layer {index}: {state}: {totals['mismatch']} mismatches, "
+                         f"{totals['unverifiable']} unverifiable of {totals['checked']} checked")
+            lines += [f"    {c.message}" for c in relabel(report.culprits, index)]
+        return "\n".join(lines)
 
     def _repr_html_(self) -> str:
         """Jupyter's view (``report_html``): each phase's verdict, culprits, tensors, heatmaps."""
@@ -156,11 +188,14 @@ def check_network(network: Network, x: np.ndarray, y: np.ndarray,
                   config: CheckConfig | None = None, phases: str = "auto",
                   rng: np.random.Generator | None = None) -> PhasedReport:
     """Check every element in each phase (see the module docstring); the network is left
-    bit-identical."""
+    bit-identical. ``phases``: "auto"/"both", "fit", "predict", or "selected" (one check
+    with ``config``'s own bn_stats and dropout)."""
     config = config if config is not None else CheckConfig()
-    reports, notes = {}, {}
+    reports, notes, stress = {}, {}, {}
     for phase in choose_phases(network, phases):
         checker, phase_notes = phase_checker(network, x, y, config, phase, rng)
         reports[phase] = checker.run()
         notes[phase] = phase_notes
-    return PhasedReport(reports, notes)
+        if phase == FIT and not checker.objective.problems:
+            stress = stress_checks(checker, config)
+    return PhasedReport(reports, notes, stress)

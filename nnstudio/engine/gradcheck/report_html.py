@@ -129,6 +129,8 @@ def phased_html(report) -> str:
              f"{'PASS' if report.passed else 'FAIL'} ({escape(verdicts)})</p>"]
     for name, phase in report.phases.items():
         parts.append(report_html(phase, PHASE_TEXT.get(name, name), report.notes.get(name, [])))
+    for index, stressed in getattr(report, "stress", {}).items():
+        parts.append(report_html(stressed, f"layer {index} alone, on features with variance ≈ eps"))
     parts.append("</div>")
     return "\n".join(parts)
 

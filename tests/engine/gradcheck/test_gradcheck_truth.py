@@ -208,3 +208,17 @@ def test_the_checked_network_is_left_bit_identical():
     check_network(network, x, y)
     after = network.state_dict()
     assert all(np.array_equal(before[k], after[k]) for k in before)
+
+
+def test_an_eps_mistake_hidden_at_unit_variance_is_found_on_a_low_variance_batch():
+    x, y = _classification(rows=16)
+    network = build_network("student_bn,dense:6,relu", 4, "classification", 3, seed=0)
+    network.layers[0].MISTAKE = "eps_in_backward"
+    report = check_network(network, x, y)
+    assert report.phases["fit"].totals["mismatch"] == 0  # invisible at variance ~2
+    assert not report.passed and report.stress[0].totals["mismatch"] > 0
+    assert any(phase.startswith("fit, features") and c.layer_index == 0 and c.part == "input"
+               for phase, c in report.culprits)
+    assert "variance ≈ eps" in report.format_text()
+    network.layers[0].MISTAKE = None
+    assert check_network(network, x, y).passed
