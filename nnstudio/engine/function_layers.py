@@ -361,10 +361,12 @@ def make_function_layer(convention: Convention, module_name: str) -> type[Functi
     """A new :class:`FunctionLayer` subclass for ``convention`` (not yet registered)."""
     class_name = "".join(part.capitalize() for part in convention.name.split("_")) or "Layer"
     regularized = tuple(p.name for p in convention.params if len(p.shape) >= 2)
+    # what the window's palette starts a new layer with: units cannot be guessed
+    palette = {"units": 16} if convention.uses_units else {}
     description = convention.description or f"{convention.name}: layer functions from {convention.path}"
     return type(class_name, (FunctionLayer,), {
         "type_name": convention.name, "description": description, "convention": convention,
-        "regularized": regularized, "__module__": module_name,
+        "regularized": regularized, "palette_settings": palette, "__module__": module_name,
         "__doc__": f"Layer functions {convention.name} from {convention.path}.",
     })
 

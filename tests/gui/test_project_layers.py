@@ -94,3 +94,19 @@ def test_changed_content_is_flagged_and_a_missing_file_can_be_located(window, mo
     assert states == ["NOT FOUND: use Locate…", False,
                       "CONTENT CHANGED since the project was saved"]
     assert window.session.network.layers[1].type_name == "student_bn"
+
+
+def test_import_layer_takes_layer_functions_and_the_palette_gives_them_units(window, dialogs):
+    from PySide6.QtWidgets import QMessageBox
+
+    from nnstudio.gui.gradcheck.custom_layer_action import import_custom_layer
+
+    dialogs.save_answer = QMessageBox.StandardButton.Yes
+    path = resource_path("examples", "layer_functions", "student_affine.py")
+    added = import_custom_layer(window, str(path))
+    assert [cls.type_name for cls in added] == ["student_affine"] and not dialogs.errors
+    assert "runs the Python code" in dialogs.questions[-1]
+    assert window.editor.add("student_affine", 0)
+    layer = window.session.network.layers[0]
+    assert layer.type_name == "student_affine" and layer.units == 16
+    assert layer.params["w"].shape == (4, 16)
