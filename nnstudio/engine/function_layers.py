@@ -215,7 +215,7 @@ class FunctionLayer(Layer):
         state = np.random.get_state()
         try:
             self.convention.forward(x, *[v.copy() for v in self.params.values()], param)
-        except Exception:  # noqa: BLE001 - user code; reported when it really runs
+        except (Exception, SystemExit):  # noqa: BLE001 - user code; reported when it really runs
             return
         finally:
             np.random.set_state(state)

@@ -33,6 +33,21 @@ from .gradcheck.view import GradCheckView
 
 VIEW_TITLE = "Own model"
 ACTION_TEXT = "Check Own Model…"
+GUIDE = """## Check your own model
+
+*Check ▸ Check Own Model…* checks a network you wrote in numpy, in the shape of cs231n's
+`FullyConnectedNet`: a file with a factory (default `make_model`) or a class, called as
+`FACTORY(input_dim=D, num_classes=C, **kwargs)`, returning an object with
+
+- `params`: a dict name → array (`W1`, `b1`, `gamma1`, …)
+- `loss(X, y)` → `(loss, grads)`, `grads` keyed like `params`
+- optionally `bn_params`, `dropout_param` and `set_mode("train" | "test")`.
+
+The model is checked on the current dataset's training rows; every evaluation runs on a fresh
+float64 copy of it, so nothing it changes can drift, and your model stays as it was.
+**BatchNorm statistics: batch** checks the fit phase (mode "train"), **running** the predict
+phase (mode "test"; needs `set_mode`). Example: `resources/examples/cs231n/classifiers/fc_net.py`.
+"""
 
 
 class OwnModelController(CheckController):
@@ -86,6 +101,7 @@ class OwnModelView(GradCheckView):
     def __init__(self, controller: OwnModelController, parent=None) -> None:
         super().__init__(controller, parent)
         self.controls.fault_button.hide()
+        self.set_guide(GUIDE)
 
     def _layer_notes(self) -> dict[int, str]:
         return {}

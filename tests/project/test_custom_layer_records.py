@@ -136,3 +136,14 @@ def test_the_command_line_loads_custom_layers_only_when_told(tmp_path, layer_fil
     flags = [arg for path in layer_files for arg in ("--custom-layer", str(path))]
     done = train(*flags)
     assert done.returncode == 0, done.stderr
+
+
+def test_info_describes_a_project_with_custom_layers_when_they_are_given(tmp_path, layer_files):
+    project, _, _ = trained_project(tmp_path, layer_files)
+
+    def info(*extra):
+        return subprocess.run([sys.executable, "-m", "nnstudio", "info", str(project), *extra],
+                              capture_output=True, text=True, timeout=120)
+    assert info().returncode == 2
+    shown = info(*[arg for path in layer_files for arg in ("--custom-layer", str(path))])
+    assert shown.returncode == 0 and "student_bn" in shown.stdout
