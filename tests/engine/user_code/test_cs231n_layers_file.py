@@ -6,7 +6,7 @@ import pytest
 
 from nnstudio.engine import LAYER_TYPES, build_network
 from nnstudio.engine.custom_layers import load_custom_layers
-from nnstudio.engine.gradcheck import CheckConfig, GradientChecker
+from nnstudio.engine.gradcheck import CheckConfig, GradientChecker, check_network
 from nnstudio.resources import resource_path
 
 ALL = ["cs231n_affine", "cs231n_relu", "cs231n_batchnorm", "cs231n_layernorm", "cs231n_dropout"]
@@ -34,9 +34,12 @@ def test_every_pair_registers_with_the_assignment_shapes(tmp_path):
     shapes = {name: value.shape for _, name, value, _ in network.named_parameters()}
     assert shapes["0.w"] == (5, 6) and shapes["0.b"] == (6,) and shapes["1.gamma"] == (6,)
     assert network.layers[3].layer_param["p"] == 0.8
-    for bn_stats in ("batch", "running"):
-        assert run_check("cs231n_affine:6,cs231n_batchnorm,cs231n_relu,cs231n_dropout:0.8,"
-                         "cs231n_affine:6,cs231n_layernorm", bn_stats).passed
+    small = build_network("cs231n_affine:4,cs231n_batchnorm,cs231n_relu,cs231n_dropout:0.8,"
+                          "cs231n_affine:4,cs231n_layernorm", 5, "classification", 3, seed=0)
+    rng = np.random.default_rng(1)
+    x, y = rng.standard_normal((8, 5)), rng.integers(0, 3, 8)
+    report = check_network(small, x, y)  # the default: fit and predict
+    assert report.passed and set(report.phases) == {"fit", "predict"}
 
 
 @pytest.mark.parametrize("old, new, spec", [
