@@ -14,7 +14,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from .status import CURRENT_CYAN, KINK_ORANGE, MISMATCH_RED
+from .status import CURRENT_CYAN, KINK_ORANGE, MISMATCH_RED, UNVERIFIABLE_PURPLE
 from .store import LOG_CEILING, LOG_FLOOR, VERDICT_CODES, TensorGrid
 
 COLOUR_MAP = pg.colormap.get("viridis")
@@ -185,6 +185,7 @@ def verdict_overlay(grid: TensorGrid) -> np.ndarray:
     k = int(np.clip(np.sqrt(OVERLAY_BUDGET / max(rows * columns, 1)), 1, 11))
     overlay = np.zeros((rows * k, columns * k, 4), dtype=np.uint8)
     for code, stamp in ((VERDICT_CODES["kink"], _ring_stamp(k, KINK_ORANGE)),
+                        (VERDICT_CODES["unverifiable"], _ring_stamp(k, UNVERIFIABLE_PURPLE)),
                         (VERDICT_CODES["mismatch"], _cross_stamp(k, MISMATCH_RED))):
         cells = np.flatnonzero(grid.verdict == code)
         if cells.size == 0:
