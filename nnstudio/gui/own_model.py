@@ -4,9 +4,9 @@ The model file follows cs231n's ``FullyConnectedNet`` protocol (``params``, ``lo
 -> (loss, grads)``; see the engine's ``gradcheck.model``). Loading it runs its code, so the
 action shows the same warning as importing a layer. The check runs in a worker through the
 gradient-check controller and shows the model's tensors (``W1``, ``gamma1``, …) in a second
-instance of the gradient-check view, the "Own model" tab: tree, heatmap, table. Its
-BatchNorm-statistics setting chooses the phase: batch = fit (mode "train"), running =
-predict (mode "test"). Every number comes from the engine.
+instance of the gradient-check view, the "Own model" tab: tree, heatmap, table. The phases
+are fit (mode "train") and, when the model has ``set_mode``, predict (mode "test"); the
+view's Phases setting can pick one. Every number comes from the engine.
 """
 from __future__ import annotations
 
@@ -19,12 +19,12 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
                                QLabel, QLineEdit, QMessageBox, QPushButton, QWidget)
 
-from nnstudio.engine.gradcheck import check_batch
+from nnstudio.engine.gradcheck import FIT, PREDICT, SELECTED, check_batch
 from nnstudio.engine.gradcheck.model import ModelChecker
 from nnstudio.engine.user_model import DEFAULT_FACTORY, load_model
 from nnstudio.resources import RESOURCES_DIR
 
-from .gradcheck.controller import CheckController
+from .gradcheck.controller import CheckController, PhaseRun
 from .gradcheck.custom_layer_action import PYTHON_FILTER, WARNING_TITLE, warning_text
 from .gradcheck.install import CHECK_MENU
 from .gradcheck.report_export import ask_and_export
@@ -45,8 +45,8 @@ GUIDE = """## Check your own model
 
 The model is checked on the current dataset's training rows; every evaluation runs on a fresh
 float64 copy of it, so nothing it changes can drift, and your model stays as it was.
-**BatchNorm statistics: batch** checks the fit phase (mode "train"), **running** the predict
-phase (mode "test"; needs `set_mode`). Example: `resources/examples/cs231n/classifiers/fc_net.py`.
+The fit phase runs in mode "train"; the predict phase (mode "test") too when the model has
+`set_mode` — the Phases setting can pick one. Example: `resources/examples/cs231n/classifiers/fc_net.py`.
 """
 
 
@@ -62,9 +62,10 @@ class OwnModelController(CheckController):
         self.invalidate("A model was loaded")
         self.model, self.model_label = model, label
 
-    def _ensure_checker(self):
-        if self.checker is not None:
-            return self.checker
+    def _build_phases(self) -> None:
+        """The model's phases: fit, and predict when the model has ``set_mode`` (the
+        settings' Phases choice can pick one). Builds only: the model's loss first runs in
+        the worker (ModelChecker is lazy)."""
         if self.model is None:
             raise ValueError(f"load a model first: {CHECK_MENU.replace('&', '')} ▸ {ACTION_TEXT}")
         if self.settings is None:
@@ -74,25 +75,39 @@ class OwnModelController(CheckController):
             raise ValueError("load a dataset first (Data panel or File ▸ Open CSV…)")
         config = self.settings.config
         x, y = check_batch(dataset.x_train, dataset.y_train, self.settings.batch_size, config.seed)
-        phase = "fit" if config.bn_stats == "batch" else "predict"
-        # Builds only: the model's loss first runs in the worker (ModelChecker is lazy).
-        self.checker = ModelChecker(self.model, x, y, config, phase)
-        # The floor scales with the loss, known once the worker has run it (see _deliver).
-        self.store = ResultStore(list(self.checker.tensors), config.atol)
-        self.last_progress = CheckProgress.of(self.checker)
-        self.started.emit(self.store)
-        self.progress.emit(self.last_progress)
-        return self.checker
+        chosen = self.settings.phases
+        if chosen == SELECTED:
+            names = (FIT,) if config.bn_stats == "batch" else (PREDICT,)
+        elif chosen in (FIT, PREDICT):
+            names = (chosen,)
+        else:
+            names = (FIT, PREDICT) if callable(getattr(self.model, "set_mode", None)) else (FIT,)
+        phases = []
+        for name in names:
+            checker = ModelChecker(self.model, x, y, config, name)
+            notes = [] if name == FIT or len(names) == 1 else [
+                "checked after set_mode('test'); a model whose loss(X, y) ignores the mode "
+                "repeats the fit phase here"]
+            if name == FIT and len(names) == 1 and chosen != FIT:
+                notes = ["the model has no set_mode('train' | 'test'): only the fit phase "
+                         "can be checked"]
+            # The floor scales with the loss, known once the worker has run it (_deliver).
+            store = ResultStore(list(checker.tensors), config.atol or 0.0)
+            phases.append(PhaseRun(name, checker, store, CheckProgress.of(checker, name), notes))
+        self.phases, self.current, self.shown = phases, 0, 0
+        self.started.emit(phases[0].store)
 
     def _deliver(self, bundle) -> None:
-        if self.checker is not None and self.checker.objective.ready:
-            self.store.atol = self.checker.atol  # a cached number by now: no user code runs
+        checker = self.phases[self.current].checker if self.phases else None
+        if checker is not None and checker.objective.ready:
+            self.phases[self.current].store.atol = checker.atol  # a cached number: no user code
         super()._deliver(bundle)
 
     def tolerance(self) -> tuple[float, float] | None:
-        if self.checker is None or not self.checker.objective.ready:
+        phase = self.shown_phase
+        if phase is None or not phase.checker.objective.ready:
             return None
-        return self.checker.config.rtol, self.checker.atol
+        return phase.checker.config.rtol, phase.checker.atol
 
 
 class OwnModelView(GradCheckView):

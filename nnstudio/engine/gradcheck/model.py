@@ -62,8 +62,12 @@ class ModelChecker:
 
     Offers the stepping interface of :class:`GradientChecker` (``tensors``, ``advance``,
     ``tensor_summaries``, ``layer_summaries``, ``checked``, ``planned``, ``finished``,
-    ``passed``, ``atol``, ``config``), so the window can show it in the same view.
+    ``passed``, ``atol``, ``config``, ``problems``), so the window can show it in the same
+    view. ``localizes`` is False: without the gradients a model's layers return for their
+    inputs, no culprit can be named; the mismatching tensors say where to look.
     """
+
+    localizes = False
 
     def __init__(self, model: Any, x: np.ndarray, y: np.ndarray, config: CheckConfig | None = None,
                  phase: str = "fit") -> None:
@@ -82,6 +86,7 @@ class ModelChecker:
         self._results: list[list[ElementResult]] = [[] for _ in self.tensors]
         self._cursor = (0, 0)
         self.screen_results = None
+        self.problems: list = []
         self.rounding: float | None = None
         self._floor: float | None = None
         self.started = time.perf_counter()
