@@ -297,6 +297,9 @@ class CheckController(QObject):
             return
         self._release_busy()
         self._set_state("idle")
+        failing = [i for i, p in enumerate(self.phases) if p.checker.checked and not p.progress.passed]
+        if failing and self.shown not in failing:
+            self.show_phase(failing[0])  # the phase that found something, not the last one run
         self.phases_changed.emit()
         self.finished.emit(reason)
 
