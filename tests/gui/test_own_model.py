@@ -56,7 +56,7 @@ def test_a_correct_model_is_checked_and_its_tensors_shown(qtbot, window, dialogs
     dialogs.save_paths.append(str(report))
     parts.view.controls.export_button.click()
     text = report.read_text(encoding="utf-8")
-    assert "<td>W1</td><td>1 FullyConnectedNet</td>" in text and "Heatmap of" in text
+    assert "<td>W1</td><td>1 FullyConnected…</td>" in text and "Heatmap of" in text
 
 
 def test_a_missing_l2_term_fails_in_the_hidden_weights(qtbot, window, dialogs, monkeypatch, tmp_path):
