@@ -81,4 +81,4 @@ def test_declining_the_warning_runs_nothing_and_errors_name_the_line(qtbot, wind
     with qtbot.waitSignal(window.own_model.controller.finished, timeout=30000):
         menu_entry(window, ACTION_TEXT).trigger()
     title, text = dialogs.errors[-1]
-    assert title == "The gradient check failed" and f"{path}:" in text and "IndexError" in text
+    assert title == "Error in your code" and f"{path}:" in text and "IndexError" in text
