@@ -25,6 +25,8 @@ class Culprit:
     part : "input" (the gradient the layer returns for its input), "parameters", "loss"
         (the loss's gradient for the network output), or the problem kind that made the
         layer fail before any comparison ("shape", "nondeterministic", "non-finite")
+    located : False when the gradient reaching the layer could not be verified (rounding
+        noise, or not checked): the error then enters here *or after* this layer
     """
 
     layer_index: int
@@ -33,11 +35,12 @@ class Culprit:
     max_rel_error: float | None
     tensors: tuple[str, ...]
     message: str
+    located: bool = True
 
     def to_dict(self) -> dict:
         return {"layer_index": self.layer_index, "label": self.label, "part": self.part,
                 "max_rel_error": self.max_rel_error, "tensors": list(self.tensors),
-                "message": self.message}
+                "located": self.located, "message": self.message}
 
 
 @dataclass(frozen=True)
@@ -85,10 +88,12 @@ def localize(tensors: list[TensorSummary], problems: list[Problem], labels: list
             params.setdefault(tensor.info.layer_index, []).append(tensor)
     culprits: list[Culprit] = [_problem_culprit(p) for p in problems
                                if p.fails and p.layer_index is not None]
+    # An irreproducible layer turns every comparison into noise: it alone is to blame.
+    noise = any(p.kind == "nondeterministic" for p in problems if p.fails)
     roles = []
     loss_in = inputs.get(count)
     loss_status = _status(loss_in)
-    if loss_status == MISMATCH:
+    if loss_status == MISMATCH and not noise:
         culprits.append(Culprit(count, loss_label, "loss", loss_in.max_rel_error,
                                 (loss_in.name,),
                                 f"the error enters at the loss ({loss_label}): the gradient it "
@@ -106,9 +111,10 @@ def localize(tensors: list[TensorSummary], problems: list[Problem], labels: list
                 role = AFFECTED
             else:
                 role = CULPRIT
-                culprits += _layer_culprits(index, label, own_in if bad_in else None,
-                                            [t for t in own_params if _status(t) == MISMATCH],
-                                            arriving)
+                if not noise:
+                    culprits += _layer_culprits(
+                        index, label, own_in if bad_in else None,
+                        [t for t in own_params if _status(t) == MISMATCH], arriving)
         else:
             role = worst_status([status_in, status_params]) or UNCHECKED
         roles.append(LayerRole(index, label, role, status_in,
@@ -131,20 +137,23 @@ def _status(tensor: TensorSummary | None) -> str | None:
 
 def _layer_culprits(index: int, label: str, own_in: TensorSummary | None,
                     bad_params: list[TensorSummary], arriving: str | None) -> list[Culprit]:
-    reaching = ("the gradient reaching it is right" if arriving in (OK, KINK)
-                else "the gradient reaching it could not be verified" if arriving
-                else "the gradient reaching it was not checked")
-    where = f"layer {index} {label}"
+    located = arriving in (OK, KINK)
+    reaching = ("the gradient reaching it is right" if located
+                else "the gradient reaching it could not be verified (rounding noise), so "
+                     "the error may enter after it" if arriving
+                else "the gradient reaching it was not checked, so the error may enter after it")
+    where = f"layer {index} {label}" + ("" if located else " or after it")
     found = []
     if own_in is not None:
         found.append(Culprit(index, label, "input", own_in.max_rel_error, (own_in.name,),
                              f"the error enters at {where}: the gradient it returns for its "
-                             f"input is wrong; {reaching}"))
+                             f"input is wrong; {reaching}", located))
     if bad_params:
         names = tuple(t.name for t in bad_params)
         found.append(Culprit(index, label, "parameters", max(t.max_rel_error for t in bad_params),
                              names, f"the error enters at {where}: the gradients of its "
-                                    f"parameters ({', '.join(names)}) are wrong; {reaching}"))
+                                    f"parameters ({', '.join(names)}) are wrong; {reaching}",
+                             located))
     return found
 
 

@@ -112,8 +112,12 @@ class HeatmapView(QWidget):
         self.plot.setAspectLocked(True, 1.0)
         self.plot.setRange(xRange=(0, columns), yRange=(0, rows), padding=0.02)
         left, bottom = self.plot.getAxis("left"), self.plot.getAxis("bottom")
-        left.setLabel("input unit (row)" if rows > 1 else "")
-        bottom.setLabel("output unit (column)" if rows > 1 else "element")
+        if self.grid is not None and self.grid.info.is_input:  # a layer's input gradient: one row per sample of the batch
+            left.setLabel("sample (row)" if rows > 1 else "")
+            bottom.setLabel("feature (column)" if rows > 1 else "element")
+        else:
+            left.setLabel("input unit (row)" if rows > 1 else "")
+            bottom.setLabel("output unit (column)" if rows > 1 else "element")
         left.setTicks([cell_ticks(rows)] if rows > 1 else [[]])
         bottom.setTicks([cell_ticks(columns)])
 

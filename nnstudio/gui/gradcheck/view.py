@@ -8,6 +8,8 @@ turns following off; "Follow the check" turns it back on.
 """
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtWidgets import (QCheckBox, QFrame, QScrollArea, QSplitter, QTabWidget,
                                QTextBrowser, QVBoxLayout, QWidget)
@@ -262,8 +264,8 @@ class GradCheckView(QWidget):
         shape = "×".join(str(n) for n in info.shape)
         what = (f"the gradient {info.layer_label} returns for its input" if info.is_input
                 else f"{info.param} of layer {info.layer_index} {info.layer_label}")
-        return (f"<b>{name}</b> — {what} ({shape}) &nbsp; <b>{status}</b> &nbsp; "
-                "colour: log10 relative error")
+        return (f"<b>{html.escape(name)}</b> — {html.escape(what)} ({shape}) &nbsp; "
+                f"<b>{status}</b> &nbsp; colour: log10 relative error")
 
     def _show_worst_mismatch(self, progress: CheckProgress) -> None:
         """After a run, show where the check found a wrong gradient (if it did): the

@@ -34,7 +34,8 @@ def test_json_object_shape():
     assert data["layers"][3]["input_gradient"]["status"] == "ok"
     assert data["culprits"] == [{"layer_index": 3, "label": "Dense(4)", "part": "parameters",
                                  "max_rel_error": data["culprits"][0]["max_rel_error"],
-                                 "tensors": ["3.W"], "message": data["culprits"][0]["message"]}]
+                                 "tensors": ["3.W"], "located": True,
+                                 "message": data["culprits"][0]["message"]}]
     tensor = data["tensors"][0]
     assert {"name", "layer_index", "layer_label", "param", "kind", "shape", "planned", "checked",
             "ok", "kink", "mismatch", "unverifiable", "max_abs_error", "max_rel_error", "status",
