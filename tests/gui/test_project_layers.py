@@ -110,3 +110,20 @@ def test_import_layer_takes_layer_functions_and_the_palette_gives_them_units(win
     layer = window.session.network.layers[0]
     assert layer.type_name == "student_affine" and layer.units == 16
     assert layer.params["w"].shape == (4, 16)
+
+
+def test_app_custom_layer_option_loads_the_files_and_opens_the_project_without_asking(
+        qtbot, settings, monkeypatch, project, capsys):
+    from nnstudio.gui import launch
+
+    path, layer = project
+    asked = scripted(monkeypatch, lambda dialog: QDialog.DialogCode.Rejected)
+    classes = launch.load_layer_files([str(layer)])
+    window = launch.open_window(str(path), settings=settings, layer_classes=classes)
+    qtbot.addWidget(window)
+    assert not asked and window.session.path == str(path)
+    assert window.session.network.layers[1].type_name == "student_bn"
+    assert "student_bn" in window.palette.type_names()
+    window.close()
+    assert launch.main(["--custom-layer", str(path.parent / "missing.py")]) == 2
+    assert "custom layer file not found" in capsys.readouterr().err

@@ -73,7 +73,7 @@ def report_html(report, title: str = "", notes=()) -> str:
     """One :class:`CheckReport` (one phase) as an HTML fragment, with ``notes`` under the title."""
     passed = report.passed
     colour = "#1b5e20" if passed else "#b71c1c"
-    parts = [f"<div class='nnstudio-gradcheck'>"]
+    parts = ["<div class='nnstudio-gradcheck'>"]
     if title:
         parts.append(f"<h4 style='margin:0.4em 0'>{escape(title)}</h4>")
     parts += [f"<p><i>Note: {escape(note)}</i></p>" for note in notes]
