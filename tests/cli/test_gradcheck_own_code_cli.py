@@ -56,6 +56,10 @@ def test_an_exception_in_the_model_exits_2_with_its_file_and_line(tmp_path):
     result = nnstudio("gradcheck", "builtin:iris", "--model", str(fc_net), cwd=tmp_path)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert f"error in {fc_net}:" in result.stderr and "IndexError" in result.stderr
+    as_json = nnstudio("gradcheck", "builtin:iris", "--model", str(fc_net), "--json", cwd=tmp_path)
+    data = json.loads(as_json.stdout)
+    assert as_json.returncode == 2 and data["status"] == "error" and not data["passed"]
+    assert data["error"]["file"] == str(fc_net) and data["error"]["type"] == "IndexError"
 
 
 def test_network_options_are_refused_with_a_model(tmp_path):
