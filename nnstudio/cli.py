@@ -15,6 +15,7 @@ COMMANDS = {
     "train": "train a network on a CSV or continue a saved project",
     "gradcheck": "check a network's gradients against centered differences",
     "info": "summarise a saved project",
+    "grade": "grade a class's submissions, each in an isolated process",
     "new-layer": "write a commented layer file that passes the gradient check as written",
 }
 EXIT_BAD_INPUT = 2
