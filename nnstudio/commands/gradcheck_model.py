@@ -7,7 +7,7 @@
 The model is made by ``FACTORY(input_dim=D, num_classes=C, **MODEL_KWARGS)`` and checked by
 :func:`nnstudio.engine.gradcheck.model.check_model` on ``--batch`` seeded rows of the
 training split: the fit phase, and the predict phase when the model's ``set_mode`` is
-honoured by its ``loss``. Exit codes as ``gradcheck``: 0 pass, 1 a mismatch, 2 bad input
+honoured by its ``loss`` (``--phase fit|predict|both`` chooses). Exit codes as ``gradcheck``: 0 pass, 1 a mismatch, 2 bad input
 or an error in the model's code (``error in FILE:LINE: ...``).
 """
 from __future__ import annotations
@@ -21,7 +21,10 @@ from nnstudio.engine.user_model import load_model, parse_model_spec
 
 #: options of a network check that mean nothing for a model: its code decides
 _NETWORK_ONLY = {"layers": "--layers", "fault": "--fault", "screen": "--screen",
-                 "include_regularization": "--include-regularization", "l1": "--l1", "l2": "--l2"}
+                 "include_regularization": "--include-regularization", "l1": "--l1", "l2": "--l2",
+                 "bn_stats": "--bn-stats (use --phase)", "dropout": "--dropout (use --phase)"}
+#: --phase -> check_model's phases (None: fit, and predict when the model honours set_mode)
+_PHASES = {"auto": None, "both": ("fit", "predict"), "fit": ("fit",), "predict": ("predict",)}
 
 
 def add_arguments(group) -> None:
@@ -53,7 +56,8 @@ def run(args, load_dataset, batch, json_safe) -> int:
     started = time.perf_counter()
     samples = getattr(args, "samples_per_tensor", None)
     report = check_model(model, x, y, h=args.h, rtol=args.rtol, atol=args.atol, seed=args.seed,
-                         samples_per_tensor=samples)
+                         samples_per_tensor=samples,
+                         phases=_PHASES[getattr(args, "phase", "auto") or "auto"])
     elapsed = time.perf_counter() - started
     description = f"{source} ({dataset.task}), model {path.name}:{factory}"
     if args.json:

@@ -69,6 +69,9 @@ def test_network_options_are_refused_with_a_model(tmp_path):
     assert result.returncode == 2 and "--layers cannot be used with --model" in result.stderr
     result = nnstudio("gradcheck", "builtin:iris", "--model", f"{fc_net}:nothing_here", cwd=tmp_path)
     assert result.returncode == 2 and "defines no nothing_here" in result.stderr
+    result = nnstudio("gradcheck", "builtin:iris", "--model", str(fc_net), "--phase", "predict",
+                      "--json", cwd=tmp_path)
+    assert result.returncode == 0 and list(json.loads(result.stdout)["phases"]) == ["predict"]
 
 
 def test_a_cs231n_layers_file_is_a_custom_layer_and_a_wrong_shape_exits_2(tmp_path):
