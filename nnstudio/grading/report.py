@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import html
 import json
-import math
 import os
 import struct
 import tempfile
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..engine.json_values import json_safe
 from .grader import Grade
 
 STATUS_COLOURS = {"passed": "#1a7f37", "failed": "#b35900", "error": "#b42318",
@@ -29,7 +29,7 @@ def write_reports(grade: Grade, folder: Path, assignment_name: str) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     data = grade.to_dict()
     data["assignment"] = assignment_name
-    write_atomic(folder / "report.json", json.dumps(_json_safe(data), indent=1, allow_nan=False))
+    write_atomic(folder / "report.json", json.dumps(json_safe(data), indent=1, allow_nan=False))
     write_atomic(folder / "report.html", render_html(grade, assignment_name))
 
 
@@ -42,16 +42,6 @@ def write_atomic(path: Path, text: str) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-
-
-def _json_safe(value):
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    return value
 
 
 def render_html(grade: Grade, assignment_name: str) -> str:

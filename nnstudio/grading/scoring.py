@@ -14,6 +14,7 @@ import numpy as np
 from nnstudio.engine.gradcheck.analytic import EPS
 from nnstudio.engine.gradcheck.verdict import (CODE_OK, FLOOR_SAFETY, classify, errors,
                                                violation)
+from nnstudio.engine.json_values import finite_or_none
 
 from .plan import CONFIRM_FACTOR, CheckPlan
 from .sandbox import MAX_LOG_BYTES, CallResult
@@ -36,7 +37,7 @@ class TensorResult:
     def to_dict(self) -> dict:
         return {"name": self.name, "status": self.status, "shape": list(self.shape),
                 "checked": self.checked, "mismatches": self.mismatches,
-                "max_rel_error": _finite_or_none(self.max_rel_error), "message": self.message}
+                "max_rel_error": finite_or_none(self.max_rel_error), "message": self.message}
 
 
 @dataclass
@@ -59,10 +60,6 @@ class CheckResult:
                 "points": round(self.points, 6), "max_points": self.max_points,
                 "passed": self.passed, "message": self.message, "error": self.error,
                 "tensors": [t.to_dict() for t in self.tensors]}
-
-
-def _finite_or_none(value: float):
-    return float(value) if np.isfinite(value) else None
 
 
 def score_check(plan: CheckPlan, calls: dict[int, CallResult],
