@@ -118,7 +118,7 @@ def _run(args) -> int:
     if not args.source:
         raise ValueError("name what to check: a .nnproj project, a CSV file or builtin:NAME")
     if args.model:
-        return gradcheck_model.run(args, _load_dataset, _batch, _json_safe)
+        return gradcheck_model.run(args, _load_dataset, _batch)
     network, dataset, train_l1_l2, description = _load(args)
     applied = [apply_fault_spec(network, spec) for spec in args.fault]
     x, y = _batch(dataset, args.batch, args.seed)

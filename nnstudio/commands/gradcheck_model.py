@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from nnstudio.engine.gradcheck.model import check_model
+from nnstudio.engine.json_values import json_safe
 from nnstudio.engine.user_model import load_model, parse_model_spec
 
 #: options of a network check that mean nothing for a model: its code decides
@@ -39,7 +40,7 @@ def add_arguments(group) -> None:
                             "'{\"hidden_dims\": [16, 16], \"reg\": 0.1}'")
 
 
-def run(args, load_dataset, batch, json_safe) -> int:
+def run(args, load_dataset, batch) -> int:
     """Run the model check; the helpers come from ``gradcheck`` (one definition each)."""
     given = [flag for name, flag in _NETWORK_ONLY.items() if getattr(args, name, None)]
     if given:
