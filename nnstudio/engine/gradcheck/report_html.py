@@ -24,6 +24,9 @@ MAX_HEATMAPS = 8
 #: the heatmap's width in pixels is at most this (each element at least MIN_CELL pixels)
 MAX_WIDTH, MIN_CELL, MAX_CELL = 480, 3, 24
 COLOURS = {"background": (236, 236, 236), KINK: (253, 216, 53), UNVERIFIABLE: (251, 140, 0)}
+_CSS = ("<style>.nnstudio-gradcheck td,.nnstudio-gradcheck th{padding:1px 8px;text-align:right}"
+        ".nnstudio-gradcheck td:first-child,.nnstudio-gradcheck th:first-child{text-align:left}"
+        ".nnstudio-gradcheck img{display:block;margin:0.2em 0 0.8em 0}</style>")
 _STATUS_STYLE = {MISMATCH: "background:#ffebee;color:#b71c1c;font-weight:bold",
                  UNVERIFIABLE: "background:#fff3e0;color:#e65100;font-weight:bold",
                  KINK: "background:#fffde7"}
@@ -73,7 +76,7 @@ def report_html(report, title: str = "", notes=()) -> str:
     """One :class:`CheckReport` (one phase) as an HTML fragment, with ``notes`` under the title."""
     passed = report.passed
     colour = "#1b5e20" if passed else "#b71c1c"
-    parts = ["<div class='nnstudio-gradcheck'>"]
+    parts = [_CSS, "<div class='nnstudio-gradcheck'>"]
     if title:
         parts.append(f"<h4 style='margin:0.4em 0'>{escape(title)}</h4>")
     parts += [f"<p><i>Note: {escape(note)}</i></p>" for note in notes]
@@ -95,8 +98,8 @@ def report_html(report, title: str = "", notes=()) -> str:
         parts.append(f"<p style='margin-bottom:0.2em'><b>{escape(tensor.name)}</b> ({shape}): "
                      f"{tensor.mismatch:,} mismatches — red, darker for a larger relative "
                      "error; grey: ok or not checked</p>"
-                     f"<img alt='heatmap of {escape(tensor.name)}' "
-                     f"src='data:image/png;base64,{data}'>")
+                     f"<div><img alt='heatmap of {escape(tensor.name)}' "
+                     f"src='data:image/png;base64,{data}'></div>")
     parts.append("</div>")
     return "\n".join(parts)
 
