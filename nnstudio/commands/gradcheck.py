@@ -170,6 +170,8 @@ def _load_project(args) -> tuple[Any, Any, tuple[float, float], str]:
         raise ValueError(f"{', '.join(given)} cannot be used with a project: its data and "
                          "architecture are saved in it")
     project = load_project(args.source)
+    for note in project.custom_layer_notes:
+        print(f"note: {note}", file=sys.stderr)
     if project.dataset is None:
         raise ValueError(f"{args.source}: the project's data could not be loaded "
                          f"({project.data_note or 'no data source'}); a check needs a batch")

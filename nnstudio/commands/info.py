@@ -6,6 +6,7 @@ it can be found, the training settings, how far training went and the last metri
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 from nnstudio.engine.network import Network
@@ -27,6 +28,8 @@ def run(args) -> int:
     for path in args.custom_layer:
         load_custom_layers(path)
     project = load_project(args.project, load_data=False)
+    for note in project.custom_layer_notes:
+        print(f"note: {note}", file=sys.stderr)
     summary = project_summary(project)
     if args.json:
         print(json.dumps(summary, indent=1, allow_nan=False))

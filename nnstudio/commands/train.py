@@ -172,6 +172,8 @@ def _continue_project(args) -> tuple[Trainer, Any, int | None, Path]:
         raise ValueError(f"{', '.join(fixed)} cannot change when continuing a project; "
                          "start a new run from the data file instead")
     project = load_project(args.data)
+    for note in project.custom_layer_notes:
+        print(f"note: {note}", file=sys.stderr)
     trainer = project.make_trainer(strict=args.strict)
     for note in project.resume_notes:
         print(f"nnstudio train: warning: {note} (use --strict to refuse)", file=sys.stderr)

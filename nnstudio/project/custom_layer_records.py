@@ -155,12 +155,23 @@ class CustomLayersNeeded(ProjectError):
         self.statuses = statuses
 
 
-def require_loaded(records: list[CustomLayerRecord], project_path: Path) -> None:
-    """Raise :class:`CustomLayersNeeded` if some recorded type is not registered."""
+def require_loaded(records: list[CustomLayerRecord], project_path: Path) -> list[str]:
+    """Raise :class:`CustomLayersNeeded` if some recorded type is not registered; else the
+    notes to show: a loaded file whose content differs from the one the project was saved
+    with (the user loaded it explicitly; say so, do not refuse)."""
     statuses = [locate(record, project_path.parent) for record in records]
     needed = [status for status in statuses if not status.loaded]
     if needed:
         raise CustomLayersNeeded(project_path.name, needed)
+    notes = []
+    for record in records:
+        source = source_file(record.types[0])
+        if source is None or not record.sha256 or not source.is_file():
+            continue
+        if file_sha256(source) != record.sha256:
+            notes.append(f"{source} (layers {', '.join(record.types)}) changed since "
+                         f"{project_path.name} was saved: its layers may compute something else")
+    return notes
 
 
 __all__ = ["CHANGED", "MISSING", "OK", "CustomLayerRecord", "CustomLayerStatus",

@@ -68,6 +68,8 @@ class Project:
     resume_notes : list of str
         Set by :meth:`make_trainer`: what of the saved optimizer state was missing and
         started afresh (empty when the run continues exactly).
+    custom_layer_notes : list of str
+        Custom layer files that were loaded but differ from those the project was saved with.
     """
 
     path: Path
@@ -83,6 +85,7 @@ class Project:
     format_version: int = FORMAT_VERSION
     saved_by: str = ""
     resume_notes: list[str] = field(default_factory=list)
+    custom_layer_notes: list[str] = field(default_factory=list)
 
     def make_trainer(self, dataset: Any = None, restore_state: bool = True,
                      strict: bool = False) -> Trainer:
@@ -241,7 +244,7 @@ def _load(path: Path, load_data: bool) -> Project:
     weights = decode_npz(read_member(archive, WEIGHTS, where), WEIGHTS,
                          check=size_check(document["network"]))
     # Never runs a file: a custom layer the user has not loaded stops here, naming its files.
-    require_loaded(parse_records(document.get("custom_layers")), path)
+    layer_notes = require_loaded(parse_records(document.get("custom_layers")), path)
     network = network_from_json(document["network"], weights)
     try:
         config = TrainConfig.from_dict(document["training"])
@@ -255,9 +258,11 @@ def _load(path: Path, load_data: bool) -> Project:
         dataset, note = source.load(path.parent)
     elif source is not None:
         note = "the data was not loaded"
-    return Project(path, network, source, dataset, note, config, history, state,
-                   document["description"], document["extras"], document["format_version"],
-                   document["saved_by"])
+    project = Project(path, network, source, dataset, note, config, history, state,
+                      document["description"], document["extras"], document["format_version"],
+                      document["saved_by"])
+    project.custom_layer_notes = layer_notes
+    return project
 
 
 def _read_document(raw: bytes, where: str) -> dict[str, Any]:

@@ -136,6 +136,11 @@ def test_the_command_line_loads_custom_layers_only_when_told(tmp_path, layer_fil
     flags = [arg for path in layer_files for arg in ("--custom-layer", str(path))]
     done = train(*flags)
     assert done.returncode == 0, done.stderr
+    assert "changed since" not in done.stderr
+    layer_files[1].write_text(layer_files[1].read_text() + "\n# edited\n", encoding="utf-8")
+    edited = train(*flags)
+    assert edited.returncode == 0
+    assert f"note: {layer_files[1].resolve()} (layers student_dropout) changed since" in edited.stderr
 
 
 def test_info_describes_a_project_with_custom_layers_when_they_are_given(tmp_path, layer_files):
