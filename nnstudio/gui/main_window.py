@@ -142,6 +142,7 @@ class MainWindow(QMainWindow):
         self.editor.refused.connect(self.show_status)
         self.data_panel.failed.connect(self.show_error)
         self.data_panel.message.connect(self.show_status)
+        self.batchnorm_panel.message.connect(self.show_status)
         session.problem.connect(self.show_status)
         session.modified_changed.connect(self._update_title)
         session.path_changed.connect(self._update_title)

@@ -22,3 +22,10 @@ def ask_save_changes(parent: QWidget | None, what: str) -> str:
     if answer == QMessageBox.StandardButton.Discard:
         return "discard"
     return "cancel"
+
+
+def confirm(parent: QWidget | None, title: str, text: str) -> bool:
+    """Ask before an action that changes something; True when the user goes ahead."""
+    box = QMessageBox.StandardButton
+    answer = QMessageBox.question(parent, title, text, box.Ok | box.Cancel, box.Cancel)
+    return answer in (box.Ok, box.Yes, box.Save, box.Discard)
