@@ -41,6 +41,7 @@ from .data_panel import DataPanel
 from .files import ProjectFiles
 from .gradcheck import install_gradcheck
 from .redraw_pacer import RedrawPacer
+from .run_status import RunStatus
 from .session import Session, SessionSnapshot
 from .training_controller import TrainingController
 from .training_panel import TrainingPanel
@@ -80,6 +81,7 @@ class MainWindow(QMainWindow):
         self._flushing = self._flush_again = False
         self._pending_progress: tuple | None = None
         self._connect()
+        self.run_status = RunStatus(self)
         install_gradcheck(self)
         self.resize(1440, 900)
         self._update_title()
@@ -141,6 +143,8 @@ class MainWindow(QMainWindow):
         controller.finished.connect(self._on_training_finished)
         self.editor.refused.connect(self.show_status)
         self.data_panel.failed.connect(self.show_error)
+        self.data_panel.confirm_replace = self.files.confirm_replace
+        self.data_panel.file_chosen.connect(self.show_data_panel)
         self.data_panel.message.connect(self.show_status)
         self.batchnorm_panel.message.connect(self.show_status)
         session.problem.connect(self.show_status)
@@ -199,6 +203,16 @@ class MainWindow(QMainWindow):
         redo.setEnabled(stack.canRedo())
 
     # -- feedback -----------------------------------------------------------------------
+    def show_data_panel(self) -> None:
+        """Bring the Data dock forward (after Open CSV…: the preview is there)."""
+        dock = self.docks["Data"]
+        dock.show()
+        dock.raise_()
+
+    def show_restored_progress(self) -> None:
+        """A project opened: its trainer's position ("Epoch 80 of 100, paused") and numbers."""
+        self.run_status.restore()
+
     def show_status(self, text: str) -> None:
         self.statusBar().showMessage(text, 10000)
 
@@ -248,7 +262,9 @@ class MainWindow(QMainWindow):
     def _draw_pending(self) -> None:
         self.curves.redraw()
         if self._pending_progress is not None:
-            self.training_panel.show_progress(*self._pending_progress)
+            # paused: a bundle still on its way must not overwrite where the trainer is
+            if self.controller.state != "paused" or not self.run_status.show_position("paused"):
+                self.training_panel.show_progress(*self._pending_progress)
             self._pending_progress = None
         self.batchnorm_panel.flush()
 

@@ -128,8 +128,15 @@ class Trainer:
         if split not in SPLITS:
             raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
         x, y = self._arrays[split]
-        return evaluate_arrays(self.network, x, y, self.task, bn_stats or self.config.eval_bn_stats,
-                               self.config.batch_size, self.regularization)
+        result = evaluate_arrays(self.network, x, y, self.task,
+                                 bn_stats or self.config.eval_bn_stats, self.config.batch_size,
+                                 self.regularization)
+        if self.task == "regression":
+            # in the target's own units, whatever scaling the network was trained on
+            scale = getattr(self.dataset, "target_unit_scale", 1.0)
+            data_loss = result["data_loss"]
+            result["rmse"] = None if data_loss is None else math.sqrt(data_loss) * scale
+        return result
 
     def update_config(self, **changes: Any) -> TrainConfig:
         """Change settings between pulls; they apply from the next batch.
