@@ -61,8 +61,12 @@ def open_window(path: str | None = None, settings=None):
     window.show()
     problem = check_path(path)
     if problem:
-        window.show_error("Cannot open the file",
-                          f"{problem}\n\nThe studio opened on the built-in Iris dataset.")
+        from PySide6.QtCore import QTimer
+
+        # once the event loop runs: the window is on screen behind the dialog
+        QTimer.singleShot(0, window, lambda: window.show_error(
+            "Cannot open the file",
+            f"{problem}\n\nThe studio opened on the built-in Iris dataset."))
     elif path is not None:
         if path.lower().endswith(PROJECT_SUFFIX):
             window.files.open_project(path)
