@@ -144,6 +144,9 @@ class MainWindow(QMainWindow):
         self.editor.refused.connect(self.show_status)
         self.data_panel.failed.connect(self.show_error)
         self.data_panel.confirm_replace = self.files.confirm_replace
+        controller.confirm_reset = lambda: messages.confirm(
+            self, "Reset weights", "Throw away the trained weights and the curves, and "
+            "initialise the weights again from the seed?")
         self.data_panel.file_chosen.connect(self.show_data_panel)
         self.data_panel.message.connect(self.show_status)
         self.batchnorm_panel.message.connect(self.show_status)

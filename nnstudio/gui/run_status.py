@@ -10,10 +10,12 @@
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QTimer
 
 from nnstudio.training import metric_name_for
 
+#: while pausing, the worker finishes the batch it is in: look again this often until it has
+HELD_POLL_MS = 30
 END_STATES = {"done": "finished", "stopped": "stopped", "diverged": "diverged",
               "error": "failed"}
 
@@ -32,6 +34,8 @@ class RunStatus(QObject):
         session.config_changed.connect(self.update_start_text)
         session.network_changed.connect(self._on_network_changed)
         session.dataset_changed.connect(self._on_dataset_changed)
+        self._held_timer = QTimer(self, interval=HELD_POLL_MS)
+        self._held_timer.timeout.connect(self._show_when_held)
         self._on_dataset_changed()
 
     def update_start_text(self) -> None:
@@ -67,7 +71,18 @@ class RunStatus(QObject):
     def _on_state(self, state: str) -> None:
         if state == "paused":
             self.show_position("paused")
+            self._held_timer.start()
+        else:
+            self._held_timer.stop()
         self.update_start_text()
+
+    def _show_when_held(self) -> None:
+        worker = self.controller.worker
+        if worker is None or self.controller.state != "paused":
+            self._held_timer.stop()
+        elif worker.held:
+            self._held_timer.stop()
+            self.show_position("paused")
 
     def _on_finished(self, reason: str) -> None:
         self.window.curves.finish_run()

@@ -52,6 +52,8 @@ class TrainingController(QObject):
         #: added to a new trainer's step/epoch numbers so that the curves continue
         self.step_offset = self.epoch_offset = 0
         self._last_step = self._last_epoch = 0
+        #: asked before trained weights and curves are thrown away (the window asks the user)
+        self.confirm_reset = lambda: True
         session.network_changed.connect(self._on_network_replaced)
         session.dataset_changed.connect(self._drop_trainer)
 
@@ -228,6 +230,9 @@ class TrainingController(QObject):
     def reset_weights(self) -> None:
         if self.state != "idle":
             self.message.emit("Stop training before resetting the weights.")
+            return
+        trained = self.trainer is not None and self.trainer.step > 0
+        if trained and not self.confirm_reset():
             return
         self.session.reset_weights()
         self.message.emit("Weights initialised again from the seed.")
