@@ -36,6 +36,7 @@ from .batchnorm_panel import BatchNormPanel
 from .boundary_view import BoundaryView
 from .builder import BuilderPanel
 from .builder.editor import ArchitectureEditor
+from .confusion_view import ConfusionView
 from .curves import CurvesWidget
 from .data_panel import DataPanel
 from .files import ProjectFiles
@@ -95,12 +96,14 @@ class MainWindow(QMainWindow):
         self.curves = CurvesWidget()
         self.batchnorm_panel = BatchNormPanel(session, self.editor, self.controller.evaluate_modes)
         self.boundary_view = BoundaryView(session)
+        self.confusion_view = ConfusionView(session)
         self.controller.add_probe("boundary", self.boundary_view.make_probe)
         self.views = QTabWidget()
         self.views.setObjectName("views")
         self.views.setDocumentMode(True)
         for title, view in (("Curves", self.curves), ("BatchNorm", self.batchnorm_panel),
-                            ("Decision boundary", self.boundary_view)):
+                            ("Decision boundary", self.boundary_view),
+                            ("Confusion matrix", self.confusion_view)):
             self.views.addTab(view, title)
         self.setCentralWidget(self.views)
         self.status_state = QLabel("")
