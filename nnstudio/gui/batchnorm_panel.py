@@ -139,9 +139,6 @@ class BatchNormPanel(QWidget):
         self.numbers_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         header = self.numbers_table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        header.setMinimumSectionSize(self.fontMetrics().horizontalAdvance("-0.00000e+00") + 12)
-        self.numbers_table.setMinimumWidth(2 * header.minimumSectionSize()
-                                           + self.fontMetrics().horizontalAdvance("accuracy") + 24)
         self.numbers_table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.numbers_table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.numbers_table.setFixedHeight(self.numbers_table.horizontalHeader().sizeHint().height()
@@ -163,6 +160,7 @@ class BatchNormPanel(QWidget):
     def _build_plots(self) -> QWidget:
         self.stats_legend = legend = QLabel("")
         legend.setObjectName("hintLabel")
+        legend.setWordWrap(True)  # its text grows with the epoch: never widen the window
         self.plots = pg.GraphicsLayoutWidget()
         self.plots.setBackground("w")
         self.mean_plot = self.plots.addPlot(row=0, col=0, title="Mean per feature")
@@ -269,7 +267,7 @@ class BatchNormPanel(QWidget):
             self.numbers[other_mode] = dict(self.numbers[eval_mode])
         self._batch_stats = dict(snapshot.bn_batch_stats)
         rows = getattr(snapshot, "bn_batch_rows", 0)
-        self._batch_source = (f"the last full training batch of epoch {snapshot.epoch}"
+        self._batch_source = (f"epoch {snapshot.epoch}'s last full training batch"
                               + (f" ({rows} rows)" if rows else ""))
         self._show_numbers()
         self._draw_stats()

@@ -177,6 +177,7 @@ class ConfusionView(QWidget):
         where = "of the CSV (1 = the first row below the header)" if str(
             getattr(dataset, "source", "")).endswith((".csv", ".tsv", ".txt")) else "of the data"
         self.rows_label.setText(
-            f"{len(positions)} rows of class {names[true_class]!r} predicted as "
+            f"{len(positions)} row{'' if len(positions) == 1 else 's'} of class "
+            f"{names[true_class]!r} predicted as "
             f"{names[predicted_class]!r}{shown}: data rows {where}, features in the file's units.")
         table.resizeColumnsToContents()

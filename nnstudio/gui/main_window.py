@@ -103,7 +103,7 @@ class MainWindow(QMainWindow):
         self.views.setDocumentMode(True)
         for title, view in (("Curves", self.curves), ("BatchNorm", self.batchnorm_panel),
                             ("Decision boundary", self.boundary_view),
-                            ("Confusion matrix", self.confusion_view)):
+                            ("Confusion", self.confusion_view)):
             self.views.addTab(view, title)
         self.setCentralWidget(self.views)
         self.status_state = QLabel("")
@@ -191,7 +191,13 @@ class MainWindow(QMainWindow):
             existing = menu_action.menu()
             if existing is not None and (existing.title().replace("&", "")
                                          == menu_title.replace("&", "")):
-                existing.addAction(action)
+                quit_action = self.actions_by_name.get("quit")
+                if quit_action in existing.actions():  # Quit stays last, after its separator
+                    actions = existing.actions()
+                    before = actions[actions.index(quit_action) - 1]
+                    existing.insertAction(before if before.isSeparator() else quit_action, action)
+                else:
+                    existing.addAction(action)
                 return
         menu = QMenu(menu_title, self.menuBar())
         self.menuBar().insertMenu(self.help_menu.menuAction(), menu)  # Help stays last

@@ -34,6 +34,7 @@ class RunStatus(QObject):
         session.config_changed.connect(self.update_start_text)
         session.network_changed.connect(self._on_network_changed)
         session.dataset_changed.connect(self._on_dataset_changed)
+        session.weights_changed.connect(self._on_weights_changed)
         self._held_timer = QTimer(self, interval=HELD_POLL_MS)
         self._held_timer.timeout.connect(self._show_when_held)
         self._on_dataset_changed()
@@ -89,6 +90,11 @@ class RunStatus(QObject):
         self.show_position(END_STATES.get(reason, reason))
         self.show_results()
         self.update_start_text()
+
+    def _on_weights_changed(self) -> None:
+        """E.g. recomputed population statistics: the final numbers change with them."""
+        if self.controller.state == "idle" and self.panel.results_table.item(0, 0) is not None:
+            self.show_results()
 
     def _on_network_changed(self, fresh: bool) -> None:
         if fresh:

@@ -9,7 +9,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGridLayout, QGroupBox,
                                QHeaderView, QLabel, QLineEdit, QProgressBar, QPushButton,
-                               QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+                               QSizePolicy, QSpinBox, QTableWidget, QTableWidgetItem,
+                               QVBoxLayout, QWidget)
 
 from .session import Session
 from .style import icon
@@ -113,11 +114,13 @@ class TrainingPanel(QWidget):
                                (self.stop_button, self.stop_requested),
                                (self.reset_button, self.reset_requested)):
             button.clicked.connect(signal.emit)
-        grid.addWidget(self.start_button, 0, 0)
-        grid.addWidget(self.pause_button, 0, 1)
-        grid.addWidget(self.step_button, 0, 2)
-        grid.addWidget(self.stop_button, 0, 3)
-        grid.addWidget(self.reset_button, 1, 0, 1, 4)
+        # Train on a row of its own: it says what it will do ("Continue for 100 more
+        # epochs"), which must not widen the panel
+        grid.addWidget(self.start_button, 0, 0, 1, 3)
+        grid.addWidget(self.pause_button, 1, 0)
+        grid.addWidget(self.step_button, 1, 1)
+        grid.addWidget(self.stop_button, 1, 2)
+        grid.addWidget(self.reset_button, 0, 3, 2, 1)
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setValue(0)
@@ -135,6 +138,8 @@ class TrainingPanel(QWidget):
         self.progress_label.setObjectName("progressLabel")
         grid.addWidget(self.progress, 2, 0, 1, 4)
         grid.addWidget(self.progress_label, 3, 0, 1, 4)
+        self.reset_button.setSizePolicy(QSizePolicy.Policy.Preferred,
+                                        QSizePolicy.Policy.Expanding)
         return box
 
     def _build_results(self) -> QGroupBox:

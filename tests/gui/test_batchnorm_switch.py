@@ -93,7 +93,7 @@ def test_batch_bars_come_from_a_full_batch_and_say_so(qtbot, window):
     train(qtbot, window, epochs=1)
     panel = window.batchnorm_panel
     assert window.session.dataset.n_train % 32 != 0  # Iris leaves a remainder batch
-    assert "last full training batch of epoch 1 (32 rows)" in panel.stats_legend.text()
+    assert "epoch 1's last full training batch (32 rows)" in panel.stats_legend.text()
 
 
 def test_with_every_layer_overridden_both_columns_agree_and_say_why(qtbot, window):

@@ -50,7 +50,7 @@ def test_clicking_a_cell_lists_its_rows_of_the_csv(qtbot, window):
     # features in the file's units: Iris sepal lengths are 4..8 cm, not standardized
     value = float(view.rows_table.item(0, 1).text())
     assert 4.0 <= value <= 8.0
-    assert f"{len(positions)} rows of class" in view.rows_label.text()
+    assert f"{len(positions)} row" in view.rows_label.text()
 
 
 def test_test_split_and_regression(qtbot, window):
