@@ -26,6 +26,8 @@ TICK_TEXT_WIDTH = 46
 #: R² below this is off the view (the title gives the true minimum): a first epoch at
 #: R² = -28 would otherwise squash the useful range 0..1 into a few pixels
 R2_VIEW_FLOOR = -0.5
+#: ... once the lowest R² is below this (a few points just under 0 are shown as they are)
+R2_CLIP_BELOW = -1.0
 SAVED_COLOUR = "#6a3d9a"
 SAVED_MEANS_LABEL = "epoch mean (saved; batch losses are not)"
 
@@ -172,18 +174,19 @@ class CurvesWidget(QWidget):
             self._metric_name = metric_name
             label = METRIC_LABELS.get(metric_name, metric_name)
             self.metric_plot.setLabel("left", label)
-            floor = R2_VIEW_FLOOR if metric_name == "r2" else None
-            self.ranges[self.metric_plot].y_floor = floor
         self._update_metric_title()
 
     def _update_metric_title(self) -> None:
         label = METRIC_LABELS.get(self._metric_name, self._metric_name)
         title = f"{label} per epoch"
+        clip = False
         if self._metric_name == "r2":
             lowest = min((float(y.min()) for _, y in (self.series[n].data() for n in
                           ("train_metric", "val_metric")) if len(y)), default=None)
-            if lowest is not None and lowest < R2_VIEW_FLOOR:
+            clip = lowest is not None and lowest < R2_CLIP_BELOW
+            if clip:
                 title += f" (lowest {lowest:.3g}, below the view)"
+        self.ranges[self.metric_plot].y_floor = R2_VIEW_FLOOR if clip else None
         if title != self._metric_title:  # a new title re-lays out the plot: only on change
             self._metric_title = title
             self.metric_plot.setTitle(title)
@@ -222,10 +225,10 @@ class CurvesWidget(QWidget):
                                           for name in ("batch_loss", "saved_means")], log_y)
         self.ranges[self.epoch_plot].fit(
             [self.series[name].data() for name in ("train_loss", "val_loss")], log_y)
+        if self._metric_name == "r2":
+            self._update_metric_title()  # sets the view's floor before the fit
         self.ranges[self.metric_plot].fit(
             [self.series[name].data() for name in ("train_metric", "val_metric")])
-        if self._metric_name == "r2":
-            self._update_metric_title()
         self._dirty = False
 
     def curve_data(self, name: str) -> tuple[np.ndarray, np.ndarray]:

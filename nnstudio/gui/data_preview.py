@@ -22,7 +22,7 @@ TARGET_COLOUR = "#fff2d6"
 #: a missing cell, as a visible token (a blank cell looks like a rendering fault)
 MISSING_TEXT = "NA"
 #: widest a column starts (its header holds the kind and the action on three lines)
-MAX_COLUMN_WIDTH = 160
+MAX_COLUMN_WIDTH = 120
 
 
 @dataclass

@@ -56,8 +56,12 @@ class RunStatus(QObject):
         dataset = self.window.session.dataset
         note = ""
         if results and getattr(dataset, "target_scaler", None) is not None:
-            note = ("Losses are in standardized target units (the target was scaled to mean 0, "
-                    "standard deviation 1 on the training split); RMSE is in the target's units.")
+            note = (f"RMSE is in the units of {dataset.target!r}. Losses are in standardized "
+                    "units (the target was scaled to mean 0, standard deviation 1 on the "
+                    "training split); 1 unit = "
+                    f"{dataset.target_unit_scale:.4g} in the target's units.")
+        elif results and dataset is not None and dataset.task == "regression":
+            note = f"Loss and RMSE are in the units of {dataset.target!r}."
         self.panel.show_results(results, note)
 
     def restore(self) -> None:

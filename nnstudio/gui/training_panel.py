@@ -17,7 +17,7 @@ from .style import icon
 
 FLOAT_FIELDS = ("lr", "momentum", "l1", "l2")
 METRIC_TITLES = {"accuracy": "accuracy", "r2": "R²"}
-EXTRA_TITLES = {"rmse": "RMSE (target units)"}
+EXTRA_TITLES = {"rmse": "RMSE"}
 FIELD_LABELS = {"optimizer": "Optimizer", "lr": "Learning rate", "momentum": "Momentum",
                 "nesterov": "Nesterov", "l1": "L1 penalty", "l2": "L2 penalty",
                 "batch_size": "Batch size", "epochs": "Epochs", "seed": "Seed"}

@@ -42,7 +42,7 @@ def test_preview_shows_every_column_and_na_as_na(window, tmp_path):
     assert table.columnCount() == 8
     assert table.item(0, 1).text() == "NA"
     widths = [table.columnWidth(c) for c in range(8)]
-    assert max(widths) <= 160 and min(widths) > 0
+    assert max(widths) <= 120 and min(widths) > 0
 
 
 def test_an_unreadable_file_is_named_once(window, dialogs, tmp_path):

@@ -60,8 +60,11 @@ def test_regression_results_give_rmse_in_target_units(qtbot, window):
     window.data_panel.load_builtin("regression_surface")
     train(qtbot, window, epochs=2)
     table = window.training_panel.results_table
-    assert table.horizontalHeaderItem(2).text() == "RMSE (target units)"
-    assert "standardized target units" in window.training_panel.results_note.text()
+    assert table.horizontalHeaderItem(2).text() == "RMSE"
+    note = window.training_panel.results_note.text()
+    assert "RMSE is in the units of 'y'" in note and "standardized units" in note
+    rmse = window.controller.trainer.evaluate("val")["rmse"]
+    assert table.item(1, 2).text() == f"{rmse:.4f}"
 
 
 def test_after_a_run_the_x_axis_ends_at_the_data(qtbot, window):
