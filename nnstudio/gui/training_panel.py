@@ -171,6 +171,8 @@ class TrainingPanel(QWidget):
         table = self.results_table
         if not results:
             table.clearContents()
+            table.setColumnCount(2)
+            table.setHorizontalHeaderLabels(["loss", "metric"])
             self.results_note.setText(
                 "Loss and metric of every split appear when training stops.")
             return
