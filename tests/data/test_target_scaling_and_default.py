@@ -71,3 +71,8 @@ def test_builtin_regression_and_arrays_standardize_too():
     y = np.arange(100, dtype=float) * 1000
     arrays = Dataset.from_arrays(np.random.default_rng(0).normal(size=(100, 2)), y, "regression")
     assert abs(float(arrays.y_train.mean())) < 1e-4 and y[1] == 1000  # the caller's y untouched
+
+
+def test_summary_says_the_target_is_standardized(tmp_path):
+    dataset = load_csv(penguins_csv(tmp_path), LoadOptions(target="body_mass_g"))
+    assert "target standardized on the training split (mean" in dataset.summary()
