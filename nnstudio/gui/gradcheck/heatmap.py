@@ -15,7 +15,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Signal
 from PySide6.QtWidgets import QGraphicsRectItem, QLabel, QVBoxLayout, QWidget
 
-from .status import CURRENT_CYAN, KINK_ORANGE, MISMATCH_RED
+from .status import CURRENT_CYAN, KINK_ORANGE, MISMATCH_RED, UNVERIFIABLE_PURPLE
 from .store import LOG_CEILING, LOG_FLOOR, UNCHECKED_CODE, VERDICT_CODES, TensorGrid
 
 COLOUR_MAP = pg.colormap.get("viridis")
@@ -28,6 +28,7 @@ MARKER_INSET = 0.08
 OVERLAY_BUDGET = 2_000_000
 LEGEND = ("<span style='color:#c62828'><b>✗ red cross</b></span> = MISMATCH (wrong gradient)"
           " &nbsp; <span style='color:#a85d00'><b>○ orange ring</b></span> = kink (not a bug)"
+          " &nbsp; <span style='color:#8e24aa'><b>○ purple ring</b></span> = unverifiable"
           " &nbsp; <span style='color:#0097a7'><b>▢ cyan frame</b></span> = last checked"
           " &nbsp; <span style='color:#9e9e9e'><b>·</b></span> white with a dot = not checked yet"
           " &nbsp; <span style='color:#8c8c8c'><b>■</b></span> solid grey = gradient ≈ 0"
@@ -130,8 +131,12 @@ class HeatmapView(QWidget):
         self.plot.setAspectLocked(True, 1.0)
         self.plot.setRange(xRange=(0, columns), yRange=(0, rows), padding=0.02)
         left, bottom = self.plot.getAxis("left"), self.plot.getAxis("bottom")
-        left.setLabel("input unit (row)" if rows > 1 else "")
-        bottom.setLabel("output unit (column)" if rows > 1 else "element")
+        if self.grid is not None and self.grid.info.is_input:  # a layer's input gradient: one row per sample of the batch
+            left.setLabel("sample (row)" if rows > 1 else "")
+            bottom.setLabel("feature (column)" if rows > 1 else "element")
+        else:
+            left.setLabel("input unit (row)" if rows > 1 else "")
+            bottom.setLabel("output unit (column)" if rows > 1 else "element")
         left.setTicks([cell_ticks(rows)] if rows > 1 else [[]])
         bottom.setTicks([cell_ticks(columns)])
 
@@ -213,6 +218,7 @@ def verdict_overlay(grid: TensorGrid) -> np.ndarray:
     overlay = np.zeros((rows * k, columns * k, 4), dtype=np.uint8)
     unchecked = [] if k < 4 else [(UNCHECKED_CODE, _dot_stamp(k, UNCHECKED_DOT))]
     for code, stamp in (*unchecked, (VERDICT_CODES["kink"], _ring_stamp(k, KINK_ORANGE)),
+                        (VERDICT_CODES["unverifiable"], _ring_stamp(k, UNVERIFIABLE_PURPLE)),
                         (VERDICT_CODES["mismatch"], _cross_stamp(k, MISMATCH_RED))):
         cells = np.flatnonzero(grid.verdict == code)
         if cells.size == 0:
