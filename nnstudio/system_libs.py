@@ -108,6 +108,8 @@ def desktop_problem(environ=None, argv=None, loadable=None) -> str | None:
 def install(run=subprocess.call, loadable=None, out=None) -> int:
     """Install the missing packages with apt-get; 0 when nothing is missing afterwards."""
     out = out or sys.stdout
+    if not sys.platform.startswith("linux"):
+        return 0  # Qt's wheels bring what they need on macOS and Windows
     missing = missing_packages(loadable)
     if not missing:
         print("Qt's xcb platform libraries are all installed.", file=out)
@@ -132,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "--install":
         return install()
+    if not sys.platform.startswith("linux"):
+        return 0
     missing = missing_packages()
     if missing:
         print(" ".join(missing))

@@ -24,6 +24,8 @@ UNCHECKED_DOT = "#9e9e9e"
 BELOW_FLOOR_RGBA = (140, 140, 140, 255)
 #: the cyan frame sits this far inside its cell (a share of the cell), never over a neighbour
 MARKER_INSET = 0.08
+#: pixels per cell label at least (a two-digit index and a gap)
+TICK_SPACING_PX = 28
 #: the overlay has at most this many pixels; fewer per cell for big tensors
 OVERLAY_BUDGET = 2_000_000
 LEGEND = ("<span style='color:#c62828'><b>✗ red cross</b></span> = MISMATCH (wrong gradient)"
@@ -72,6 +74,7 @@ class HeatmapView(QWidget):
             self.plot.addItem(item)
         self.colour_bar = self._build_colour_bar()
         self.graphics.scene().sigMouseClicked.connect(self._on_scene_clicked)
+        self.plot.getViewBox().sigResized.connect(self._update_ticks)
         legend = QLabel(LEGEND)
         legend.setWordWrap(True)
         legend.setStyleSheet("font-size: 11px;")
@@ -137,8 +140,22 @@ class HeatmapView(QWidget):
         else:
             left.setLabel("input unit (row)" if rows > 1 else "")
             bottom.setLabel("output unit (column)" if rows > 1 else "element")
-        left.setTicks([cell_ticks(rows)] if rows > 1 else [[]])
-        bottom.setTicks([cell_ticks(columns)])
+        self._update_ticks()
+
+    def _update_ticks(self, *_args) -> None:
+        """Cell labels spaced by the pixels the cells get: "0 2 4 6 8 10 12 14" ran into
+        each other on a narrow matrix."""
+        if self.grid is None:
+            return
+        rows, columns = self.grid.grid_shape
+        box = self.plot.getViewBox()
+        (x0, x1), (y0, y1) = box.viewRange()
+        width_px = box.width() * min(1.0, columns / max(x1 - x0, 1e-9))
+        height_px = box.height() * min(1.0, rows / max(y1 - y0, 1e-9))
+        left, bottom = self.plot.getAxis("left"), self.plot.getAxis("bottom")
+        left.setTicks([cell_ticks(rows, max(2, int(height_px // TICK_SPACING_PX)))]
+                      if rows > 1 else [[]])
+        bottom.setTicks([cell_ticks(columns, max(2, int(width_px // TICK_SPACING_PX)))])
 
     def refresh(self) -> None:
         """Redraw the colours and marks of the current grid (after new results)."""

@@ -96,3 +96,19 @@ def test_save_dialog_starts_beside_the_data(window, dialogs, tmp_path, monkeypat
                         lambda parent, title, start, *a, **k: starts.append(start) or ("", ""))
     window.files.save_as()
     assert starts == [str(tmp_path / "lab.nnproj")]
+
+
+def test_cell_labels_do_not_run_into_each_other_on_a_narrow_matrix(qtbot):
+    view = HeatmapView()
+    qtbot.addWidget(view)
+    view.resize(560, 300)
+    view.show()
+    qtbot.waitExposed(view)
+    view.show_grid(grid((32, 16)), "1.<input>")
+    qtbot.wait(50)
+    ticks = view.plot.getAxis("bottom")._tickLevels[0]
+    box = view.plot.getViewBox()
+    (x0, x1), _ = box.viewRange()
+    pixels_per_cell = box.width() / (x1 - x0)
+    spacing = (ticks[1][0] - ticks[0][0]) * pixels_per_cell
+    assert spacing >= 28
