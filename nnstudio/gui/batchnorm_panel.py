@@ -22,22 +22,13 @@ from PySide6.QtWidgets import (QButtonGroup, QComboBox, QGroupBox, QHBoxLayout, 
 
 from nnstudio.engine import BatchNorm
 
-from . import messages
+from .batchnorm_recompute import MODE_TITLES, recompute_with_report
 from .builder.editor import ArchitectureEditor
+from .number_text import format_number
 from .session import Session
 
 RUNNING_COLOUR, BATCH_COLOUR = "#1f77b4", "#ff7f0e"
-MODE_TITLES = {"running": "Running statistics", "batch": "Batch statistics"}
 METRIC_TITLES = {"accuracy": "accuracy", "r2": "R²"}
-
-
-def format_number(value) -> str:
-    """Four decimals for the usual sizes, significant digits for large or tiny ones."""
-    if value is None or value != value:
-        return "–"
-    if value != 0 and not 1e-3 <= abs(value) < 1e4:
-        return f"{value:.4g}"
-    return f"{value:.4f}"
 
 
 class BatchNormPanel(QWidget):
@@ -373,41 +364,14 @@ class BatchNormPanel(QWidget):
 
     def recompute(self) -> bool:
         """Ask, recompute over the training set, redraw, and report what changed."""
-        if not self.recompute_button.isEnabled():
-            return False
-        n_train = getattr(self.session.dataset, "n_train", len(self.session.dataset.x_train))
-        if not messages.confirm(self, "Recompute population statistics",
-                                "Replace every BatchNorm layer's running mean and variance "
-                                f"with the statistics of its input over all {n_train} training "
-                                "rows? Training has moved them with momentum so far; this "
-                                "cannot be undone."):
-            return False
-        mode = self.session.bn_mode
-        before = self._validation_loss(mode)
-        try:
-            moved = self.session.recompute_population_statistics()
-        except ValueError as exc:
-            self.recompute_report.setText(str(exc))
-            return False
-        self.refresh_numbers()
-        after = self._validation_loss(mode)
-        mean_move = max((m for m, _ in moved.values()), default=0.0)
-        var_move = max((v for _, v in moved.values()), default=0.0)
-        text = (f"Recomputed over {n_train} training rows: running mean moved by up to "
-                f"{mean_move:.3g}, running variance by up to {var_move:.3g}")
-        if before is not None and after is not None:
-            text += (f"; validation loss ({MODE_TITLES[mode].lower()}) "
-                     f"{format_number(before)} → {format_number(after)}")
-        self.recompute_report.setText(text + ".")
-        self.message.emit(text + ".")
-        self._draw_stats()
-        return True
+        return recompute_with_report(self)
 
-    def _validation_loss(self, mode: str) -> float | None:
-        try:
-            return self._evaluate_modes().get(mode, {}).get("loss")
-        except ValueError:
-            return None
+    def evaluate_modes(self) -> dict[str, dict]:
+        """Validation numbers in both modes, from the trainer (ValueError while it runs)."""
+        return self._evaluate_modes()
+
+    def redraw_statistics(self) -> None:
+        self._draw_stats()
 
 
 def _item(text: str) -> QTableWidgetItem:

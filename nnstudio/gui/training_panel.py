@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGridLayout, Q
                                QSizePolicy, QSpinBox, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
+from .number_text import format_number
 from .session import Session
 from .style import icon
 
@@ -185,7 +186,7 @@ class TrainingPanel(QWidget):
         for row, split in enumerate(("train", "val", "test")):
             values = results.get(split, {})
             for column, key in enumerate(["loss", "metric"] + extra):
-                item = QTableWidgetItem(format_result(values.get(key)))
+                item = QTableWidgetItem(format_number(values.get(key)))
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 item.setToolTip(f"{values.get('n', 0)} rows")
                 table.setItem(row, column, item)
@@ -284,14 +285,6 @@ class TrainingPanel(QWidget):
 
     def show_finished(self, text: str) -> None:
         self.progress_label.setText(text)
-
-
-def format_result(value) -> str:
-    if value is None or value != value:
-        return "–"
-    if value != 0 and not 1e-3 <= abs(value) < 1e4:
-        return f"{value:.4g}"
-    return f"{value:.4f}"
 
 
 def _parse_float(text: str) -> float | None:

@@ -107,7 +107,7 @@ def test_with_every_layer_overridden_both_columns_agree_and_say_why(qtbot, windo
 
 
 def test_large_numbers_fit_the_table(window):
-    from nnstudio.gui.batchnorm_panel import format_number
+    from nnstudio.gui.number_text import format_number
 
     assert format_number(89402.8612) == "8.94e+04"
     assert format_number(0.19134) == "0.1913"
