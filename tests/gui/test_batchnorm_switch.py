@@ -75,7 +75,7 @@ def test_recompute_redraws_the_bars_and_reports_what_changed(qtbot, window, dial
 def test_recompute_is_enabled_only_when_it_can_run(qtbot, window):
     panel = window.batchnorm_panel
     assert panel.recompute_button.isEnabled()
-    window.session.update_train_config(epochs=200)
+    window.session.update_train_config(epochs=100000)
     with qtbot.waitSignal(window.controller.batches, timeout=5000):
         window.controller.start()
     window.controller.pause()
