@@ -15,7 +15,6 @@ each phase the object documented in ``nnstudio.engine.gradcheck.report``.
 from __future__ import annotations
 
 import json
-import math
 import sys
 import time
 import zipfile
@@ -30,6 +29,7 @@ from nnstudio.engine.faults import apply_fault_spec, catalog
 from nnstudio.engine.gradcheck import (BN_STATS_MODES, DEFAULT_H, DEFAULT_RTOL, DROPOUT_MODES,
                                        FORMAT, PHASE_CHOICES, SELECTED, CheckConfig, PhasedReport,
                                        check_batch, check_network)
+from nnstudio.engine.json_values import json_safe
 from nnstudio.engine.user_code import UserCodeError
 
 DEFAULT_LAYERS = "dense:16,relu"
@@ -99,7 +99,7 @@ def run(args) -> int:
     except UserCodeError as exc:
         if getattr(args, "json", False):
             print(json.dumps({"format": FORMAT, "status": "error", "passed": False,
-                              "error": _json_safe(exc.to_dict()), "message": str(exc)},
+                              "error": json_safe(exc.to_dict()), "message": str(exc)},
                              indent=1, allow_nan=False))
         else:
             print(f"nnstudio gradcheck: {exc}", file=sys.stderr)
@@ -128,7 +128,7 @@ def _run(args) -> int:
         for phase in data["phases"].values():
             phase["settings"].update(settings)
         data["elapsed_seconds"] = round(elapsed, 4)
-        print(json.dumps(_json_safe(data), indent=1, allow_nan=False))
+        print(json.dumps(json_safe(data), indent=1, allow_nan=False))
     else:
         print(f"{description}; faults: {', '.join(settings['faults']) or 'none'}")
         print(report.format_text())
@@ -211,19 +211,6 @@ def _fault_listing() -> str:
             lines.append(f"  {owner}{' (loss)' if fault.is_loss else ''}")
         lines.append(f"    {fault.name:<26} {fault.explanation}")
     return "\n".join(lines)
-
-
-def _json_safe(value):
-    """Replace NaN and infinity (not valid JSON) by null, recursively."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {key: _json_safe(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(item) for item in value]
-    if isinstance(value, np.generic):
-        return _json_safe(value.item())
-    return value
 
 
 if __name__ == "__main__":  # pragma: no cover - run through ``nnstudio gradcheck``

@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from nnstudio.data import LoadOptions, load_csv, make_builtin
+from nnstudio.data.filecheck import file_problem
 from nnstudio.engine import build_network
 from nnstudio.project import load_project, save_project
+from nnstudio.project.archive import check_writable
 from nnstudio.training import BatchSnapshot, DivergedSnapshot, EpochSnapshot, TrainConfig, Trainer
 from nnstudio.training.snapshots import json_float
 
@@ -70,6 +72,9 @@ def add_arguments(parser) -> None:
     out.add_argument("--save", metavar="FILE.nnproj", help="save the project (a continued project "
                                                            "is saved back to its file by default)")
     out.add_argument("--embed-data", action="store_true", help="store a copy of the data in the project")
+    out.add_argument("--strict", action="store_true",
+                     help="refuse to continue a project whose optimizer state is missing "
+                          "(default: warn and start it afresh)")
     out.add_argument("--json", action="store_true",
                      help="print final metrics and per-epoch history as one JSON object")
 
@@ -79,8 +84,9 @@ def run(args) -> int:
         trainer, source, epochs, save_path = _continue_project(args)
     else:
         trainer, source, epochs, save_path = _new_run(args)
-    if save_path is not None and not save_path.parent.is_dir():  # say so before training, not after
-        raise FileNotFoundError(f"cannot save to {save_path}: directory {save_path.parent} does not exist")
+    if save_path is not None:  # say so before training, not after
+        check_writable(save_path)
+    _warn_left_out(trainer.dataset)
     reporter = ProgressReporter(sys.stderr, trainer, epochs, enabled=not args.json)
     diverged = None
     try:
@@ -109,8 +115,22 @@ def run(args) -> int:
 
 
 def _is_project(spec: str) -> bool:
-    """A project by its suffix, or by being a zip archive (a CSV file never is)."""
-    return spec.endswith(".nnproj") or (Path(spec).is_file() and zipfile.is_zipfile(spec))
+    """A project by its suffix, or by being a zip archive (a CSV file never is).
+
+    Only a regular file is opened to look: a FIFO would block; the CSV reader refuses it.
+    """
+    if spec.endswith(".nnproj"):
+        return True
+    return not spec.startswith("builtin:") and file_problem(spec) is None and zipfile.is_zipfile(spec)
+
+
+def _warn_left_out(dataset) -> None:
+    """Every column the data left out, and why, so nothing goes missing silently."""
+    report = getattr(dataset, "report", None)
+    for column in getattr(report, "columns", None) or []:
+        if not column.used and column.kind != "target":
+            print(f"nnstudio train: note: column {column.name!r} {column.note or 'left out'}",
+                  file=sys.stderr)
 
 
 def _new_run(args) -> tuple[Trainer, Any, int, Path | None]:
@@ -152,7 +172,9 @@ def _continue_project(args) -> tuple[Trainer, Any, int | None, Path]:
         raise ValueError(f"{', '.join(fixed)} cannot change when continuing a project; "
                          "start a new run from the data file instead")
     project = load_project(args.data)
-    trainer = project.make_trainer()
+    trainer = project.make_trainer(strict=args.strict)
+    for note in project.resume_notes:
+        print(f"nnstudio train: warning: {note} (use --strict to refuse)", file=sys.stderr)
     changes = {name: getattr(args, name) for name in TRAINING_OPTIONS if getattr(args, name) is not None}
     if args.nesterov:
         changes["nesterov"] = True

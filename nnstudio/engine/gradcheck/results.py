@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from ..json_values import finite_or_none
+
 OK = "ok"
 MISMATCH = "mismatch"
 KINK = "kink"
@@ -145,11 +147,11 @@ class ElementResult(NamedTuple):
     def to_dict(self) -> dict:
         return {
             "tensor": self.tensor, "layer_index": self.layer_index, "index": list(self.index),
-            "flat_index": self.flat_index, "analytic": _finite_or_none(self.analytic),
-            "numeric": _finite_or_none(self.numeric),
-            "abs_error": _finite_or_none(self.abs_error),
-            "rel_error": _finite_or_none(self.rel_error), "verdict": self.verdict,
-            "f_plus": _finite_or_none(self.f_plus), "f_minus": _finite_or_none(self.f_minus),
+            "flat_index": self.flat_index, "analytic": finite_or_none(self.analytic),
+            "numeric": finite_or_none(self.numeric),
+            "abs_error": finite_or_none(self.abs_error),
+            "rel_error": finite_or_none(self.rel_error), "verdict": self.verdict,
+            "f_plus": finite_or_none(self.f_plus), "f_minus": finite_or_none(self.f_minus),
             "kinks": [kink.to_dict() for kink in self.kinks], "rule": self.rule,
         }
 
@@ -174,13 +176,9 @@ class ScreenResult:
 
     def to_dict(self) -> dict:
         return {"tensor": self.tensor, "layer_index": self.layer_index,
-                "analytic": _finite_or_none(self.analytic),
-                "numeric": _finite_or_none(self.numeric),
-                "abs_error": _finite_or_none(self.abs_error),
-                "rel_error": _finite_or_none(self.rel_error), "verdict": self.verdict,
+                "analytic": finite_or_none(self.analytic),
+                "numeric": finite_or_none(self.numeric),
+                "abs_error": finite_or_none(self.abs_error),
+                "rel_error": finite_or_none(self.rel_error), "verdict": self.verdict,
                 "kinks": [kink.to_dict() for kink in self.kinks]}
 
-
-def _finite_or_none(value: float) -> float | None:
-    """JSON has no NaN or infinity: those become null."""
-    return value if value == value and abs(value) != float("inf") else None
