@@ -24,6 +24,8 @@ UNCHECKED_DOT = "#9e9e9e"
 BELOW_FLOOR_RGBA = (140, 140, 140, 255)
 #: the cyan frame sits this far inside its cell (a share of the cell), never over a neighbour
 MARKER_INSET = 0.08
+#: tensors up to this many cells mark unchecked cells with a dot as well as white
+MAX_DOTTED_CELLS = 4096
 #: pixels per cell label at least (a two-digit index and a gap)
 TICK_SPACING_PX = 28
 #: the overlay has at most this many pixels; fewer per cell for big tensors
@@ -233,7 +235,10 @@ def verdict_overlay(grid: TensorGrid) -> np.ndarray:
     rows, columns = grid.grid_shape
     k = int(np.clip(np.sqrt(OVERLAY_BUDGET / max(rows * columns, 1)), 1, 11))
     overlay = np.zeros((rows * k, columns * k, 4), dtype=np.uint8)
-    unchecked = [] if k < 4 else [(UNCHECKED_CODE, _dot_stamp(k, UNCHECKED_DOT))]
+    # the dots only where cells are big and few: on a large tensor white against grey
+    # already tells them apart, and stamping thousands of dots per refresh costs the GUI
+    dotted = k >= 4 and rows * columns <= MAX_DOTTED_CELLS
+    unchecked = [(UNCHECKED_CODE, _dot_stamp(k, UNCHECKED_DOT))] if dotted else []
     for code, stamp in (*unchecked, (VERDICT_CODES["kink"], _ring_stamp(k, KINK_ORANGE)),
                         (VERDICT_CODES["unverifiable"], _ring_stamp(k, UNVERIFIABLE_PURPLE)),
                         (VERDICT_CODES["mismatch"], _cross_stamp(k, MISMATCH_RED))):
