@@ -13,4 +13,4 @@ def run(args) -> int:
     # Qt is imported only when the window is really wanted, never by the other commands.
     from nnstudio.gui.launch import run_app
 
-    return run_app(args.path, args.platform, args.screenshot)
+    return run_app(args.path, args.custom_layer, args.platform, args.screenshot)

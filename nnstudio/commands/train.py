@@ -19,6 +19,7 @@ from typing import Any
 from nnstudio.data import LoadOptions, load_csv, make_builtin
 from nnstudio.data.filecheck import file_problem
 from nnstudio.engine import build_network
+from nnstudio.engine.custom_layers import load_custom_layers
 from nnstudio.project import load_project, save_project
 from nnstudio.project.archive import check_writable
 from nnstudio.training import BatchSnapshot, DivergedSnapshot, EpochSnapshot, TrainConfig, Trainer
@@ -56,6 +57,9 @@ def add_arguments(parser) -> None:
     model = parser.add_argument_group("network and training")
     model.add_argument("--layers", help='hidden layers, e.g. "dense:16,batchnorm,relu,dropout:0.2"; '
                                         "the output layer is added (default dense:16,relu)")
+    model.add_argument("--custom-layer", action="append", default=[], metavar="FILE",
+                       help="load layers from a Python file first (runs its code): Layer "
+                            "subclasses, layer functions or a cs231n layers.py; repeatable")
     model.add_argument("--epochs", type=int, help="epochs to train (default 100; for a project: "
                                                   "up to its configured epochs, or this many more)")
     model.add_argument("--batch-size", type=int, help="default 32")
@@ -80,6 +84,8 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
+    for path in getattr(args, "custom_layer", []):
+        load_custom_layers(path)
     if _is_project(args.data):
         trainer, source, epochs, save_path = _continue_project(args)
     else:
@@ -172,6 +178,8 @@ def _continue_project(args) -> tuple[Trainer, Any, int | None, Path]:
         raise ValueError(f"{', '.join(fixed)} cannot change when continuing a project; "
                          "start a new run from the data file instead")
     project = load_project(args.data)
+    for note in project.custom_layer_notes:
+        print(f"note: {note}", file=sys.stderr)
     trainer = project.make_trainer(strict=args.strict)
     for note in project.resume_notes:
         print(f"nnstudio train: warning: {note} (use --strict to refuse)", file=sys.stderr)

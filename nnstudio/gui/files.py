@@ -16,6 +16,7 @@ from nnstudio.data import make_builtin
 from nnstudio.project import ProjectError, load_project, save_project
 
 from . import messages
+from .project_layers import ensure_project_layers
 
 PROJECT_FILTER = "NN Studio projects (*.nnproj);;All files (*)"
 RECENT_KEY = "recent_files"
@@ -74,6 +75,8 @@ class ProjectFiles(QObject):
         """
         if not (self.confirm_replace("open a project") if ask else
                 not self._refuse_if_training("open a project")):
+            return False
+        if not ensure_project_layers(self.window, str(path)):  # asks before running any file
             return False
         try:
             project = load_project(path)

@@ -47,8 +47,19 @@ def make_application(argv: list[str] | None = None):
     return app
 
 
-def open_window(path: str | None = None, settings=None):
-    """A shown main window on ``path`` (project or CSV) or on the Iris dataset.
+def load_layer_files(files) -> list[type]:
+    """Load ``--custom-layer`` files (given explicitly: no question asked); the classes."""
+    from nnstudio.engine.custom_layers import load_custom_layers
+
+    classes: list[type] = []
+    for file in files or ():
+        classes += load_custom_layers(file)
+    return classes
+
+
+def open_window(path: str | None = None, settings=None, layer_classes=()):
+    """A shown main window on ``path`` (project or CSV) or on the Iris dataset, with
+    already loaded custom ``layer_classes`` in its palette.
 
     A path that does not exist (or cannot be opened) leaves the default session open and is
     reported in a dialog.
@@ -56,6 +67,8 @@ def open_window(path: str | None = None, settings=None):
     from .main_window import MainWindow
 
     window = MainWindow(settings=settings)
+    for cls in layer_classes:
+        window.palette.add_layer_type(cls)
     window.data_panel.load_builtin("iris")
     window.session.set_modified(False)
     window.show()
@@ -91,11 +104,13 @@ def save_screenshot_and_quit(window, path: str) -> None:
     QApplication.exit(0 if ok else 1)
 
 
-def run_app(path: str | None = None, platform: str | None = None,
+def run_app(path: str | None = None, custom_layers=(), platform: str | None = None,
             screenshot: str | None = None) -> int:
-    """Check the display, open the window and run the event loop.
+    """Check the display, load ``--custom-layer`` files, open the window, run the loop.
 
-    Exit code 2 when Qt's desktop platform cannot start (the message names the packages).
+    Exit code 2 when Qt's desktop platform cannot start (the message names the packages) or
+    a custom layer file cannot be loaded. A path that cannot be opened is reported in a
+    dialog (and here) and the default session opens.
     """
     from nnstudio.system_libs import desktop_problem
 
@@ -104,11 +119,16 @@ def run_app(path: str | None = None, platform: str | None = None,
     if problem:
         print(f"nnstudio gui: error: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    try:
+        classes = load_layer_files(custom_layers)
+    except (ValueError, OSError) as exc:
+        print(f"nnstudio gui: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     path_problem = check_path(path)
     if path_problem:  # also in the dialog: this is for a terminal
         print(f"nnstudio gui: {path_problem}; opening the default session", file=sys.stderr)
     app = make_application(argv)
-    window = open_window(path)
+    window = open_window(path, layer_classes=classes)
     if screenshot:
         from PySide6.QtCore import QTimer
 
@@ -122,12 +142,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="app.py", description="Open the NN Studio window.")
     add_arguments(parser)
     args = parser.parse_args(argv)
-    return run_app(args.path, args.platform, args.screenshot)
+    return run_app(args.path, args.custom_layer, args.platform, args.screenshot)
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("path", nargs="?", default=None,
                         help="a .nnproj project or a .csv file to open (default: the Iris dataset)")
+    parser.add_argument("--custom-layer", action="append", default=[], metavar="FILE",
+                        help="load layers from a Python file first (runs its code); repeatable")
     parser.add_argument("-platform", "--platform", default=None, metavar="NAME",
                         help="Qt platform plugin (xcb, wayland, offscreen, ...)")
     parser.add_argument("--screenshot", default=None, metavar="FILE.png",

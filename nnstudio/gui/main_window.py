@@ -41,6 +41,7 @@ from .curves import CurvesWidget
 from .data_panel import DataPanel
 from .files import ProjectFiles
 from .gradcheck import install_gradcheck
+from .own_model import install_own_model
 from .redraw_pacer import RedrawPacer
 from .run_status import RunStatus
 from .session import Session, SessionSnapshot
@@ -84,6 +85,7 @@ class MainWindow(QMainWindow):
         self._connect()
         self.run_status = RunStatus(self)
         install_gradcheck(self)
+        install_own_model(self)
         self.resize(1440, 900)
         self._update_title()
 
