@@ -20,6 +20,7 @@ COMMANDS = {
     "gradcheck": "check a network's gradients against centered differences",
     "info": "summarise a saved project",
     "grade": "grade a class's submissions, each in an isolated process",
+    "new-layer": "write a commented layer file that passes the gradient check as written",
     "export": "export a project's network as PyTorch code and weights",
 }
 EXIT_OK, EXIT_FINDING, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -44,7 +45,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
                                         epilog=EXIT_CODES,
                                         formatter_class=argparse.RawDescriptionHelpFormatter)
         if only is None or name == only:
-            module = importlib.import_module(f"nnstudio.commands.{name}")
+            module = importlib.import_module(f"nnstudio.commands.{name.replace('-', '_')}")
             module.add_arguments(command_parser)
             command_parser.set_defaults(run=module.run)
     return parser

@@ -3,6 +3,7 @@
     nnstudio gradcheck DATA.csv --target COL --layers "dense:16,batchnorm,relu" [--fault 1:no_mean_path]
     nnstudio gradcheck builtin:iris --layers dense:8,tanh --json
     nnstudio gradcheck lab.nnproj --bn-stats running --samples-per-tensor 50
+    nnstudio gradcheck builtin:iris --model cs231n/classifiers/fc_net.py:FullyConnectedNet
 
 With BatchNorm or Dropout (or a custom layer) both phases are checked by default: fit
 (batch statistics, one fixed dropout mask) and predict (running statistics, dropout off).
@@ -26,6 +27,7 @@ import numpy as np
 from nnstudio.engine import Regularization, build_network
 from nnstudio.engine.custom_layers import load_custom_layers
 from nnstudio.engine.faults import apply_fault_spec, catalog
+from nnstudio.commands import gradcheck_model
 from nnstudio.engine.gradcheck import (BN_STATS_MODES, DEFAULT_H, DEFAULT_RTOL, DROPOUT_MODES,
                                        FORMAT, PHASE_CHOICES, SELECTED, CheckConfig, PhasedReport,
                                        check_batch, check_network)
@@ -49,6 +51,7 @@ def add_arguments(parser) -> None:
     data.add_argument("--custom-layer", action="append", default=[], metavar="FILE",
                       help="load Layer subclasses from a Python file first (runs its code); "
                            "repeatable")
+    gradcheck_model.add_arguments(parser.add_argument_group("your own model"))
     _check_arguments(parser.add_argument_group("the check"))
     out = parser.add_argument_group("output")
     out.add_argument("--json", action="store_true", help="print the result as one JSON object")
@@ -114,6 +117,8 @@ def _run(args) -> int:
         return 0
     if not args.source:
         raise ValueError("name what to check: a .nnproj project, a CSV file or builtin:NAME")
+    if args.model:
+        return gradcheck_model.run(args, _load_dataset, _batch)
     network, dataset, train_l1_l2, description = _load(args)
     applied = [apply_fault_spec(network, spec) for spec in args.fault]
     x, y = _batch(dataset, args.batch, args.seed)
@@ -165,6 +170,8 @@ def _load_project(args) -> tuple[Any, Any, tuple[float, float], str]:
         raise ValueError(f"{', '.join(given)} cannot be used with a project: its data and "
                          "architecture are saved in it")
     project = load_project(args.source)
+    for note in project.custom_layer_notes:
+        print(f"note: {note}", file=sys.stderr)
     if project.dataset is None:
         raise ValueError(f"{args.source}: the project's data could not be loaded "
                          f"({project.data_note or 'no data source'}); a check needs a batch")

@@ -19,6 +19,7 @@ from typing import Any
 from nnstudio.data import LoadOptions, load_csv, make_builtin
 from nnstudio.data.filecheck import file_problem
 from nnstudio.engine import build_network
+from nnstudio.engine.custom_layers import load_custom_layers
 from nnstudio.project import load_project, save_project
 from nnstudio.project.archive import check_writable
 from nnstudio.training import BatchSnapshot, DivergedSnapshot, EpochSnapshot, TrainConfig, Trainer
@@ -48,11 +49,17 @@ def add_arguments(parser) -> None:
     data.add_argument("--missing", choices=("drop", "mean", "most_frequent"),
                       help="missing feature values: drop the row (default) or fill them")
     data.add_argument("--no-standardize", action="store_true", help="keep features in their units")
+    data.add_argument("--no-standardize-target", action="store_true",
+                      help="regression: train on the target in its own units (default: "
+                           "standardized on the training split; RMSE is reported in its units)")
     data.add_argument("--samples", type=int, help="points of a generated built-in dataset (default 500)")
     data.add_argument("--noise", type=float, help="noise of a generated built-in dataset, 0..1 (default 0.1)")
     model = parser.add_argument_group("network and training")
     model.add_argument("--layers", help='hidden layers, e.g. "dense:16,batchnorm,relu,dropout:0.2"; '
                                         "the output layer is added (default dense:16,relu)")
+    model.add_argument("--custom-layer", action="append", default=[], metavar="FILE",
+                       help="load layers from a Python file first (runs its code): Layer "
+                            "subclasses, layer functions or a cs231n layers.py; repeatable")
     model.add_argument("--epochs", type=int, help="epochs to train (default 100; for a project: "
                                                   "up to its configured epochs, or this many more)")
     model.add_argument("--batch-size", type=int, help="default 32")
@@ -77,6 +84,8 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
+    for path in getattr(args, "custom_layer", []):
+        load_custom_layers(path)
     if _is_project(args.data):
         trainer, source, epochs, save_path = _continue_project(args)
     else:
@@ -146,7 +155,8 @@ def _new_run(args) -> tuple[Trainer, Any, int, Path | None]:
 
 def _load_data(spec: str, args, settings: dict[str, Any]):
     fractions = dict(val_fraction=settings["val_split"], test_fraction=settings["test_split"],
-                     seed=settings["seed"], standardize=not args.no_standardize)
+                     seed=settings["seed"], standardize=not args.no_standardize,
+                     standardize_target=not args.no_standardize_target)
     if spec.startswith("builtin:"):
         if args.target or args.task or args.missing:
             raise ValueError("--target, --task and --missing do not apply to built-in datasets")
@@ -162,10 +172,14 @@ def _continue_project(args) -> tuple[Trainer, Any, int | None, Path]:
     fixed = [f"--{name.replace('_', '-')}" for name in FIXED_IN_PROJECT if getattr(args, name) is not None]
     if args.no_standardize:
         fixed.append("--no-standardize")
+    if args.no_standardize_target:
+        fixed.append("--no-standardize-target")
     if fixed:
         raise ValueError(f"{', '.join(fixed)} cannot change when continuing a project; "
                          "start a new run from the data file instead")
     project = load_project(args.data)
+    for note in project.custom_layer_notes:
+        print(f"note: {note}", file=sys.stderr)
     trainer = project.make_trainer(strict=args.strict)
     for note in project.resume_notes:
         print(f"nnstudio train: warning: {note} (use --strict to refuse)", file=sys.stderr)
@@ -208,8 +222,9 @@ def _text(report: dict) -> str:
     lines = [f"trained {report['epochs']} epochs ({report['steps']} steps) in {report['elapsed']:.2g} s"]
     for split, numbers in report["final"].items():
         if numbers["n"]:
+            rmse = f"  RMSE {_fmt(numbers['rmse'])}" if numbers.get("rmse") is not None else ""
             lines.append(f"  {split:<5} loss {_fmt(numbers['loss'])}  {name} {_fmt(numbers['metric'])}"
-                         f"  ({numbers['n']} rows)")
+                         f"{rmse}  ({numbers['n']} rows)")
     if report["saved"]:
         lines.append(f"saved to {report['saved']}")
     return "\n".join(lines)

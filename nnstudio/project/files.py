@@ -10,7 +10,9 @@ Layout of the zip archive::
     data/NAME      a copy of the data file, when it was embedded (optional)
 
 Nothing in a project file is executed: arrays are parsed without unpickling, layer types
-must already be registered, and a custom layer must be loaded explicitly beforehand.
+must already be registered, and a custom layer must be loaded explicitly beforehand;
+``project.json`` records each custom layer file (``custom_layer_records``) so that opening
+can name the files to load.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from ..training import TrainConfig, Trainer
 from ..training.state import resume_gaps
 from .archive import (ProjectError, decode_npz, encode_npz, open_zip, read_member,
                       write_zip_atomically)
+from .custom_layer_records import parse_records, records_for, require_loaded
 from .datasource import DataSource
 from .network_io import network_from_json, network_to_json, size_check
 
@@ -65,6 +68,8 @@ class Project:
     resume_notes : list of str
         Set by :meth:`make_trainer`: what of the saved optimizer state was missing and
         started afresh (empty when the run continues exactly).
+    custom_layer_notes : list of str
+        Custom layer files that were loaded but differ from those the project was saved with.
     """
 
     path: Path
@@ -80,6 +85,7 @@ class Project:
     format_version: int = FORMAT_VERSION
     saved_by: str = ""
     resume_notes: list[str] = field(default_factory=list)
+    custom_layer_notes: list[str] = field(default_factory=list)
 
     def make_trainer(self, dataset: Any = None, restore_state: bool = True,
                      strict: bool = False) -> Trainer:
@@ -160,6 +166,7 @@ def save_project(path: str | Path, network: Network, data: Any = None, training:
         "data": None if source is None else source.to_json(path.parent, embedded and embedded[0]),
         "training": config.to_dict(), "history": history, "trainer": state,
         "extras": dict(extras or {}),
+        "custom_layers": [record.to_json() for record in records_for(network, path.parent)],
     }
     members[PROJECT_JSON] = json.dumps(finite_json(document), indent=1, allow_nan=False).encode("utf-8")
     members[WEIGHTS] = encode_npz(network.state_dict())
@@ -236,6 +243,8 @@ def _load(path: Path, load_data: bool) -> Project:
     document = _read_document(read_member(archive, PROJECT_JSON, where), where)
     weights = decode_npz(read_member(archive, WEIGHTS, where), WEIGHTS,
                          check=size_check(document["network"]))
+    # Never runs a file: a custom layer the user has not loaded stops here, naming its files.
+    layer_notes = require_loaded(parse_records(document.get("custom_layers")), path)
     network = network_from_json(document["network"], weights)
     try:
         config = TrainConfig.from_dict(document["training"])
@@ -249,9 +258,11 @@ def _load(path: Path, load_data: bool) -> Project:
         dataset, note = source.load(path.parent)
     elif source is not None:
         note = "the data was not loaded"
-    return Project(path, network, source, dataset, note, config, history, state,
-                   document["description"], document["extras"], document["format_version"],
-                   document["saved_by"])
+    project = Project(path, network, source, dataset, note, config, history, state,
+                      document["description"], document["extras"], document["format_version"],
+                      document["saved_by"])
+    project.custom_layer_notes = layer_notes
+    return project
 
 
 def _read_document(raw: bytes, where: str) -> dict[str, Any]:

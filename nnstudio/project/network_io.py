@@ -48,6 +48,12 @@ def network_from_json(config: Any, weights: dict[str, np.ndarray]) -> Network:
                 if "unknown layer type" in str(exc) else "")
         raise ProjectError(f"project.json: network: {exc}{hint}") from None
     _restore_faults(network, config, layers)
+    for index, layer in enumerate(network.layers):
+        adopt = getattr(layer, "adopt_buffers", None)  # layer functions create state lazily
+        if adopt is not None:
+            prefix = f"{index}."
+            adopt({key[len(prefix):]: value for key, value in weights.items()
+                   if key.startswith(prefix)})
     try:
         network.load_state_dict(weights)
     except ValueError as exc:

@@ -177,9 +177,11 @@ class PhasedReport:
             lines += [f"    {c.message}" for c in relabel(report.culprits, index)]
         return "\n".join(lines)
 
-    def _repr_html_(self) -> str:  # pragma: no cover - Jupyter only
-        from html import escape
-        return f"<pre>{escape(self.format_text())}</pre>"
+    def _repr_html_(self) -> str:
+        """Jupyter's view (``report_html``): each phase's verdict, culprits, tensors, heatmaps."""
+        from .report_html import phased_html
+
+        return phased_html(self)
 
 
 def check_network(network: Network, x: np.ndarray, y: np.ndarray,

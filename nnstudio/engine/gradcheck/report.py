@@ -163,6 +163,12 @@ class CheckReport:
         lines += ["", self._verdict_line()]
         return "\n".join(lines)
 
+    def _repr_html_(self) -> str:
+        """Jupyter's view: verdict, culprits, tensors, a heatmap per failing tensor."""
+        from .report_html import report_html
+
+        return report_html(self)
+
     def unverifiable_advice(self) -> str:
         s = self.settings
         names = sorted({r.tensor for r in self.unverifiable})

@@ -53,10 +53,12 @@ class CheckProgress:
     def of(cls, checker, phase: str = "") -> "CheckProgress":
         screen = checker.screen_results
         summaries = checker.tensor_summaries()
-        network = checker.objective.network
-        culprits, roles = localize(summaries, checker.problems,
-                                   [layer.describe() for layer in network.layers],
-                                   loss_label(network.loss))
+        culprits, roles = [], []
+        if getattr(checker, "localizes", True):  # a whole model is a black box: no culprits
+            network = checker.objective.network
+            culprits, roles = localize(summaries, checker.problems,
+                                       [layer.describe() for layer in network.layers],
+                                       loss_label(network.loss))
         return cls(tuple(checker.tensors), tuple(summaries),
                    tuple(checker.layer_summaries()), None if screen is None else tuple(screen),
                    checker.checked, checker.planned, checker.finished, checker.passed,
