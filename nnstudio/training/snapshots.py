@@ -66,6 +66,9 @@ class EpochSnapshot:
         BatchNorm layer index -> (batch_mean, batch_var, running_mean, running_var): the
         mean and (biased) variance of the layer's input in the epoch's last training batch,
         and the running statistics after it. Copies, shape (D,) each.
+    health : EpochHealth or None
+        Per-layer statistics and histogram frames of the epoch (see
+        :mod:`nnstudio.training.health`); None when the trainer records none.
     """
 
     epoch: int
@@ -84,6 +87,7 @@ class EpochSnapshot:
     elapsed: float
     bn_batch_stats: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = field(
         default_factory=dict)
+    health: Any = None
 
     def history_entry(self) -> dict[str, Any]:
         """The JSON-safe record kept in ``Trainer.history`` (no timing, no arrays).
@@ -96,6 +100,8 @@ class EpochSnapshot:
         for name in HISTORY_KEYS:
             if isinstance(entry[name], float):
                 entry[name] = json_float(entry[name])
+        if self.health is not None:
+            entry.update(self.health.history_fields())
         return entry
 
 
