@@ -245,7 +245,15 @@ class Trainer:
         data_loss = float(network.loss.forward(outputs, y))
         if not math.isfinite(data_loss):
             return outputs, data_loss, 0.0
-        network.backward(network.loss.backward(), input_grad=False)
+        if sample:  # Network.backward unrolled, so the recorder sees the gradient flow
+            dout, layers = network.loss.backward(), network.layers
+            for index in range(len(layers) - 1, 0, -1):
+                self.health.observe_flow(index, dout)
+                dout = layers[index].backward(dout)
+            self.health.observe_flow(0, dout)
+            layers[0].backward_params_only(dout)
+        else:
+            network.backward(network.loss.backward(), input_grad=False)
         return outputs, data_loss, network.add_penalty_gradients(self.regularization)
 
     def _grad_square_sums(self) -> list[float] | None:

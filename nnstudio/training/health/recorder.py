@@ -12,6 +12,9 @@ What is measured, and on which rows
   without a sampled batch (small datasets: a few batches per epoch) reports None for these,
   and ``health_rows`` says how many rows an epoch's numbers come from.
   ``update_ratio``: ‖Δθ‖ / ‖θ‖ of the sampled optimizer steps (their mean over the epoch);
+  ``output_grad_norm``: the L2 norm of ∂loss/∂(the layer's output) on a sampled batch (root
+  mean square over the epoch's samples), the gradient *flowing* back through the network
+  (unlike ``grad_norm`` it does not grow with the scale of the layer's input);
   ``activation_mean`` / ``activation_std`` over every element of the layer's output;
   ``dead_fraction`` (ReLU, LeakyReLU): units whose input was ≤ 0 on every sampled row of the
   epoch; ``saturated_fraction`` (Tanh, Sigmoid): units whose output was within 1 % of an end
@@ -46,7 +49,7 @@ SATURATION_MARGIN = 0.01
 SATURATED_ROWS = 0.5
 KINDS = ("weights", "gradients", "activations")
 #: per-layer sums of the epoch in progress
-ARRAYS = ("count", "total", "squares", "bn_gap", "bn_ratio", "bn_samples", "update")
+ARRAYS = ("count", "total", "squares", "bn_gap", "bn_ratio", "bn_samples", "update", "flow")
 
 
 def layer_kind(layer) -> str:
@@ -184,6 +187,10 @@ class HealthRecorder:
         self.bn_ratio[index] += float((1.0 / (inv_std * running_std) ** 2).mean())
         self.bn_samples[index] += 1
 
+    def observe_flow(self, index: int, dout: np.ndarray) -> None:
+        """∂loss/∂(output of layer ``index``) (N, D) of a sampled batch, during backward."""
+        self.flow[index] += float(np.vdot(dout, dout))
+
     def observe_gradients(self) -> None:
         """After the backward pass of a sampled batch (gradients and weights histograms)."""
         if not self._histogram_now:
@@ -275,6 +282,7 @@ class HealthRecorder:
         if not count:
             return entry
         mean = self.total[index] / count
+        entry["output_grad_norm"] = _number(math.sqrt(self.flow[index] / self.samples))
         entry["activation_mean"] = _number(mean)
         entry["activation_std"] = _number(math.sqrt(max(self.squares[index] / count - mean * mean, 0.0)))
         kind, rows = self.kinds[index], self.rows
@@ -292,7 +300,8 @@ class HealthRecorder:
         """Layer ``index``'s entry with nothing measured: every key its type has, None."""
         entry = {"layer_index": index, "label": self.labels[index],
                  "type": self.network.layers[index].type_name, "grad_norm": None,
-                 "weight_norm": None, "update_ratio": None, "activation_mean": None,
+                 "weight_norm": None, "update_ratio": None, "output_grad_norm": None,
+                 "activation_mean": None,
                  "activation_std": None}
         extra = {"rectifier": ("dead_fraction",), "tanh": ("saturated_fraction",),
                  "sigmoid": ("saturated_fraction",), "batchnorm": ("bn_mean_gap", "bn_var_ratio")}
