@@ -40,6 +40,7 @@ from .curves import CurvesWidget
 from .data_panel import DataPanel
 from .files import ProjectFiles
 from .gradcheck import install_gradcheck
+from .layers_view import install_layers_view
 from .redraw_pacer import RedrawPacer
 from .session import Session, SessionSnapshot
 from .training_controller import TrainingController
@@ -81,6 +82,7 @@ class MainWindow(QMainWindow):
         self._pending_progress: tuple | None = None
         self._connect()
         install_gradcheck(self)
+        install_layers_view(self)
         self.resize(1440, 900)
         self._update_title()
 
@@ -250,6 +252,7 @@ class MainWindow(QMainWindow):
             self.training_panel.show_progress(*self._pending_progress)
             self._pending_progress = None
         self.batchnorm_panel.flush()
+        self.layers_view.flush()
 
     def _on_progress(self, *progress) -> None:
         self._pending_progress = progress

@@ -63,21 +63,27 @@ def check_initial_loss(network: Network, dataset: Any, seed: int = 0) -> SanityR
             layer.p = 0.0
     with np.errstate(over="ignore", invalid="ignore"):
         loss = float(copy.loss.forward(copy.forward(x.astype(copy.dtype), ctx), y))
-    classes = int(network.output_dim)
+    return judge_initial_loss(loss, int(network.output_dim), {"rows": len(x)})
+
+
+def judge_initial_loss(loss: float, classes: int, values: dict | None = None) -> SanityResult:
+    """Words for a loss at step 0 of a C-class problem (see ``findings``: above 3 × ln C)."""
     expected = expected_initial_loss(classes)
+    values = {"loss": loss, "expected": expected, "classes": classes, **(values or {})}
     finding = initial_loss_finding(loss, classes)
-    values = {"loss": loss, "expected": expected, "classes": classes, "rows": len(x)}
     if finding is not None:
         return SanityResult(False, finding.message, values)
     return SanityResult(True, f"loss {loss:.3g} for {classes} classes; ln {classes} = {expected:.2f} "
-                              "expected: the initialisation looks right", values)
+                              f"expected ({loss / expected:.1f}×, a random initialisation gives up to "
+                              "about 2.5×): the initialisation looks right", values)
 
 
 def overfit_tiny_batch(network: Network, dataset: Any, config: TrainConfig | None = None,
                        rows: int = TINY_ROWS, steps: int = TINY_STEPS,
                        progress: Callable[[float], None] | None = None,
                        cancel: Callable[[], bool] | None = None) -> SanityResult:
-    """Train a copy on ``rows`` training rows, full batch, regularization and dropout off.
+    """Train a freshly initialised copy (``config.seed``) on ``rows`` training rows, full
+    batch, regularization and dropout off; layer settings and injected faults are kept.
 
     A correct network and backward pass drive the training loss to about 0 on so few rows;
     one that cannot has a bug (or a learning rate far off). Uses the optimizer and learning
@@ -87,6 +93,7 @@ def overfit_tiny_batch(network: Network, dataset: Any, config: TrainConfig | Non
     config = config or TrainConfig()
     task = check_fit(network, dataset)
     copy = network.copy()
+    copy.build(copy.input_dim, config.seed)  # fresh weights: a trained copy would pass trivially
     for layer in copy.layers:
         if isinstance(layer, Dropout):
             layer.p = 0.0
