@@ -2,15 +2,15 @@
 
 What is measured, and on which rows
 -----------------------------------
-- ``grad_norm`` (the trainer's mean over every batch of the epoch of the L2 norm of the layer's
-  parameter gradients) and ``weight_norm`` (L2 norm of its parameters at the end of the
-  epoch): every epoch.
+- ``grad_norm``: the trainer's mean over every batch of the epoch of the L2 norm of the
+  layer's parameter gradients, every epoch.
 - Everything else comes from *sampled* batches: the first step and every ``SAMPLE_EVERY``-th
   step after it. Their forward pass is the training step's own (the trainer hands each
   layer's output over as it goes); nothing is run twice. Sampling keeps the cost within a few
   percent of a step even on the smallest networks, where every numpy call counts. An epoch
   without a sampled batch (small datasets: a few batches per epoch) reports None for these,
   and ``health_rows`` says how many rows an epoch's numbers come from.
+  ``weight_norm``: L2 norm of the layer's parameters at the end of the epoch;
   ``update_ratio``: ‖Δθ‖ / ‖θ‖ of the sampled optimizer steps (their mean over the epoch);
   ``output_grad_norm``: the L2 norm of ∂loss/∂(the layer's output) on a sampled batch (root
   mean square over the epoch's samples), the gradient *flowing* back through the network
@@ -39,10 +39,10 @@ from ..divergence import layer_label
 from .histograms import HistogramTrack
 
 #: a batch is sampled for activation statistics at step 0 and every this many steps
-SAMPLE_EVERY = 32
+SAMPLE_EVERY = 64
 #: every this many sampled batches also feed the histograms (a histogram costs several
 #: numpy calls per tensor; the heatmap keeps at most ``MAX_FRAMES`` epochs anyway)
-HISTOGRAM_EVERY = 4
+HISTOGRAM_EVERY = 2
 #: "within 1 % of either end of its range"
 SATURATION_MARGIN = 0.01
 #: a unit is saturated when it is so on more than this share of the sampled rows
@@ -251,13 +251,7 @@ class HealthRecorder:
     def finish_epoch(self, epoch: int, grad_norms: dict[str, float]) -> EpochHealth:
         """The epoch's per-layer entries (JSON-safe) and histogram frames; starts the next."""
         layers = self.network.layers
-        flat = self.network.flat_parameters()
-        if flat is not None and self._starts is not None:
-            norms = np.sqrt(np.add.reduceat(flat[0] * flat[0], self._starts))
-        else:
-            norms = [math.sqrt(sum(_square_norm(v) for v in layers[index].params.values()))
-                     for index in self.param_layers]
-        weight_norms = dict(zip(self.param_layers, norms))
+        weight_norms = self._weight_norms() if self.samples else {}
         histograms: dict[int, dict[str, tuple[float, float, np.ndarray]]] = {}
         if self.histogram_samples:
             for (index, kind), track in self.tracks.items():
@@ -272,11 +266,22 @@ class HealthRecorder:
             self._reset_epoch()
         return health
 
+    def _weight_norms(self) -> dict[int, float]:
+        flat = self.network.flat_parameters()
+        if flat is not None and self._starts is not None:
+            norms = np.sqrt(np.add.reduceat(flat[0] * flat[0], self._starts))
+        else:
+            layers = self.network.layers
+            norms = [math.sqrt(sum(_square_norm(v) for v in layers[index].params.values()))
+                     for index in self.param_layers]
+        return dict(zip(self.param_layers, norms))
+
     def _entry(self, index: int, grad_norm: float | None, weight_norm: float | None) -> dict:
         entry = self._templates[index].copy()  # an epoch without a sample is just this
         if grad_norm is not None:
-            entry["grad_norm"], entry["weight_norm"] = _number(grad_norm), _number(weight_norm)
+            entry["grad_norm"] = _number(grad_norm)
             if self.samples:
+                entry["weight_norm"] = _number(weight_norm)
                 entry["update_ratio"] = _number(self.update[index] / self.samples)
         count = self.count[index]
         if not count:
