@@ -199,3 +199,20 @@ def test_a_correct_network_overfits_20_rows_and_a_broken_backward_does_not():
     network.layers[1].set_fault("inverted_mask")
     broken = overfit_tiny_batch(network, dataset, TrainConfig(), steps=200)
     assert not broken.passed and "cannot even fit 20 rows" in broken.message
+
+
+def test_packed_histograms_count_like_one_track_per_tensor():
+    from nnstudio.training.health.histograms import PackedTracks
+    rng = np.random.default_rng(0)
+    flat = np.concatenate([rng.standard_normal(50), 3 * rng.standard_normal(9000), np.zeros(5)])
+    spans = [slice(0, 50), slice(50, 9050), slice(9050, 9055)]
+    packed = PackedTracks([HistogramTrack() for _ in spans], spans)
+    single = [HistogramTrack() for _ in spans]
+    for _ in range(2):
+        packed.add(flat)
+        for track, span in zip(single, spans):
+            track.add(flat[span])
+        flat = flat * 1.5
+    for one, other in zip(packed.tracks, single):
+        assert (one.low, one.high) == (other.low, other.high)
+        np.testing.assert_array_equal(one.counts, other.counts)

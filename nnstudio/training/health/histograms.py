@@ -100,16 +100,18 @@ class HistogramTrack:
         return merged
 
     def close_epoch(self, epoch: int) -> np.ndarray | None:
-        """Keep the epoch's counts as a frame (if any were counted); returns a copy of it."""
-        if not self.counts.any():
+        """Keep the epoch's counts as a frame (if any were counted) and return it (read only)."""
+        frame = self.counts
+        if not frame.any():
             return None
-        frame = self.counts.copy()
+        # the frame is shared with the caller: kept frames are never changed in place
+        # (a wider range replaces them by merged copies)
         self.frame_epochs.append(int(epoch))
         self.frames.append(frame)
         if len(self.frames) > MAX_FRAMES:
             self.frame_epochs, self.frames = self.frame_epochs[::2], self.frames[::2]
         self.counts = np.zeros(BINS, dtype=np.int64)
-        return frame.copy()
+        return frame
 
     def discard_epoch(self) -> None:
         self.counts[:] = 0
@@ -181,3 +183,49 @@ def align_frames(frames: list[tuple[int, float, float, np.ndarray]]
             counts = track._merged(counts)
         rows.append(counts)
     return low, high, [f[0] for f in frames], np.array(rows, dtype=np.int64)
+
+
+class PackedTracks:
+    """The tracks of consecutive slices of one flat array (a network's packed parameters, or
+    their gradients), counted with one ``bincount`` for all slices instead of one per tensor:
+    on a small network the number of numpy calls is the cost.
+
+    Parameters
+    ----------
+    tracks : list of HistogramTrack ("signed"), one per slice
+    spans : list of slice, consecutive slices of the flat array
+    """
+
+    def __init__(self, tracks: list[HistogramTrack], spans: list[slice]) -> None:
+        picks = [np.arange(span.start, span.stop, max(1, -(-(span.stop - span.start) // MAX_ELEMENTS)))
+                 for span in spans]
+        self.tracks = tracks
+        self.picks = np.concatenate(picks)
+        sizes = [len(pick) for pick in picks]
+        self.sizes = np.array(sizes)
+        self.starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.intp)
+        self.offsets = np.repeat(np.arange(len(spans)) * BINS, sizes)
+        self._ranges: list[tuple[float, float]] | None = None
+
+    def add(self, flat: np.ndarray) -> None:
+        values = flat[self.picks]
+        largest = np.maximum.reduceat(np.abs(values), self.starts)
+        highs = [track.high if track.started else -1.0 for track in self.tracks]
+        if not (largest <= highs).all():  # also when NaN: grow ranges (rare)
+            if not np.isfinite(largest).all():
+                for track, span in zip(self.tracks, np.split(values, self.starts[1:])):
+                    track.add(span)  # the careful path
+                return
+            for track, biggest in zip(self.tracks, largest):
+                track._cover(float(biggest))
+        ranges = [(track.low, track.high) for track in self.tracks]
+        if ranges != self._ranges:
+            self._ranges = ranges
+            self._low = np.repeat([low for low, _ in ranges], self.sizes)
+            self._scale = np.repeat([BINS / (high - low) for low, high in ranges], self.sizes)
+        index = ((values - self._low) * self._scale).astype(np.intp)
+        np.minimum(index, BINS - 1, out=index)
+        index += self.offsets
+        counts = np.bincount(index, minlength=len(self.tracks) * BINS).reshape(len(self.tracks), BINS)
+        for track, row in zip(self.tracks, counts):
+            track.counts += row

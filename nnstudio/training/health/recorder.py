@@ -36,13 +36,13 @@ import numpy as np
 from ...engine.layers import BatchNorm, LeakyReLU, ReLU, Sigmoid, Tanh
 from ...engine.network import Network
 from ..divergence import layer_label
-from .histograms import HistogramTrack
+from .histograms import HistogramTrack, PackedTracks
 
 #: a batch is sampled for activation statistics at step 0 and every this many steps
-SAMPLE_EVERY = 64
+SAMPLE_EVERY = 128
 #: every this many sampled batches also feed the histograms (a histogram costs several
 #: numpy calls per tensor; the heatmap keeps at most ``MAX_FRAMES`` epochs anyway)
-HISTOGRAM_EVERY = 2
+HISTOGRAM_EVERY = 1
 #: "within 1 % of either end of its range"
 SATURATION_MARGIN = 0.01
 #: a unit is saturated when it is so on more than this share of the sampled rows
@@ -73,12 +73,13 @@ def _activation_track(layer) -> HistogramTrack:
     return HistogramTrack("positive" if isinstance(layer, ReLU) else "signed")
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class EpochHealth:
     """What one epoch adds: the JSON-safe per-layer entries and the new histogram frames.
 
     ``histograms``: layer index -> {"weights" | "gradients" | "activations": (low, high,
-    counts (BINS,) int64)}, copies; empty for an epoch without a sampled batch.
+    counts (BINS,) int64)}, arrays the recorder no longer changes; empty for an epoch
+    without a sampled batch.
     """
 
     layers: list[dict[str, Any]]
@@ -110,6 +111,11 @@ class HealthRecorder:
                 self.tracks[(index, "weights")] = HistogramTrack("signed")
                 self.tracks[(index, "gradients")] = HistogramTrack("signed")
             self.tracks[(index, "activations")] = _activation_track(layer)
+        self._packed = None
+        if self._spans is not None:
+            spans = [self._spans[index] for index in self.param_layers]
+            self._packed = {kind: PackedTracks([self.tracks[(index, kind)] for index in self.param_layers],
+                                               spans) for kind in ("weights", "gradients")}
         self.initial_loss: float | None = None
         self._sampled = 0  # sampled batches since the start: every HISTOGRAM_EVERY-th counts
         self._histogram_now = False
@@ -195,6 +201,11 @@ class HealthRecorder:
         """After the backward pass of a sampled batch (gradients and weights histograms)."""
         if not self._histogram_now:
             return
+        flat = self.network.flat_parameters()
+        if flat is not None and self._packed is not None:
+            self._packed["weights"].add(flat[0])
+            self._packed["gradients"].add(flat[1])
+            return
         for index, (values, grads) in self._layer_arrays().items():
             weights, gradients = self.tracks[(index, "weights")], self.tracks[(index, "gradients")]
             for value in values:
@@ -250,8 +261,15 @@ class HealthRecorder:
     # -- end of epoch ---------------------------------------------------------------------
     def finish_epoch(self, epoch: int, grad_norms: dict[str, float]) -> EpochHealth:
         """The epoch's per-layer entries (JSON-safe) and histogram frames; starts the next."""
+        if not self.samples:  # most epochs of a small dataset: only the gradient norms
+            entries = [template.copy() for template in self._templates]
+            for index in self.param_layers:
+                entries[index]["grad_norm"] = _number(grad_norms.get(self.labels[index]))
+            health = EpochHealth(entries, 0, self.initial_loss, {})
+            self.initial_loss = None
+            return health
         layers = self.network.layers
-        weight_norms = self._weight_norms() if self.samples else {}
+        weight_norms = self._weight_norms()
         histograms: dict[int, dict[str, tuple[float, float, np.ndarray]]] = {}
         if self.histogram_samples:
             for (index, kind), track in self.tracks.items():
@@ -262,8 +280,7 @@ class HealthRecorder:
                    for index in range(len(layers))]
         health = EpochHealth(entries, self.rows, self.initial_loss, histograms)
         self.initial_loss = None
-        if self.samples:  # nothing to clear otherwise (most epochs of a small dataset)
-            self._reset_epoch()
+        self._reset_epoch()
         return health
 
     def _weight_norms(self) -> dict[int, float]:
