@@ -17,6 +17,8 @@ from .series import EnvelopeSeries
 SERIES = ("grad_norm", "update_ratio", "fraction")
 FRACTION_KEYS = ("dead_fraction", "saturated_fraction")
 HISTOGRAM_KINDS = ("weights", "gradients", "activations")
+#: stored points per small multiple (a plot ~150 pixels wide; past it, min/max envelopes)
+SMALL_MULTIPLE_CAP = 1024
 
 
 class LayerHealthStore:
@@ -33,42 +35,74 @@ class LayerHealthStore:
         self.version = 0  # bumped by every change, so views redraw only when needed
 
     # -- input ----------------------------------------------------------------------------
-    def add_epoch(self, epoch: int, health) -> None:
-        """One :class:`~nnstudio.training.health.EpochHealth` of epoch number ``epoch``."""
-        self.add_entry({"epoch": epoch, **health.history_fields()})
-        for index, kinds in health.histograms.items():
-            for kind, (low, high, counts) in kinds.items():
-                frames = self.frames.setdefault((index, kind), [])
-                frames.append((epoch, low, high, counts))
-                if len(frames) > MAX_FRAMES:  # as the recorder thins its own
-                    frames[:] = frames[::2]
+    def add_epochs(self, epochs: list[tuple[int, object]]) -> None:
+        """(epoch number, :class:`~nnstudio.training.health.EpochHealth`) pairs of one bundle.
 
-    def add_entry(self, entry: dict[str, Any]) -> None:
-        """A history entry with "epoch" and "layers" (others are ignored)."""
-        layers = entry.get("layers")
-        if not isinstance(layers, list):
-            return
-        self.entries.append(entry)
-        epoch = float(entry["epoch"])
-        for layer in layers:
-            index = layer["layer_index"]
-            for name in SERIES:
-                key = name
-                if name == "fraction":
-                    key = next((k for k in FRACTION_KEYS if k in layer), None)
-                    if key is None:
-                        continue
-                    self.fraction_names[index] = key
-                value = layer.get(key)
-                if isinstance(value, (int, float)) and np.isfinite(value):
-                    self.series.setdefault((index, name), EnvelopeSeries()).extend([epoch], [value])
+        A fast run sends a thousand epochs a bundle. Most of them were not sampled and carry
+        only gradient norms: those go straight into the series; the series grow once per
+        bundle, and only sampled epochs are kept for the findings rules (which read nothing
+        else but the initial loss).
+        """
+        sampled, grad_x, grad_y = [], {}, {}
+        for epoch, health in epochs:
+            if health.rows or health.initial_loss is not None:
+                sampled.append({"epoch": epoch, **health.history_fields()})
+            else:
+                for layer in health.layers:
+                    value = layer["grad_norm"]
+                    if value is not None:
+                        index = layer["layer_index"]
+                        grad_x.setdefault(index, []).append(float(epoch))
+                        grad_y.setdefault(index, []).append(value)
+            for index, kinds in health.histograms.items():
+                for kind, (low, high, counts) in kinds.items():
+                    frames = self.frames.setdefault((index, kind), [])
+                    frames.append((epoch, low, high, counts))
+                    if len(frames) > MAX_FRAMES:  # as the recorder thins its own
+                        frames[:] = frames[::2]
+        for index, xs in grad_x.items():
+            self._extend((index, "grad_norm"), xs, grad_y[index])
+        self.add_entries(sampled)
+
+    def add_entries(self, entries: list[dict[str, Any]]) -> None:
+        """History entries with "epoch" and "layers" (others are ignored)."""
+        points: dict[tuple[int, str], tuple[list[float], list[float]]] = {}
+        for entry in entries:
+            layers = entry.get("layers")
+            if not isinstance(layers, list):
+                continue
+            self.entries.append(entry)
+            epoch = float(entry["epoch"])
+            for layer in layers:
+                index = layer["layer_index"]
+                for name in SERIES:
+                    key = name
+                    if name == "fraction":
+                        key = next((k for k in FRACTION_KEYS if k in layer), None)
+                        if key is None:
+                            continue
+                        self.fraction_names[index] = key
+                    value = layer.get(key)
+                    if value is not None and np.isfinite(value):
+                        xs, ys = points.setdefault((index, name), ([], []))
+                        xs.append(epoch)
+                        ys.append(value)
+        for key, (xs, ys) in points.items():
+            self._extend(key, xs, ys)
         self.version += 1
+
+    def _extend(self, key: tuple[int, str], xs: list[float], ys: list[float]) -> None:
+        series = self.series.get(key)
+        if series is None:
+            series = self.series[key] = EnvelopeSeries(SMALL_MULTIPLE_CAP)
+            series.appended = 0
+        series.extend(xs, ys)
+        series.appended += len(xs)
 
     def load(self, history: list[dict[str, Any]], recorder=None) -> None:
         """Replace everything by a saved history and, if given, a recorder's kept frames."""
         self.clear()
-        for entry in history:
-            self.add_entry(entry)
+        self.add_entries(history)
         if recorder is not None:
             for index in range(len(recorder.labels)):
                 for kind, (low, high, epochs, counts) in recorder.frames(index).items():
@@ -80,6 +114,14 @@ class LayerHealthStore:
     def data(self, index: int, name: str) -> tuple[np.ndarray, np.ndarray]:
         series = self.series.get((index, name))
         return series.data() if series is not None else (np.empty(0), np.empty(0))
+
+    def count(self, index: int, name: str) -> int:
+        """Points appended to a series so far (a redraw is needed when it changes)."""
+        series = self.series.get((index, name))
+        return 0 if series is None else series.appended
+
+    def frame_count(self, index: int) -> int:
+        return sum(len(self.frames.get((index, kind), ())) for kind in HISTOGRAM_KINDS)
 
     def heatmap(self, index: int, kind: str) -> tuple[float, float, list[int], np.ndarray]:
         """(low, high, epochs, share of the frame's values per bin (F, BINS)) of one tensor."""

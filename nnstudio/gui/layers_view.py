@@ -19,7 +19,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
+from PySide6.QtWidgets import (QComboBox, QGraphicsItem, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
                                QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget)
 
 from nnstudio.training.divergence import layer_label
@@ -34,8 +34,11 @@ COLUMNS = (("grad_norm", "grad norm", True), ("update_ratio", "update ‖Δθ‖
            ("fraction", "dead / saturated", False))
 CURVE_COLOUR, GUIDE_COLOUR, SELECTED_COLOUR = "#1f77b4", "#2e7d32", "#fff3c4"
 BADGE_COLOUR = "#b26a00"
-#: findings are recomputed from the whole history at most this often while training runs
-FINDINGS_INTERVAL = 1.0
+#: while training runs the view redraws at most this often (inside the window's paced
+#: redraws): eighteen small plots cost more than the three curves of the Curves view
+DRAW_INTERVAL = 2.0
+#: a small multiple marks its points up to this many, then draws only the line
+MAX_MARKED_POINTS = 60
 HEATMAP = pg.colormap.get("viridis")
 
 
@@ -53,8 +56,9 @@ class LayersView(QWidget):
         self.labels: list[str] = []
         self.selected = -1
         self.worker: FunctionWorker | None = None
-        self._drawn_version = self._findings_version = -1
-        self._findings_at = 0.0
+        self._drawn_version = self._drawn_frames = -1
+        self._drawn_at = 0.0
+        self._findings_shown: tuple | None = None
         self._rows: list[dict] = []
         self._build()
         self.rebuild_rows()
@@ -145,12 +149,17 @@ class LayersView(QWidget):
     def _small_plot(self, row: int, column: int, key: str, log: bool) -> pg.PlotDataItem:
         plot = self.multiples.addPlot(row=row, col=column,
                                       axisItems={"left": DecadeAxis(orientation="left")})
-        plot.getAxis("left").setStyle(tickTextWidth=34, autoExpandTextSpace=False)
-        plot.getAxis("bottom").setStyle(maxTickLevel=0)
+        # as in the Curves view: fixed room for tick labels, no SI relabelling and axes cached
+        # as pixmaps, so a redraw repaints the curve, not eighteen re-laid-out axes
+        for name in ("left", "bottom"):
+            axis = plot.getAxis(name)
+            axis.enableAutoSIPrefix(False)
+            axis.setStyle(autoExpandTextSpace=False, autoReduceTextSpace=False, maxTickLevel=0)
+            axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        plot.getAxis("left").setStyle(tickTextWidth=34)
         plot.setMenuEnabled(False)
         plot.hideButtons()
         plot.setMouseEnabled(False, False)
-        plot.showGrid(x=False, y=True, alpha=0.2)
         if log:
             plot.setLogMode(x=False, y=True)
         if key == "update_ratio":
@@ -161,6 +170,7 @@ class LayersView(QWidget):
         curve = plot.plot(pen=pg.mkPen(CURVE_COLOUR, width=1), symbol="o", symbolSize=3,
                           symbolBrush=CURVE_COLOUR, symbolPen=None, antialias=False)
         curve.setDownsampling(auto=True, method="peak")
+        curve.property_count = -1  # points drawn so far (redraw only what changed)
         return curve
 
     def _default_layer(self) -> int:
@@ -192,14 +202,20 @@ class LayersView(QWidget):
     # -- data -----------------------------------------------------------------------------
     def add_epochs(self, epochs: list) -> None:
         offset = self.controller.epoch_offset
-        for snapshot in epochs:
-            if snapshot.health is not None:
-                self.store.add_epoch(offset + snapshot.epoch, snapshot.health)
+        self.store.add_epochs([(offset + snapshot.epoch, snapshot.health) for snapshot in epochs
+                               if snapshot.health is not None])
 
     def clear(self) -> None:
         self.store.clear()
-        self._drawn_version = self._findings_version = -1
+        self._forget_drawn()
         self.flush(force=True)
+
+    def _forget_drawn(self) -> None:
+        self._drawn_version = self._drawn_frames = -1
+        self._findings_shown = None
+        for row in self._rows:
+            for curve in row["curves"].values():
+                curve.property_count = -1
 
     def load_trainer(self, trainer) -> None:
         """Show a trainer's history and kept histograms (a project that was just opened)."""
@@ -208,7 +224,7 @@ class LayersView(QWidget):
             self.store.clear()
         else:
             self.store.load(trainer.history, trainer.health)
-        self._drawn_version = self._findings_version = -1
+        self._forget_drawn()
         self.flush(force=True)
 
     # -- drawing --------------------------------------------------------------------------
@@ -217,27 +233,35 @@ class LayersView(QWidget):
         if not (force or self.isVisible()):
             return
         now = time.monotonic()
-        if self._findings_version != self.store.version and (
-                force or self.controller.state != "running" or now - self._findings_at >= FINDINGS_INTERVAL):
-            self._findings_at, self._findings_version = now, self.store.version
-            self._show_findings()
-        if self.store.version == self._drawn_version:
+        if self.store.version == self._drawn_version or not (
+                force or self.controller.state != "running" or now - self._drawn_at >= DRAW_INTERVAL):
             return
-        self._drawn_version = self.store.version
+        self._drawn_version, self._drawn_at = self.store.version, now
+        self._show_findings()
         for index, row in enumerate(self._rows):
             for key, curve in row["curves"].items():
+                count = self.store.count(index, key)
+                if curve.property_count == count:
+                    continue  # nothing new for this small multiple
+                curve.property_count = count
                 x, y = self.store.data(index, key)
                 if key != "fraction":
                     keep = y > 0  # a log axis
                     x, y = x[keep], y[keep]
+                marked = len(x) <= MAX_MARKED_POINTS  # thousands of markers cost a redraw dearly
+                if marked != (curve.opts["symbol"] is not None):
+                    curve.setSymbol("o" if marked else None)
                 curve.setData(x, y)
-        self._draw_heatmaps()
+        frames = self.store.frame_count(self.selected)
+        if frames != self._drawn_frames:
+            self._draw_heatmaps()
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
         self.flush(force=True)
 
     def _draw_heatmaps(self) -> None:
+        self._drawn_frames = self.store.frame_count(self.selected)
         layer = self._selected_layer()
         label = self.labels[self.selected].replace(":", " ") if self.selected >= 0 else ""
         self.heatmap_title.setText(f"<b>layer {label}</b>: share of values per bin, epoch by epoch"
@@ -269,6 +293,10 @@ class LayersView(QWidget):
         dataset = self.session.dataset
         task = getattr(dataset, "task", "classification")
         findings = self.store.findings(task, getattr(dataset, "n_outputs", None))
+        shown = (bool(self.store.entries), [finding.message for finding in findings])
+        if shown == self._findings_shown:
+            return  # a list rebuilt is a list re-laid-out and repainted
+        self._findings_shown = shown
         self.findings_list.clear()
         if not findings:
             text = ("No findings: gradients, updates and units look healthy."

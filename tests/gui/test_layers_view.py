@@ -61,7 +61,7 @@ def test_clicking_a_layer_in_the_stack_selects_it_in_the_view(qtbot, window):
 def test_a_broken_run_lists_its_findings_with_the_layer_and_a_click_selects_it(qtbot, window, tmp_path):
     dataset = make_builtin("iris")
     network = build_network("dense:16,tanh", dataset.n_features, dataset.task, dataset.n_outputs, seed=0)
-    trainer = Trainer(network, dataset, TrainConfig(epochs=30, optimizer="sgd", lr=10.0, momentum=0.0))
+    trainer = Trainer(network, dataset, TrainConfig(epochs=100, optimizer="sgd", lr=10.0, momentum=0.0))
     list(trainer.run())
     path = save_project(tmp_path / "too_fast.nnproj", network, dataset, trainer)
     view = open_layers(qtbot, window)
