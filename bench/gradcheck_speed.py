@@ -4,11 +4,13 @@ Two networks, batch 32, float64, softmax cross-entropy:
   A  20-64-64-5, Dense→BatchNorm(batch statistics)→ReLU ×2   (6,085 parameters)
   B  64-128-128-10, Dense→Tanh ×2                            (26,122 parameters)
 
-Rows compare
-  * our full element-by-element check (every parameter, central differences, results and
-    summaries built) with torch.autograd.gradcheck in its default slow mode (a numerical
-    Jacobian column per parameter element, all parameters as inputs via
-    torch.func.functional_call);
+Rows compare, per phase (fit: batch statistics; predict: running statistics — the two a
+default check runs for network A; B has no BatchNorm and is checked once)
+  * our full element-by-element check (every parameter, and for localization every
+    layer's input gradient; disagreements confirmed at second steps; results and summaries
+    built) with torch.autograd.gradcheck in its default slow mode (a numerical Jacobian
+    column per parameter element, all parameters as inputs via torch.func.functional_call;
+    it checks the parameters only);
   * our directional screen (one random direction per tensor) with gradcheck(fast_mode=True).
 Both sides start from the same weights and batch and include their own set-up (our float64
 copy, analytic pass and cached forward). Each time is the best of ``--repeat`` runs.
@@ -26,7 +28,7 @@ import torch
 from torch.func import functional_call
 
 from nnstudio.engine import build_network
-from nnstudio.engine.gradcheck import CheckConfig, GradientChecker
+from nnstudio.engine.gradcheck import CheckConfig, choose_phases, phase_checker
 
 NETWORKS = {
     "A 20-64-64-5 ReLU+BN": ("dense:64,batchnorm,relu,dense:64,batchnorm,relu", 20, 5),
@@ -35,8 +37,9 @@ NETWORKS = {
 BATCH = 32
 
 
-def torch_model(network) -> tuple[torch.nn.Module, dict[str, torch.Tensor]]:
-    """The same architecture and weights in torch (float64, train mode: batch statistics)."""
+def torch_model(network, train: bool = True) -> tuple[torch.nn.Module, dict[str, torch.Tensor]]:
+    """The same architecture and weights in torch (float64; train mode: batch statistics,
+    eval mode: running statistics)."""
     modules, params = [], {}
     for index, layer in enumerate(network.layers):
         if layer.type_name == "dense":
@@ -45,17 +48,20 @@ def torch_model(network) -> tuple[torch.nn.Module, dict[str, torch.Tensor]]:
             params[f"{index}.bias"] = torch.tensor(layer.params["b"].astype(np.float64))
         elif layer.type_name == "batchnorm":
             module = torch.nn.BatchNorm1d(layer.input_dim, eps=layer.eps)
+            with torch.no_grad():
+                module.running_mean.copy_(torch.tensor(layer.buffers["running_mean"].astype(np.float64)))
+                module.running_var.copy_(torch.tensor(layer.buffers["running_var"].astype(np.float64)))
             params[f"{index}.weight"] = torch.tensor(layer.params["gamma"].astype(np.float64))
             params[f"{index}.bias"] = torch.tensor(layer.params["beta"].astype(np.float64))
         else:
             module = {"relu": torch.nn.ReLU, "tanh": torch.nn.Tanh}[layer.type_name]()
         modules.append(module)
-    model = torch.nn.Sequential(*modules).double().train()
+    model = torch.nn.Sequential(*modules).double().train(train)
     return model, params
 
 
-def time_torch(network, x: np.ndarray, y: np.ndarray, fast: bool) -> tuple[float, bool]:
-    model, params = torch_model(network)
+def time_torch(network, x: np.ndarray, y: np.ndarray, fast: bool, phase: str) -> tuple[float, bool]:
+    model, params = torch_model(network, train=phase == "fit")
     names = list(params)
     inputs = tuple(params[name].clone().requires_grad_(True) for name in names)
     buffers = {name: value.clone() for name, value in model.named_buffers()}
@@ -72,14 +78,23 @@ def time_torch(network, x: np.ndarray, y: np.ndarray, fast: bool) -> tuple[float
     return time.perf_counter() - started, passed
 
 
-def time_ours(network, x: np.ndarray, y: np.ndarray, screen: bool) -> tuple[float, bool]:
+def time_ours(network, x: np.ndarray, y: np.ndarray, screen: bool, phase: str) -> tuple[float, bool]:
     started = time.perf_counter()
-    checker = GradientChecker(network, x, y, CheckConfig(bn_stats="batch", dropout="off"))
+    checker, _notes = phase_checker(network, x, y, CheckConfig(), phase)
     if screen:
         passed = all(result.verdict == "ok" for result in checker.screen())
     else:
         passed = checker.run().passed
     return time.perf_counter() - started, passed
+
+
+def _predict_copy(network, x, phase: str):
+    """The network torch checks in a phase: for predict, with the same running statistics
+    our predict phase uses (the check batch's population statistics, as it is untrained)."""
+    if phase != "predict":
+        return network
+    from nnstudio.engine.gradcheck.phases import predict_network
+    return predict_network(network, x)[0]
 
 
 def best_of(repeat: int, run) -> tuple[float, bool]:
@@ -99,14 +114,19 @@ def main() -> None:
                                 dtype=np.float64)
         x = rng.standard_normal((BATCH, features))
         y = rng.integers(0, classes, BATCH)
-        for mode, fast in (("element check vs slow", False), ("screen vs fast_mode", True)):
-            ours, ours_ok = best_of(args.repeat, lambda: time_ours(network, x, y, fast))
-            peer, peer_ok = best_of(args.repeat, lambda: time_torch(network, x, y, fast))
-            rows.append((label, network.num_parameters(), mode, ours, peer, ours_ok, peer_ok))
-    print(f"{'network':<22} {'params':>7}  {'comparison':<22} {'ours':>9} {'torch':>9} "
-          f"{'torch/ours':>10}  passed (ours/torch)")
-    for label, count, mode, ours, peer, ours_ok, peer_ok in rows:
-        print(f"{label:<22} {count:>7,}  {mode:<22} {ours:>8.3f}s {peer:>8.3f}s "
+        # A never-trained network: the predict phase gets the batch's population statistics.
+        for phase in choose_phases(network):
+            for mode, fast in (("element check vs slow", False), ("screen vs fast_mode", True)):
+                ours, ours_ok = best_of(args.repeat, lambda: time_ours(network, x, y, fast, phase))
+                peer, peer_ok = best_of(args.repeat,
+                                        lambda: time_torch(_predict_copy(network, x, phase), x, y,
+                                                           fast, phase))
+                rows.append((label, phase, network.num_parameters(), mode, ours, peer, ours_ok,
+                             peer_ok))
+    print(f"{'network':<22} {'phase':<8} {'params':>7}  {'comparison':<22} {'ours':>9} "
+          f"{'torch':>9} {'torch/ours':>10}  passed (ours/torch)")
+    for label, phase, count, mode, ours, peer, ours_ok, peer_ok in rows:
+        print(f"{label:<22} {phase:<8} {count:>7,}  {mode:<22} {ours:>8.3f}s {peer:>8.3f}s "
               f"{peer / ours:>9.1f}x  {ours_ok}/{peer_ok}")
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     print(f"torch {torch.__version__} ({torch.get_num_threads()} threads), numpy {np.__version__}, "

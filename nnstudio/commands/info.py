@@ -6,6 +6,7 @@ it can be found, the training settings, how far training went and the last metri
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 from nnstudio.engine.network import Network
@@ -16,10 +17,19 @@ def add_arguments(parser) -> None:
     parser.add_argument("project", help="a .nnproj project file")
     parser.add_argument("--json", action="store_true",
                         help="print the summary as one JSON object instead of text")
+    parser.add_argument("--custom-layer", action="append", default=[], metavar="FILE",
+                        help="load the layers a project uses from a Python file first (runs "
+                             "its code); repeatable")
 
 
 def run(args) -> int:
+    from nnstudio.engine.custom_layers import load_custom_layers
+
+    for path in args.custom_layer:
+        load_custom_layers(path)
     project = load_project(args.project, load_data=False)
+    for note in project.custom_layer_notes:
+        print(f"note: {note}", file=sys.stderr)
     summary = project_summary(project)
     if args.json:
         print(json.dumps(summary, indent=1, allow_nan=False))

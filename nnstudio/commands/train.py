@@ -17,8 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from nnstudio.data import LoadOptions, load_csv, make_builtin
+from nnstudio.data.filecheck import file_problem
 from nnstudio.engine import build_network
+from nnstudio.engine.custom_layers import load_custom_layers
 from nnstudio.project import load_project, save_project
+from nnstudio.project.archive import check_writable
 from nnstudio.training import BatchSnapshot, DivergedSnapshot, EpochSnapshot, TrainConfig, Trainer
 from nnstudio.training.health import find_problems
 from nnstudio.training.snapshots import json_float
@@ -52,6 +55,9 @@ def add_arguments(parser) -> None:
     model = parser.add_argument_group("network and training")
     model.add_argument("--layers", help='hidden layers, e.g. "dense:16,batchnorm,relu,dropout:0.2"; '
                                         "the output layer is added (default dense:16,relu)")
+    model.add_argument("--custom-layer", action="append", default=[], metavar="FILE",
+                       help="load layers from a Python file first (runs its code): Layer "
+                            "subclasses, layer functions or a cs231n layers.py; repeatable")
     model.add_argument("--epochs", type=int, help="epochs to train (default 100; for a project: "
                                                   "up to its configured epochs, or this many more)")
     model.add_argument("--batch-size", type=int, help="default 32")
@@ -68,17 +74,23 @@ def add_arguments(parser) -> None:
     out.add_argument("--save", metavar="FILE.nnproj", help="save the project (a continued project "
                                                            "is saved back to its file by default)")
     out.add_argument("--embed-data", action="store_true", help="store a copy of the data in the project")
+    out.add_argument("--strict", action="store_true",
+                     help="refuse to continue a project whose optimizer state is missing "
+                          "(default: warn and start it afresh)")
     out.add_argument("--json", action="store_true",
                      help="print final metrics and per-epoch history as one JSON object")
 
 
 def run(args) -> int:
+    for path in getattr(args, "custom_layer", []):
+        load_custom_layers(path)
     if _is_project(args.data):
         trainer, source, epochs, save_path = _continue_project(args)
     else:
         trainer, source, epochs, save_path = _new_run(args)
-    if save_path is not None and not save_path.parent.is_dir():  # say so before training, not after
-        raise FileNotFoundError(f"cannot save to {save_path}: directory {save_path.parent} does not exist")
+    if save_path is not None:  # say so before training, not after
+        check_writable(save_path)
+    _warn_left_out(trainer.dataset)
     reporter = ProgressReporter(sys.stderr, trainer, epochs, enabled=not args.json)
     diverged = None
     try:
@@ -107,8 +119,22 @@ def run(args) -> int:
 
 
 def _is_project(spec: str) -> bool:
-    """A project by its suffix, or by being a zip archive (a CSV file never is)."""
-    return spec.endswith(".nnproj") or (Path(spec).is_file() and zipfile.is_zipfile(spec))
+    """A project by its suffix, or by being a zip archive (a CSV file never is).
+
+    Only a regular file is opened to look: a FIFO would block; the CSV reader refuses it.
+    """
+    if spec.endswith(".nnproj"):
+        return True
+    return not spec.startswith("builtin:") and file_problem(spec) is None and zipfile.is_zipfile(spec)
+
+
+def _warn_left_out(dataset) -> None:
+    """Every column the data left out, and why, so nothing goes missing silently."""
+    report = getattr(dataset, "report", None)
+    for column in getattr(report, "columns", None) or []:
+        if not column.used and column.kind != "target":
+            print(f"nnstudio train: note: column {column.name!r} {column.note or 'left out'}",
+                  file=sys.stderr)
 
 
 def _new_run(args) -> tuple[Trainer, Any, int, Path | None]:
@@ -147,7 +173,11 @@ def _continue_project(args) -> tuple[Trainer, Any, int | None, Path]:
         raise ValueError(f"{', '.join(fixed)} cannot change when continuing a project; "
                          "start a new run from the data file instead")
     project = load_project(args.data)
-    trainer = project.make_trainer()
+    for note in project.custom_layer_notes:
+        print(f"note: {note}", file=sys.stderr)
+    trainer = project.make_trainer(strict=args.strict)
+    for note in project.resume_notes:
+        print(f"nnstudio train: warning: {note} (use --strict to refuse)", file=sys.stderr)
     changes = {name: getattr(args, name) for name in TRAINING_OPTIONS if getattr(args, name) is not None}
     if args.nesterov:
         changes["nesterov"] = True

@@ -22,13 +22,31 @@ _MAX_UNIQUES = 1000  # distinct numbers kept for a numeric target (more: not cla
 
 _NUMBER = {".": re.compile(r"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*"),
            ",": re.compile(r"\s*[-+]?(?:\d+,?\d*|,\d+)(?:[eE][-+]?\d+)?\s*")}
+#: numbers with thousands separators: 1,037 and 12,345.5 (decimal point), 1.037 and
+#: 12.345,5 (decimal comma); groups of exactly three digits
+_GROUPED = {".": re.compile(r"\s*[-+]?\d{1,3}(?:,\d{3})+(?:\.\d*)?\s*"),
+            ",": re.compile(r"\s*[-+]?\d{1,3}(?:\.\d{3})+(?:,\d*)?\s*")}
+#: anything that looks like a number in some notation (to follow columns of many numbers)
+_NUMBERISH = re.compile(r"\s*[-+]?[\d.,]*\d[\d.,]*(?:[eE][-+]?\d+)?\s*")
+_NUMBER_SAMPLE = 200  # distinct texts looked at before a column is taken for text
 
 
-def parse_number(text: str, decimal: str = ".") -> float | None:
-    """The value of a cell's text if it is a plain finite number, else None."""
+def parse_number(text: str, decimal: str = ".", grouped: bool = False) -> float | None:
+    """The value of a cell's text if it is a plain finite number, else None.
+
+    With ``grouped``, a number with thousands separators (``1,037`` when the decimal
+    mark is a point, ``1.037`` when it is a comma) is read too.
+    """
     if _NUMBER[decimal].fullmatch(text) is None:
-        return None
+        if not grouped or _GROUPED[decimal].fullmatch(text) is None:
+            return None
+        text = text.replace("," if decimal == "." else ".", "")
     return float(text.replace(",", ".")) if decimal == "," else float(text)
+
+
+def is_grouped_number(text: str, decimal: str = ".") -> bool:
+    """True for a number written with thousands separators (see :func:`parse_number`)."""
+    return _GROUPED[decimal].fullmatch(text) is not None
 
 
 class ColumnState:
@@ -52,6 +70,14 @@ class ColumnState:
         Per piece index, int32 codes into ``categories`` (-1 missing).
     too_many : bool
         More than :data:`MAX_TRACKED_TEXTS` distinct texts; codes were dropped.
+    number_values : int
+        Values of a text column that look like numbers, while ``may_be_numbers``.
+    first_text : tuple or None
+        (piece index, record in the piece, text) of its first value that is not a number,
+        so that a column of numbers with stray text is reported even when it has too many
+        distinct values to keep its codes.
+    grouped_example : str or None
+        A value with thousands separators, when the column was read as numbers from them.
     numeric_uniques : ndarray or None
         Distinct values of a numeric target (None when there are too many).
     """
@@ -72,6 +98,10 @@ class ColumnState:
         self.first_value: tuple[int, int] | None = None  # (piece index, 0-based row)
         self.number_lut: np.ndarray | None = None
         self.extra_values: dict[int, np.ndarray] = {}  # numbers of pieces read as text
+        self.may_be_numbers = True
+        self.number_values = 0
+        self.first_text: tuple[int, int, str] | None = None
+        self.grouped_example: str | None = None
 
     def read_as_numbers(self, values: np.ndarray) -> None:
         """Treat a text column whose texts are all numbers as numeric.
@@ -149,6 +179,7 @@ class ColumnState:
         record = int(np.argmax(present))
         if self.kind == "empty":
             self.kind, self.first_value = "text", (index, piece.first_row + record)
+        self._count_numbers(index, codes, uniques)
         if self.too_many:
             return
         counts = np.bincount(shared[present], minlength=len(self.categories))
@@ -158,6 +189,27 @@ class ColumnState:
         if len(self.categories) > MAX_TRACKED_TEXTS:
             self.too_many, self.codes, self._lookup = True, {}, {}
 
+    def _count_numbers(self, index: int, codes: np.ndarray, uniques: list[str]) -> None:
+        """Follow how many values look like numbers, and where the first one that does not
+        is; given up (cheaply) as soon as a sample of the texts is mostly not numbers."""
+        if not self.may_be_numbers:
+            return
+        flags = [_NUMBERISH.fullmatch(u) is not None for u in uniques[:_NUMBER_SAMPLE]]
+        if sum(flags) * 2 < len(flags):
+            self.may_be_numbers = False
+            return
+        flags += [_NUMBERISH.fullmatch(u) is not None for u in uniques[_NUMBER_SAMPLE:]]
+        number = np.array(flags + [False])
+        text = np.array([not f and not is_missing(u.strip()) for f, u in zip(flags, uniques)]
+                        + [False])
+        per_row = codes.astype(np.intp, copy=False)
+        self.number_values += int(np.count_nonzero(number[per_row]))
+        if self.first_text is None:
+            hits = np.flatnonzero(text[per_row])
+            if len(hits):
+                record = int(hits[0])
+                self.first_text = (index, record, uniques[codes[record]])
+
     def _add_texts_to_numbers(self, index: int, piece: PieceResult, codes: np.ndarray,
                               uniques: list[str]) -> None:
         """A piece where pandas read a numeric column as text (it holds a non-number).
@@ -166,7 +218,8 @@ class ColumnState:
         texts are all numbers (or blanks) is kept as numbers.
         """
         values = np.array([np.nan if is_missing(u.strip()) else
-                           (np.inf if (v := parse_number(u)) is None else v) for u in uniques]
+                           (np.inf if (v := parse_number(u, grouped=True)) is None else v)
+                           for u in uniques]
                           + [np.nan], np.float64)
         per_row = values[codes.astype(np.intp, copy=False)]
         text_rows = np.flatnonzero(np.isinf(per_row))

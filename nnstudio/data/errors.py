@@ -21,13 +21,30 @@ class DataError(ValueError):
 
     def __init__(self, message: str, *, path: str | None = None, row: int | None = None,
                  line: int | None = None, column: str | None = None,
-                 value: str | None = None) -> None:
+                 value: str | None = None, problem: str | None = None) -> None:
         super().__init__(message)
         self.path = path
         self.row = row
         self.line = line
         self.column = column
         self.value = value
+        self.problem = problem if problem is not None else message
+
+    def without_contents(self) -> str:
+        """The message without the cell, column names or hint: for a file the user did not
+        choose (a path recorded in someone's project), whose contents are not to be shown."""
+        place = [Path(self.path).name] if self.path else []
+        if self.line is not None:
+            place.append(f"line {self.line}")
+        return ", ".join(place + [f"cannot be read as a dataset ({self.problem_kind()})"])
+
+    def problem_kind(self) -> str:
+        """The problem's wording up to the first quoted text or parenthesis."""
+        text = self.problem
+        for mark in ("'", '"', "("):
+            if mark in text:
+                text = text[:text.index(mark)]
+        return text.strip().rstrip(":;,") or "not a CSV file"
 
 
 class Cancelled(Exception):
@@ -35,6 +52,13 @@ class Cancelled(Exception):
 
     Deliberately not a :class:`DataError`: nothing is wrong with the file.
     """
+
+
+def show_names(names) -> str:
+    """Column names for a hint: each shortened, at most 20 of them."""
+    names = list(names)
+    shown = ", ".join(show_value(name) for name in names[:20])
+    return shown + (f", ... ({len(names)} columns)" if len(names) > 20 else "")
 
 
 def show_value(value: object) -> str:
@@ -68,4 +92,4 @@ def data_error(problem: str, *, path: str | Path | None = None, row: int | None 
     if hint:
         message = message.rstrip(".") + ". " + hint
     return DataError(message, path=None if path is None else str(path), row=row, line=line,
-                     column=column, value=None if value is None else str(value))
+                     column=column, value=None if value is None else str(value), problem=problem)

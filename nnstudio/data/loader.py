@@ -7,7 +7,7 @@ from pathlib import Path
 from .assemble import build_arrays
 from .columns import ColumnState, merge_piece
 from .dataset import Dataset, LoadReport
-from .errors import data_error
+from .errors import data_error, show_names, show_value
 from .options import LoadOptions
 from .locate import located_error, piece_error
 from .pieces import chunk_bytes, iter_pieces
@@ -51,6 +51,14 @@ def load_csv(path: str | Path, opts: LoadOptions | None = None,
     opts = opts if opts is not None else LoadOptions()
     opts.validate()
     path = str(path)
+    try:
+        return _load(path, opts, progress, cancel)
+    except MemoryError:
+        raise data_error("not enough memory to load the file", path=path,
+                         hint="Use a smaller file, or fewer columns") from None
+
+
+def _load(path: str, opts: LoadOptions, progress, cancel) -> Dataset:
     if progress is not None:
         progress(0.0)
     fmt = sniff(path, opts)
@@ -68,14 +76,14 @@ def load_csv(path: str | Path, opts: LoadOptions | None = None,
 def _target_name(fmt: CsvFormat, opts: LoadOptions) -> str:
     """The target column; checked before reading the whole file."""
     if len(fmt.names) < 2:
-        raise data_error(f"only one column ({fmt.names[0]!r}) was found; a dataset needs at "
+        raise data_error(f"only one column ({show_value(fmt.names[0])}) was found; a dataset needs at "
                          "least one feature column besides the target", path=fmt.path,
                          hint="If the file uses another delimiter, choose it in the load options")
     if opts.target is None:
         return fmt.names[-1]
     if opts.target not in fmt.names:
         raise data_error(f"there is no target column named {opts.target!r}", path=fmt.path,
-                         hint="Columns are: " + ", ".join(map(repr, fmt.names)))
+                         hint="Columns are: " + show_names(fmt.names))
     return opts.target
 
 

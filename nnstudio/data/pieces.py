@@ -143,6 +143,8 @@ class _InOrder:
                         stream = self._read_on(index, rows - rows_before)
                         continue
                     raise located_error(self.fmt, item, stream.start, rows_before)
+                if isinstance(item, _NulAt):  # its line is counted only if it is reported
+                    raise nul_error(self.fmt, item.offset)
                 if isinstance(item, BaseException):
                     raise item
                 item.first_row = rows_before + item.stream_row
@@ -198,19 +200,26 @@ class _Stream:
         return self.range.position - self.start
 
     def run(self, text_columns, target, rows: int) -> None:
+        # A NUL byte ends the stream where it is (see _Range); whatever the parser made
+        # of the cut-off text, the NUL is the problem to report.
         try:
             self._parse(text_columns, target, rows)
+            if self.range.nul_at is not None:
+                self.sink.put(_NulAt(self.range.nul_at))
         except PieceProblem as problem:
-            self.sink.put(problem)
+            self.sink.put(self._nul_or(problem))
         except UnicodeDecodeError:
-            self.sink.put(undecodable_in(self.fmt, self.start, self.end))
+            self.sink.put(self._nul_or(undecodable_in(self.fmt, self.start, self.end)))
         except PARSER_ERRORS as exc:
-            self.sink.put(parser_problem(exc))
+            self.sink.put(self._nul_or(parser_problem(exc)))
         except BaseException as exc:  # a bug: hand it to the calling thread as it is
             self.sink.put(exc)
         finally:
             self.range.close()
             self.sink.put(_END)
+
+    def _nul_or(self, problem):
+        return problem if self.range.nul_at is None else _NulAt(self.range.nul_at)
 
     def _parse(self, text_columns, target, rows: int) -> None:
         with open(self.fmt.path, "rb") as handle:
@@ -245,13 +254,19 @@ class _Stream:
 
 
 class _Range(io.RawIOBase):
-    """Bytes ``[start, stop)`` of a file as a readable stream."""
+    """Bytes ``[start, stop)`` of a file as a readable stream, ending at a NUL byte.
+
+    Text files hold no NUL; a run of them (a sparse or damaged file) would be parsed
+    into gigabytes of nonsense, so the stream ends before the first one and
+    ``nul_at`` says where it is. The check runs on every block the parser reads.
+    """
 
     def __init__(self, path: str, start: int, stop: int) -> None:
         super().__init__()
         self._file = open(path, "rb", buffering=0)
         self._file.seek(start)
         self.position, self.stop = start, stop
+        self.nul_at: int | None = None
 
     def readable(self) -> bool:
         return True
@@ -260,7 +275,11 @@ class _Range(io.RawIOBase):
         size = min(len(buffer), self.stop - self.position)
         if size <= 0:
             return 0
-        got = self._file.readinto(memoryview(buffer)[:size]) or 0
+        view = memoryview(buffer)[:size]
+        got = self._file.readinto(view) or 0
+        nul = view[:got].tobytes().find(b"\x00") if got else -1
+        if nul >= 0:
+            self.nul_at, self.stop, got = self.position + nul, self.position + nul, nul
         self.position += got
         return got
 
@@ -291,10 +310,28 @@ def _line_end(handle, position: int, size: int) -> int:
         handle.seek(position)
         window = handle.read(1 << 16)
         newline = window.find(b"\n")
+        nul = window.find(b"\x00", 0, None if newline < 0 else newline)
+        if nul >= 0:  # a run of NULs: cut at it, the stream from there reports it at once
+            return position + nul
         if newline >= 0:
             return position + newline + 1
         position += len(window)
     return size
+
+
+class _NulAt:
+    """A stream met a NUL byte at ``offset``."""
+
+    def __init__(self, offset: int) -> None:
+        self.offset = offset
+
+
+def nul_error(fmt: CsvFormat, offset: int) -> DataError:
+    """DataError for a NUL byte at ``offset``: the file is binary or damaged there."""
+    return data_error(f"byte {offset} is a NUL (0x00): this part of the file is binary "
+                      "(or zeroed) data, not CSV text", path=fmt.path,
+                      line=count_newlines(fmt.path, 0, offset) + 1,
+                      hint="Repair or re-export the file as CSV text")
 
 
 def undecodable_in(fmt: CsvFormat, start: int, stop: int) -> DataError:

@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .columns import ColumnState, parse_number
+from .columns import ColumnState, is_grouped_number, parse_number
 from .reader import PieceProblem
-from .errors import data_error, show_value
+from .errors import data_error, show_names, show_value
 from .options import LoadOptions
 
 MAX_CLASSES = 1000
@@ -109,9 +109,9 @@ def decide_schema(states: dict[str, ColumnState], opts: LoadOptions,
     target = opts.target if opts.target is not None else list(states)[-1]
     if target not in states:
         raise data_error(f"there is no target column named {target!r}", path=path,
-                         hint="Columns are: " + ", ".join(map(repr, states)))
+                         hint="Columns are: " + show_names(states))
     if len(states) < 2:
-        raise data_error(f"only one column ({target!r}) was found; a dataset needs at least "
+        raise data_error(f"only one column ({show_value(target)}) was found; a dataset needs at least "
                          "one feature column besides the target", path=path,
                          hint="If the file uses an unusual delimiter, choose it in the options")
     task, class_names, class_values = decide_target(states[target], opts, path)
@@ -184,6 +184,9 @@ def decide_feature(state: ColumnState, opts: LoadOptions) -> ColumnInfo:
 
 
 def _decide_numeric(state: ColumnState, info: ColumnInfo) -> None:
+    if state.grouped_example is not None:
+        info.note = (f"numbers with thousands separators (such as "
+                     f"{show_value(state.grouped_example)}) read as numbers")
     if state.vmin == state.vmax:
         info.kind, info.note = "constant", f"left out: the value is {state.vmin:g} in every row"
     elif state.counts_rows and state.n_missing == 0 and _INDEX_NAME.fullmatch(state.name):
@@ -253,15 +256,32 @@ def to_days(texts: list[str]) -> np.ndarray:
     return seconds.to_numpy(dtype=np.float64, na_value=np.nan) / 86400.0
 
 
-def numbers_in_text(state: ColumnState, decimal: str) -> tuple[np.ndarray, float]:
+def numbers_in_text(state: ColumnState, decimal: str,
+                    grouped: bool = False) -> tuple[np.ndarray, float]:
     """Values of a text column's categories read as numbers (NaN if not), and the share
-    of the column's values that are numbers."""
-    values = np.array([np.nan if (v := parse_number(c, decimal)) is None else v
+    of the column's values that are numbers (``grouped``: thousands separators allowed)."""
+    values = np.array([np.nan if (v := parse_number(c, decimal, grouped)) is None else v
                        for c in state.categories], dtype=np.float64)
     if not len(values) or state.too_many:
         return values, 0.0
     share = state.counts[~np.isnan(values)].sum() / max(1, state.counts.sum())
     return values, float(share)
+
+
+def _refuse_numbers_with_text(state: ColumnState) -> None:
+    """A column with too many distinct values to keep: if they are mostly numbers, its
+    texts are typos to fix, not an identifier to leave out silently."""
+    if not state.may_be_numbers or state.first_text is None or state.n_values == 0:
+        return
+    share = state.number_values / state.n_values
+    if share >= 0.5:
+        index, record, text = state.first_text
+        problem = PieceProblem(
+            f"text in a column of numbers ({share:.0%} of its values are numbers)",
+            record=record, column=state.name, value=text,
+            hint="Fix the value, or leave the cell empty to mark it missing")
+        problem.piece_index = index
+        raise problem
 
 
 def settle_text_columns(states: dict[str, ColumnState], decimal: str) -> None:
@@ -278,9 +298,18 @@ def settle_text_columns(states: dict[str, ColumnState], decimal: str) -> None:
         With ``piece_index`` and ``record`` of the first text in such a column.
     """
     for state in states.values():
-        if state.kind != "text" or state.too_many:
+        if state.kind != "text":
+            continue
+        if state.too_many:
+            _refuse_numbers_with_text(state)
             continue
         values, share = numbers_in_text(state, decimal)
+        if share < 1.0 and any(is_grouped_number(c, decimal) for c in state.categories[:1000]):
+            grouped, grouped_share = numbers_in_text(state, decimal, grouped=True)
+            if grouped_share > share:
+                values, share = grouped, grouped_share
+                state.grouped_example = next(c for c in state.categories
+                                             if is_grouped_number(c, decimal))
         if share == 1.0:
             state.read_as_numbers(values)
         elif share >= 0.5:

@@ -14,10 +14,14 @@ from itertools import islice
 from pathlib import Path
 
 from .errors import data_error
+from .filecheck import file_problem, os_error_text
 from .options import DELIMITERS, MISSING_TOKENS, LoadOptions, check_encoding
 
 HEAD_BYTES = 256 * 1024
 MAX_HEAD_BYTES = 64 * 2**20
+# The csv module refuses fields over 131,072 characters by default; a valid CSV may have
+# longer ones (a long text cell), and the head is bounded anyway. Only ever raised.
+csv.field_size_limit(max(csv.field_size_limit(), MAX_HEAD_BYTES))
 _SNIFF_RECORDS = 50
 _UTF8_BOM = b"\xef\xbb\xbf"
 _WIDE_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"),
@@ -136,7 +140,14 @@ def sniff(path: str | Path, opts: LoadOptions) -> CsvFormat:
 
 
 def _read_head(path: str) -> tuple[bytes, int]:
-    """The first bytes of the file: enough for the header and at least one data row."""
+    """The first bytes of the file: enough for the header and at least one data row.
+
+    Only a regular file is opened: a FIFO without a writer would block forever, a
+    device never end.
+    """
+    problem = file_problem(path)
+    if problem is not None:
+        raise data_error(problem[0], path=path)
     try:
         with open(path, "rb") as handle:
             size = handle.seek(0, io.SEEK_END)
@@ -154,6 +165,10 @@ def _read_head(path: str) -> tuple[bytes, int]:
         raise data_error("this is a folder, not a CSV file", path=path) from None
     except PermissionError:
         raise data_error("permission denied when opening the file", path=path) from None
+    except OSError as exc:  # EIO, EINVAL (/proc/self/mem), a file that vanished meanwhile
+        raise data_error(f"cannot read the file: {os_error_text(exc)}", path=path) from None
+    except MemoryError:
+        raise data_error("not enough memory to read the first rows", path=path) from None
     if size == 0:
         raise data_error("the file is empty (0 bytes)", path=path,
                          hint="Choose a CSV file with a header row and data rows")

@@ -14,6 +14,7 @@ from .columns import ColumnState, merge_piece
 from .errors import data_error
 from .options import LoadOptions
 from .locate import located_error
+from .pieces import nul_error
 from .reader import PieceProblem, convert_frame, find_infinite, infinite_problem, parse_frame
 from .schema import Schema, decide_schema, settle_text_columns
 from .sniff import sniff
@@ -41,6 +42,9 @@ def read_table(path: str | Path, nrows: int | None = None,
         with open(fmt.path, "rb") as handle:
             handle.seek(fmt.data_start)
             data = handle.read()
+        nul = data.find(b"\x00")
+        if nul >= 0:
+            raise nul_error(fmt, fmt.data_start + nul)
     try:
         frame, _ = parse_frame(data, fmt, None)
     except PieceProblem as problem:

@@ -1,26 +1,35 @@
-"""Loading a user's Python file that defines Layer subclasses — only when asked to.
+"""Loading a user's Python file of layers — only when asked to.
 
     classes = load_custom_layers("my_layer.py")   # runs the file's code; registers its layers
 
-The file is ordinary Python that imports ``nnstudio.engine`` (``Layer``, ``Context``) and
-defines one or more ``Layer`` subclasses with a ``type_name``, ``forward`` and ``backward``.
-Once loaded, a layer can be used in specs and checked like a built-in one. Project files
-never trigger this; the user does, explicitly. Every problem in the file — a syntax error,
+The file is ordinary Python in one of three conventions: it defines ``Layer`` subclasses
+(``type_name``, ``forward``, ``backward``; from ``nnstudio.engine``); or cs231n-style layer
+functions with a ``NAME`` (``PARAMS``, ``LAYER_PARAM``, ``forward``, ``backward``); or it is
+a cs231n ``layers.py`` whose ``affine``/``relu``/``batchnorm``/``layernorm``/``dropout``
+pairs each become a layer (see ``function_layer_files``). A file inside a package is
+imported as part of it, and its folder is importable while it loads. Once loaded, a layer
+can be used in specs and checked like a built-in one. Project files never trigger this;
+the user does, explicitly. Every problem in the file — a syntax error,
 an exception while it runs, no layer class, a bad ``type_name`` — is raised as
 :class:`CustomLayerError` naming the file and the line.
 """
 from __future__ import annotations
 
 import ast
-import hashlib
-import importlib.util
-import sys
 import traceback
 from pathlib import Path
 
 from .layers import BUILTIN_LAYERS, Layer, register_layer
+from .user_import import import_user_file
 
-_MODULE_PREFIX = "nnstudio_custom_"
+
+#: type name -> the file it was loaded from (projects record these files)
+_SOURCES: dict[str, Path] = {}
+
+
+def source_file(type_name: str) -> Path | None:
+    """The file a registered custom layer type was loaded from, or None."""
+    return _SOURCES.get(type_name)
 
 
 class CustomLayerError(ValueError):
@@ -51,9 +60,17 @@ def load_custom_layers(path: str | Path) -> list[type[Layer]]:
     classes = _layer_classes(module)
     class_lines = {node.name: node.lineno for node in ast.walk(tree) if isinstance(node, ast.ClassDef)}
     if not classes:
-        raise CustomLayerError(path, None, "defines no Layer subclass: write e.g. "
-                               "'class MyLayer(Layer):' with type_name, forward and backward "
-                               "(from nnstudio.engine import Layer)")
+        from .function_layer_files import function_layer_classes  # it imports this module
+
+        classes = function_layer_classes(module, path, tree)
+    if not classes:
+        raise CustomLayerError(path, None, "defines no Layer subclass and no layer functions: "
+                               "write a Layer subclass "
+                               "('class MyLayer(Layer):' with type_name, forward and backward; "
+                               "from nnstudio.engine import Layer), or layer functions with "
+                               "NAME, forward(x, ...) -> (out, cache) and backward(dout, cache), "
+                               "or cs231n's affine_forward/affine_backward, relu_*, batchnorm_*, "
+                               "layernorm_*, dropout_* pairs")
     for cls in classes:
         _validate(path, cls, class_lines.get(cls.__name__))
     for cls in classes:
@@ -61,6 +78,7 @@ def load_custom_layers(path: str | Path) -> list[type[Layer]]:
             register_layer(cls)
         except ValueError as exc:
             raise CustomLayerError(path, class_lines.get(cls.__name__), str(exc)) from None
+        _SOURCES[cls.type_name] = path
     return classes
 
 
@@ -80,18 +98,11 @@ def _parse(path: Path, source: str) -> ast.Module:
 
 def _execute(path: Path, source: str):
     """Run the file as a fresh module; an exception becomes a CustomLayerError at its line."""
-    digest = hashlib.sha1(str(path).encode()).hexdigest()[:10]
-    name = f"{_MODULE_PREFIX}{path.stem}_{digest}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses and pickling look classes up here
     try:
-        exec(compile(source, str(path), "exec"), module.__dict__)
+        return import_user_file(path, source)
     except (Exception, SystemExit) as exc:  # noqa: BLE001 - the user's code may raise anything
-        del sys.modules[name]
         line = _line_in_file(exc, path)
         raise CustomLayerError(path, line, f"{type(exc).__name__} while running the file: {exc}") from None
-    return module
 
 
 def _line_in_file(exc: BaseException, path: Path) -> int | None:

@@ -53,7 +53,8 @@ def entry_for_type(type_name: str) -> LayerEntry:
     """A new entry of ``type_name`` with default settings (Dense gets 16 units)."""
     if type_name not in LAYER_TYPES:
         raise ValueError(f"unknown layer type {type_name!r}")
-    config: dict[str, Any] = {"units": 16} if type_name == "dense" else {}
+    config: dict[str, Any] = ({"units": 16} if type_name == "dense" else
+                              dict(getattr(LAYER_TYPES[type_name], "palette_settings", {})))
     entry = LayerEntry(type_name, config)
     try:
         entry.config = entry.full_config()

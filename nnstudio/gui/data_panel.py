@@ -202,8 +202,12 @@ class DataPanel(QWidget):
             self.message.emit(refusal)
             return
         self.session.set_dataset(dataset)
+        left_out = [c.name for c in dataset.report.columns if not c.used and c.kind != "target"]
+        dropped = (f" {len(left_out)} column(s) left out, reasons in the summary: "
+                   + ", ".join(left_out[:5]) + ("…" if len(left_out) > 5 else "") + "."
+                   if left_out else "")
         self.message.emit(f"Loaded {Path(self.path).name}: {dataset.n_features} features, "
-                          f"{len(dataset.x_train)} training rows.")
+                          f"{len(dataset.x_train)} training rows.{dropped}")
         self.loaded.emit()
 
     def _on_error(self, exc: BaseException) -> None:
@@ -224,7 +228,8 @@ class DataPanel(QWidget):
         """Cancel a load in progress and wait briefly for its thread (window closing)."""
         if self.worker is not None:
             self.worker.cancel()
-            self.worker.wait(1000)
+            if not self.worker.wait(1000):
+                self.worker.abandon()  # finishes in the background, unheard
 
     def load_builtin(self, name: str) -> bool:
         refusal = self.session.edit_refusal("load a dataset")

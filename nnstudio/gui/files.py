@@ -16,6 +16,7 @@ from nnstudio.data import make_builtin
 from nnstudio.project import ProjectError, load_project, save_project
 
 from . import messages
+from .project_layers import ensure_project_layers
 
 PROJECT_FILTER = "NN Studio projects (*.nnproj);;All files (*)"
 RECENT_KEY = "recent_files"
@@ -34,6 +35,7 @@ class ProjectFiles(QObject):
         self.controller = window.controller
         self.settings = window.settings
         self._recent_menu: QMenu | None = None
+        self._embed_answers: dict[tuple[str, str], bool] = {}
 
     def display_name(self) -> str:
         return Path(self.session.path).name if self.session.path else "untitled"
@@ -64,6 +66,8 @@ class ProjectFiles(QObject):
         """Open ``path``; on any problem show it and keep the current session."""
         if self._refuse_if_training("open a project"):
             return False
+        if not ensure_project_layers(self.window, str(path)):  # asks before running any file
+            return False
         try:
             project = load_project(path)
         except (ProjectError, ValueError, OSError) as exc:
@@ -79,6 +83,8 @@ class ProjectFiles(QObject):
         trainer = None
         try:
             trainer = project.make_trainer(dataset)
+            if project.resume_notes:  # say what of the saved run starts afresh
+                note = "; ".join(([note] if note else []) + project.resume_notes)
         except ProjectError as exc:
             note = f"training will restart: {exc}"
         self.session.adopt(project.network, dataset, project.train_config)
@@ -139,7 +145,7 @@ class ProjectFiles(QObject):
             training = session.train_config
         try:
             save_project(path, session.network, session.dataset, training,
-                         embed_data=self._should_embed())
+                         embed_data=self._should_embed(path))
         except (ProjectError, ValueError, OSError) as exc:
             self.window.show_error("Cannot save the project", f"{path}:\n{exc}")
             return False
@@ -150,14 +156,24 @@ class ProjectFiles(QObject):
         self.window.show_status(f"Saved {Path(path).name}.")
         return True
 
-    def _should_embed(self) -> bool:
+    def _should_embed(self, project_path: str) -> bool:
         source = getattr(self.session.dataset, "source", "")
         if not source or str(source).startswith("builtin:"):
             return False
         try:
-            return Path(source).stat().st_size <= EMBED_LIMIT_BYTES
+            data, folder = Path(source).resolve(), Path(project_path).resolve().parent
+            if data.stat().st_size > EMBED_LIMIT_BYTES:
+                return False
         except OSError:
             return False
+        if data.is_relative_to(folder):
+            return True
+        # a file from elsewhere (perhaps named by a project someone sent) is copied into a
+        # project the user may pass on only if they agree; asked once per file and folder
+        key = (str(data), str(folder))
+        if key not in self._embed_answers:
+            self._embed_answers[key] = messages.ask_embed_outside(self.window, str(data), str(folder))
+        return self._embed_answers[key]
 
     def maybe_save(self) -> bool:
         """Ask about unsaved changes; True if it is fine to go on (saved or discarded)."""

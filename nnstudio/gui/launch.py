@@ -41,11 +41,24 @@ def make_application(argv: list[str] | None = None):
     return app
 
 
-def open_window(path: str | None = None, settings=None):
-    """A shown main window on ``path`` (project or CSV) or on the Iris dataset."""
+def load_layer_files(files) -> list[type]:
+    """Load ``--custom-layer`` files (given explicitly: no question asked); the classes."""
+    from nnstudio.engine.custom_layers import load_custom_layers
+
+    classes: list[type] = []
+    for file in files or ():
+        classes += load_custom_layers(file)
+    return classes
+
+
+def open_window(path: str | None = None, settings=None, layer_classes=()):
+    """A shown main window on ``path`` (project or CSV) or on the Iris dataset, with
+    already loaded custom ``layer_classes`` in its palette."""
     from .main_window import MainWindow
 
     window = MainWindow(settings=settings)
+    for cls in layer_classes:
+        window.palette.add_layer_type(cls)
     window.data_panel.load_builtin("iris")
     window.session.set_modified(False)
     if path is not None:
@@ -57,14 +70,20 @@ def open_window(path: str | None = None, settings=None):
     return window
 
 
-def run_app(path: str | None = None) -> int:
-    """Open the window and run the event loop; exit code 2 for a path that cannot be opened."""
+def run_app(path: str | None = None, custom_layers=()) -> int:
+    """Open the window and run the event loop; exit code 2 for a path that cannot be opened
+    or a ``--custom-layer`` file that cannot be loaded."""
     problem = check_path(path)
     if problem:
         print(f"nnstudio gui: error: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    try:
+        classes = load_layer_files(custom_layers)
+    except (ValueError, OSError) as exc:
+        print(f"nnstudio gui: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     app = make_application()
-    window = open_window(path)  # noqa: F841 - kept alive by this frame while the loop runs
+    window = open_window(path, layer_classes=classes)  # noqa: F841 - kept alive while the loop runs
     return int(app.exec())
 
 
@@ -74,9 +93,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="app.py", description="Open the NN Studio window.")
     add_arguments(parser)
     args = parser.parse_args(argv)
-    return run_app(args.path)
+    return run_app(args.path, args.custom_layer)
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("path", nargs="?", default=None,
                         help="a .nnproj project or a .csv file to open (default: the Iris dataset)")
+    parser.add_argument("--custom-layer", action="append", default=[], metavar="FILE",
+                        help="load layers from a Python file first (runs its code); repeatable")

@@ -60,6 +60,7 @@ class LayersView(QWidget):
         self._drawn_at = 0.0
         self._findings_shown: tuple | None = None
         self._rows: list[dict] = []
+        self._rows_built = False
         self._build()
         self.rebuild_rows()
 
@@ -116,12 +117,30 @@ class LayersView(QWidget):
         return plot, image
 
     def rebuild_rows(self, *_args) -> None:
-        """One row of small multiples per layer of the session's network."""
+        """Follow the session's network: its layers in the selector now, and one row of small
+        multiples per layer once the view is shown (building plots lays out a scene: not
+        worth a stall of the window while another view is in front)."""
         network = self.session.network
         labels = [] if network is None else [layer_label(network, i) for i in range(len(network.layers))]
         if labels == self.labels:
             return
         self.labels = labels
+        self._rows_built = False
+        self._rows = []
+        self.layer_combo.blockSignals(True)
+        self.layer_combo.clear()
+        self.layer_combo.addItems(labels)
+        self.layer_combo.blockSignals(False)
+        self.selected = -1
+        self.select_layer(self._default_layer())
+        self._drawn_version = -1
+        if self.isVisible():
+            self._build_rows()
+
+    def _build_rows(self) -> None:
+        network = self.session.network
+        labels = self.labels
+        self._rows_built = True
         self.multiples.clear()
         self._rows = []
         for column, (_, title, _) in enumerate(COLUMNS):
@@ -138,13 +157,8 @@ class LayersView(QWidget):
                 row["curves"][key] = self._small_plot(index + 1, column + 1, key, log)
             self._rows.append(row)
         self.multiples.setMinimumHeight(ROW_HEIGHT * max(len(labels), 1) + 30)
-        self.layer_combo.blockSignals(True)
-        self.layer_combo.clear()
-        self.layer_combo.addItems(labels)
-        self.layer_combo.blockSignals(False)
-        self.selected = -1
-        self.select_layer(self._default_layer())
-        self._drawn_version = -1
+        self._mark_selected_row()
+        self._forget_drawn()
 
     def _small_plot(self, row: int, column: int, key: str, log: bool) -> pg.PlotDataItem:
         plot = self.multiples.addPlot(row=row, col=column,
@@ -184,10 +198,14 @@ class LayersView(QWidget):
         self.layer_combo.blockSignals(True)
         self.layer_combo.setCurrentIndex(index)
         self.layer_combo.blockSignals(False)
+        self._mark_selected_row()
+        if self.isVisible():
+            self._draw_heatmaps()
+
+    def _mark_selected_row(self) -> None:
         for position, row in enumerate(self._rows):
             text = self.labels[position].replace(":", " ")
-            row["label"].setText(f"<b>▶ {text}</b>" if position == index else text)
-        self._draw_heatmaps()
+            row["label"].setText(f"<b>▶ {text}</b>" if position == self.selected else text)
 
     def _on_combo(self, index: int) -> None:
         self.select_layer(index)
@@ -229,9 +247,11 @@ class LayersView(QWidget):
 
     # -- drawing --------------------------------------------------------------------------
     def flush(self, force: bool = False) -> None:
-        """Redraw what arrived, if the view is shown (or ``force``)."""
-        if not (force or self.isVisible()):
-            return
+        """Redraw what arrived, if the view is shown (``force``: even if it is not time yet)."""
+        if not self.isVisible():
+            return  # showEvent draws everything
+        if not self._rows_built:
+            self._build_rows()
         now = time.monotonic()
         if self.store.version == self._drawn_version or not (
                 force or self.controller.state != "running" or now - self._drawn_at >= DRAW_INTERVAL):
@@ -258,6 +278,7 @@ class LayersView(QWidget):
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
+        self._forget_drawn()  # hidden, it kept only data: draw all of it
         self.flush(force=True)
 
     def _draw_heatmaps(self) -> None:

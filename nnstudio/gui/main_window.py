@@ -41,6 +41,7 @@ from .data_panel import DataPanel
 from .files import ProjectFiles
 from .gradcheck import install_gradcheck
 from .layers_view import install_layers_view
+from .own_model import install_own_model
 from .redraw_pacer import RedrawPacer
 from .session import Session, SessionSnapshot
 from .training_controller import TrainingController
@@ -83,6 +84,7 @@ class MainWindow(QMainWindow):
         self._connect()
         install_gradcheck(self)
         install_layers_view(self)
+        install_own_model(self)
         self.resize(1440, 900)
         self._update_title()
 

@@ -22,3 +22,16 @@ def ask_save_changes(parent: QWidget | None, what: str) -> str:
     if answer == QMessageBox.StandardButton.Discard:
         return "discard"
     return "cancel"
+
+
+def ask_embed_outside(parent: QWidget | None, data_path: str, project_folder: str) -> bool:
+    """True if the user agrees to copy a data file from outside the project's folder into
+    the project (whoever gets the project can read it); False to record only its path."""
+    answer = QMessageBox.question(
+        parent, "Embed the data file?",
+        f"The data file {data_path} is not in the project's folder ({project_folder}).\n\n"
+        "Embed a copy of it in the project, so that the project opens anywhere? Anyone you "
+        "give the project to can read the copy. Choose No to record only its path.",
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.No)
+    return answer == QMessageBox.StandardButton.Yes

@@ -190,8 +190,10 @@ class TrainingController(QObject):
         self._end_reason = "stopped"
         worker.stop()
         ended = worker.wait(timeout_ms)
-        if ended:
-            self._release_worker()
+        if not ended:  # inside a long batch: it finishes in the background, unheard
+            worker.abandon()
+            self.worker = None
+        self._release_worker()
         return ended
 
     def reset_weights(self) -> None:

@@ -15,6 +15,9 @@ milliseconds.
 
 ``FunctionWorker`` runs ``fn(progress=..., cancel=...)`` in a QThread; progress is emitted
 only when the rounded percentage changes.
+
+Both are jobs of :mod:`nnstudio.gui.jobs`: kept alive until their thread ends, so closing the
+window during a long item never aborts the process.
 """
 from __future__ import annotations
 
@@ -24,8 +27,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
-from PySide6.QtCore import (QAbstractEventDispatcher, QCoreApplication, QObject, QThread, Signal,
-                            Slot)
+from PySide6.QtCore import QAbstractEventDispatcher, QCoreApplication, QObject, Signal
+
+from .jobs import Job as _Job
+from .jobs import running_jobs, wait_for_jobs  # noqa: F401 - part of this module's interface
 
 #: seconds the worker waits at most for one busy spell of the GUI thread (after that it goes
 #: on, so a long computation in the GUI thread slows the work but does not stop it)
@@ -48,72 +53,6 @@ class Bundle:
 
     items: list
     probes: dict[str, Any]
-
-
-class _Runner(QObject):
-    """Lives in the worker thread; runs the job and posts its messages to the GUI thread."""
-
-    message = Signal(str, object)
-
-    def __init__(self, work: Callable[[], None]) -> None:
-        super().__init__()
-        self._work = work
-
-    @Slot()
-    def run(self) -> None:
-        try:
-            self._work()
-        finally:
-            self.message.emit("done", None)
-            self.thread().quit()
-
-
-class _Job(QObject):
-    """Common lifetime: a QThread of its own, ``done`` when the work is over.
-
-    The job object stays in the GUI thread and re-emits what the runner posts, so every
-    public signal is emitted in the GUI thread: any receiver (a widget slot, a plain
-    function, a test's waitSignal) runs there, never in the worker thread.
-    """
-
-    done = Signal()
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._thread = QThread()
-        self._thread.setObjectName(type(self).__name__)
-        self._runner = _Runner(self._run)
-        self._runner.moveToThread(self._thread)
-        self._runner.message.connect(self._relay)
-        self._thread.started.connect(self._runner.run)
-        self._stop = threading.Event()
-        self.running = False
-
-    def start(self) -> None:
-        self.running = True
-        self._thread.start()
-
-    def _run(self) -> None:
-        """The work, in the worker thread; report through :meth:`_post`."""
-        raise NotImplementedError
-
-    def _post(self, signal_name: str, payload: Any = None) -> None:
-        """From the worker thread: emit ``signal_name`` with ``payload`` in the GUI thread."""
-        self._runner.message.emit(signal_name, payload)
-
-    def _relay(self, signal_name: str, payload: Any) -> None:
-        if signal_name == "done":
-            self.running = False
-            self.done.emit()
-        else:
-            getattr(self, signal_name).emit(payload)
-
-    def wait(self, timeout_ms: int = 1000) -> bool:
-        """Block until the thread has ended (True) or the timeout passed (False)."""
-        return self._thread.wait(timeout_ms)
-
-    def is_finished(self) -> bool:
-        return self._thread.isFinished() or not self._thread.isRunning()
 
 
 class _GuiGate(QObject):
@@ -209,6 +148,12 @@ class GeneratorWorker(_Job):
         self._stop.set()
         self._resume.set()
 
+    def request_stop(self) -> None:
+        self.stop()
+
+    def abandon(self) -> None:
+        super().abandon()
+        self._gate.remove()  # the GUI no longer holds the worker back
     @contextmanager
     def gui_turn(self, longest: float = 0.25):
         """Hold the worker at its next yield while the GUI thread draws.

@@ -20,8 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from ..data import ColumnInfo, Dataset, LoadOptions, LoadReport, Preprocessing, load_csv, make_builtin
+from ..data import (ColumnInfo, DataError, Dataset, LoadOptions, LoadReport, Preprocessing,
+                    load_csv, make_builtin)
 from ..data.assemble import RowReport
+from ..data.filecheck import file_problem
 from .archive import ProjectError, decode_npz, encode_npz, read_member
 
 FILE_BUILTINS = ("iris",)  # built-ins read from a shipped CSV: reproducible from the options
@@ -140,7 +142,12 @@ class DataSource:
         """(dataset, note): the dataset rebuilt as saved, or None and the reason."""
         try:
             dataset = self._load(project_dir)
-        except (ValueError, TypeError, KeyError, OSError) as exc:  # DataError is a ValueError
+        except DataError as exc:
+            # A recorded path may name any file on this machine: say what is wrong with it,
+            # not what it holds (an embedded copy was the author's own data: say it all).
+            text = str(exc) if self.embedded_bytes is not None else exc.without_contents()
+            return None, f"the data could not be loaded: {text}"
+        except (ValueError, TypeError, KeyError, OSError) as exc:
             return None, f"the data could not be loaded: {exc}"
         if dataset is None:
             return None, f"the data file {self.path} was not found (nor next to the project)"
@@ -189,7 +196,10 @@ class DataSource:
             candidates.append(project_dir / self.relative_path)
         if self.path:
             candidates += [Path(self.path), project_dir / Path(self.path).name]
-        return next((candidate.resolve() for candidate in candidates if candidate.is_file()), None)
+        # file_problem, not is_file: a hostile recorded path (a FIFO, a 300-character name)
+        # must be passed over, neither block nor raise
+        return next((candidate.resolve() for candidate in candidates
+                     if file_problem(candidate) is None), None)
 
     def _dataset_from_arrays(self, arrays: dict[str, np.ndarray], options: LoadOptions) -> Any:
         names = [f"{axis}_{split}" for split in ("train", "val", "test") for axis in ("x", "y")]

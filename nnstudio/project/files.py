@@ -10,11 +10,14 @@ Layout of the zip archive::
     data/NAME      a copy of the data file, when it was embedded (optional)
 
 Nothing in a project file is executed: arrays are parsed without unpickling, layer types
-must already be registered, and a custom layer must be loaded explicitly beforehand.
+must already be registered, and a custom layer must be loaded explicitly beforehand;
+``project.json`` records each custom layer file (``custom_layer_records``) so that opening
+can name the files to load.
 """
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,14 +25,19 @@ from typing import Any
 from .. import __version__
 from ..engine.network import Network
 from ..training import TrainConfig, Trainer
+from ..training.health.recorder import layer_entries_ok
+from ..training.state import resume_gaps
 from .archive import (ProjectError, decode_npz, encode_npz, open_zip, read_member,
                       write_zip_atomically)
+from .custom_layer_records import parse_records, records_for, require_loaded
 from .datasource import DataSource
-from .network_io import network_from_json, network_to_json
+from .network_io import network_from_json, network_to_json, size_check
 
 FORMAT = "nnstudio-project"
 FORMAT_VERSION = 1
 PROJECT_JSON, WEIGHTS, TRAINER_ARRAYS = "project.json", "weights.npz", "trainer.npz"
+#: project.json of a real project is a few KB to a few MB (long histories); more is refused
+MAX_DOCUMENT_BYTES = 32 * 2**20
 
 
 @dataclass
@@ -58,6 +66,11 @@ class Project:
         JSON data a front end stored with the project (e.g. the window's view settings).
     format_version : int
     saved_by : str
+    resume_notes : list of str
+        Set by :meth:`make_trainer`: what of the saved optimizer state was missing and
+        started afresh (empty when the run continues exactly).
+    custom_layer_notes : list of str
+        Custom layer files that were loaded but differ from those the project was saved with.
     """
 
     path: Path
@@ -72,24 +85,41 @@ class Project:
     extras: dict[str, Any] = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
     saved_by: str = ""
+    resume_notes: list[str] = field(default_factory=list)
+    custom_layer_notes: list[str] = field(default_factory=list)
 
-    def make_trainer(self, dataset: Any = None, restore_state: bool = True) -> Trainer:
+    def make_trainer(self, dataset: Any = None, restore_state: bool = True,
+                     strict: bool = False) -> Trainer:
         """A :class:`Trainer` that continues exactly where the saved one stopped.
 
         ``dataset`` overrides ``self.dataset``. With ``restore_state=False`` only the
         history is kept (a fresh optimizer, generator and counters). Raises ProjectError if
-        there is no dataset or the saved state does not fit it.
+        there is no dataset or the saved state does not fit it. Optimizer state missing
+        from the file (no ``trainer.npz``) starts afresh and is listed in
+        ``resume_notes``; with ``strict`` it raises ProjectError instead.
         """
         dataset = dataset if dataset is not None else self.dataset
         if dataset is None:
             raise ProjectError(f"{self.path.name}: no data to train on"
                                + (f" ({self.data_note})" if self.data_note else ""))
+        state, gaps = self.trainer_state, []
+        if restore_state and isinstance(state, dict) and state.get("progress") is not None \
+                and "progress/order" not in (state.get("arrays") or {}):
+            gaps.append(f"the epoch in progress (epoch {state.get('epoch', 0) + 1}) restarts "
+                        "from its first batch, in a new order")
+            state = {**state, "progress": None}
         try:
             trainer = Trainer(self.network, dataset, self.train_config)
-            if restore_state and self.trainer_state is not None:
-                trainer.load_state_dict(self.trainer_state)
+            if restore_state and state is not None:
+                trainer.load_state_dict(state)
         except ValueError as exc:
             raise ProjectError(f"{self.path.name}: {exc}") from None
+        gaps += resume_gaps(trainer, state) if restore_state else []
+        self.resume_notes = [f"{self.path.name}: {gap}, so training does not continue exactly "
+                             "as if it had never stopped" for gap in gaps]
+        if strict and gaps:
+            raise ProjectError(f"{self.path.name}: cannot continue exactly: {'; '.join(gaps)} "
+                               f"({TRAINER_ARRAYS} is missing or incomplete)")
         trainer.history = [dict(entry) for entry in self.history]
         return trainer
 
@@ -137,13 +167,26 @@ def save_project(path: str | Path, network: Network, data: Any = None, training:
         "data": None if source is None else source.to_json(path.parent, embedded and embedded[0]),
         "training": config.to_dict(), "history": history, "trainer": state,
         "extras": dict(extras or {}),
+        "custom_layers": [record.to_json() for record in records_for(network, path.parent)],
     }
-    members[PROJECT_JSON] = json.dumps(document, indent=1, allow_nan=False).encode("utf-8")
+    members[PROJECT_JSON] = json.dumps(finite_json(document), indent=1, allow_nan=False).encode("utf-8")
     members[WEIGHTS] = encode_npz(network.state_dict())
     if arrays:
         members[TRAINER_ARRAYS] = encode_npz(arrays)
     write_zip_atomically(path, dict(sorted(members.items())))
     return path
+
+
+def finite_json(value: Any) -> Any:
+    """``value`` with NaN and infinities (anywhere, e.g. in a history) as None: strict JSON,
+    as the gradient-check reports write it."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: finite_json(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite_json(item) for item in value]
+    return value
 
 
 def _data_source(data: Any) -> DataSource | None:
@@ -179,14 +222,30 @@ def load_project(path: str | Path, *, load_data: bool = True) -> Project:
     When that fails, ``Project.dataset`` is None and ``Project.data_note`` says why.
     """
     path = Path(path)
+    try:
+        return _load(path, load_data)
+    except MemoryError:
+        raise ProjectError(f"{path.name}: not enough memory to load this project") from None
+    except RecursionError:
+        raise ProjectError(f"{path.name}: project.json is nested too deeply") from None
+
+
+def _load(path: Path, load_data: bool) -> Project:
     where = path.name
     archive = open_zip(path, where)
     names = set(archive.namelist())
     for required in (PROJECT_JSON, WEIGHTS):
         if required not in names:
             raise ProjectError(f"{where} is not an NN Studio project: it has no {required}")
+    size = archive.getinfo(PROJECT_JSON).file_size
+    if size > MAX_DOCUMENT_BYTES:
+        raise ProjectError(f"{where}: project.json is {size / 2**20:.0f} MB; at most "
+                           f"{MAX_DOCUMENT_BYTES // 2**20} MB are accepted (a damaged or hostile file)")
     document = _read_document(read_member(archive, PROJECT_JSON, where), where)
-    weights = decode_npz(read_member(archive, WEIGHTS, where), WEIGHTS)
+    weights = decode_npz(read_member(archive, WEIGHTS, where), WEIGHTS,
+                         check=size_check(document["network"]))
+    # Never runs a file: a custom layer the user has not loaded stops here, naming its files.
+    layer_notes = require_loaded(parse_records(document.get("custom_layers")), path)
     network = network_from_json(document["network"], weights)
     try:
         config = TrainConfig.from_dict(document["training"])
@@ -200,14 +259,18 @@ def load_project(path: str | Path, *, load_data: bool = True) -> Project:
         dataset, note = source.load(path.parent)
     elif source is not None:
         note = "the data was not loaded"
-    return Project(path, network, source, dataset, note, config, history, state,
-                   document["description"], document["extras"], document["format_version"],
-                   document["saved_by"])
+    project = Project(path, network, source, dataset, note, config, history, state,
+                      document["description"], document["extras"], document["format_version"],
+                      document["saved_by"])
+    project.custom_layer_notes = layer_notes
+    return project
 
 
 def _read_document(raw: bytes, where: str) -> dict[str, Any]:
     try:
-        document = json.loads(raw.decode("utf-8"))
+        # NaN and Infinity literals are not JSON; read as null, they are then refused
+        # wherever a number is required, and a history keeps them as "no value".
+        document = json.loads(raw.decode("utf-8"), parse_constant=lambda _name: None)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise ProjectError(f"{where}: project.json is not valid JSON: {exc}") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
@@ -233,12 +296,37 @@ def _read_document(raw: bytes, where: str) -> dict[str, Any]:
 
 
 def _history(history: Any) -> list[dict[str, Any]]:
+    """Per-epoch entries whose values have the types training writes (numbers or null,
+    a metric name, a dict of gradient norms); anything else is refused by its key."""
     if not isinstance(history, list):
         raise ProjectError("project.json: 'history' must be a list of per-epoch objects")
     for position, entry in enumerate(history):
-        if not isinstance(entry, dict) or not isinstance(entry.get("epoch"), int):
+        if not isinstance(entry, dict) or not _is_count(entry.get("epoch")):
             raise ProjectError(f"project.json: history[{position}] is not a per-epoch object with an 'epoch'")
+        for key, value in entry.items():
+            if key == "metric_name":
+                ok = value is None or isinstance(value, str)
+            elif key == "grad_norms":
+                ok = value is None or (isinstance(value, dict)
+                                       and all(_is_number_or_null(v) for v in value.values()))
+            elif key in ("epoch", "step"):
+                ok = _is_count(value)
+            elif key == "layers":  # layer health, see nnstudio.training.health
+                ok = layer_entries_ok(value)
+            else:
+                ok = _is_number_or_null(value)
+            if not ok:
+                raise ProjectError(f"project.json: history[{position}].{key} has a value of the "
+                                   f"wrong type ({type(value).__name__})")
     return history
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _is_number_or_null(value: Any) -> bool:
+    return value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
 
 
 def _trainer_state(state: Any, archive, names: set[str], where: str) -> dict[str, Any] | None:
@@ -246,6 +334,9 @@ def _trainer_state(state: Any, archive, names: set[str], where: str) -> dict[str
         return None
     if not isinstance(state, dict):
         raise ProjectError("project.json: 'trainer' must be an object or null")
+    for key in ("epoch", "step"):
+        if key in state and not _is_count(state[key]):
+            raise ProjectError(f"project.json: trainer.{key} must be a non-negative integer")
     arrays = decode_npz(read_member(archive, TRAINER_ARRAYS, where), TRAINER_ARRAYS) \
         if TRAINER_ARRAYS in names else {}
     return {**state, "arrays": arrays}

@@ -103,11 +103,33 @@ def optimizer_state_finite(state: dict[str, np.ndarray]) -> bool:
     return all(np.all(np.isfinite(value)) for value in state.values())
 
 
-def divergence_message(where: str, what: str, kept: tuple[int, int, int] | None) -> str:
+LEARNING_RATE_ADVICE = "Lower the learning rate (or add regularization) and continue."
+TARGET_SCALE_ADVICE = ("Standardize the target (or divide it by a power of ten) and train "
+                       "again; a lower learning rate does not help.")
+
+
+def divergence_message(where: str, what: str, kept: tuple[int, int, int] | None,
+                       advice: str = LEARNING_RATE_ADVICE) -> str:
     """One sentence for the user: where it happened, what went wrong, what was kept."""
     if kept is None:
         keep = "the weights are unchanged"
     else:
         keep = f"kept the last good weights, from before epoch {kept[0]}, batch {kept[1]}"
-    return (f"Training diverged at {where}: {what}; {keep}. "
-            "Lower the learning rate (or add regularization) and continue.")
+    return f"Training diverged at {where}: {what}; {keep}. {advice}"
+
+
+def target_scale_cause(outputs: np.ndarray, y: np.ndarray) -> str | None:
+    """Why a regression loss overflowed when the target, not the network, is too large.
+
+    outputs : (N, K) finite network outputs; y : (N, K) float targets. The squared
+    residuals then overflow the float type whatever the weights are, so the advice to
+    lower the learning rate would be wrong.
+    """
+    if y.dtype.kind != "f" or not y.size or not np.all(np.isfinite(outputs)):
+        return None
+    scale = float(np.max(np.abs(y)))
+    limit = float(np.finfo(outputs.dtype).max)
+    if scale <= float(np.max(np.abs(outputs))) or scale * scale * y.size < limit:
+        return None
+    return (f"the regression target reaches {scale:.3g}, and its square overflows "
+            f"{outputs.dtype.name} in the loss: the target's scale is the cause, not the training")

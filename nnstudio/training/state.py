@@ -120,3 +120,28 @@ def _whole(state: dict[str, Any], key: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValueError(f"trainer state: {key} must be a non-negative integer, got {value!r}")
     return value
+
+
+def resume_gaps(trainer: "Trainer", state: dict[str, Any]) -> list[str]:
+    """What of a saved run's optimizer state is missing and would start afresh on resume.
+
+    Empty when nothing is missing (or nothing was trained yet). A gap means the continued
+    run does not produce the numbers it would have produced had it never stopped.
+    """
+    if not isinstance(state, dict) or not state.get("step"):
+        return []
+    arrays = state.get("arrays") or {}
+    gaps = []
+    config = trainer.config
+    if config.optimizer == "adam" or config.momentum > 0:
+        names = [name for _, name, _, _ in trainer.network.named_parameters()]
+        missing = [name for name in names
+                   if not any(key.startswith(f"optimizer/{name}/") for key in arrays)]
+        if missing:
+            slots = "moments" if config.optimizer == "adam" else "momentum"
+            shown = ", ".join(missing[:4]) + (", ..." if len(missing) > 4 else "")
+            gaps.append(f"the optimizer's {slots} of {len(missing)} of {len(names)} parameter "
+                        f"tensors ({shown}) are reset to zero")
+    if config.optimizer == "adam" and "optimizer/steps" not in arrays:  # its bias correction
+        gaps.append(f"the optimizer's step count is reset to 0 (it was {state.get('step')})")
+    return gaps

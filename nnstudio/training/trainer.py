@@ -13,8 +13,9 @@ from ..engine.layers import BatchNorm
 from ..engine.network import Network
 from .checks import check_fit, epoch_count, layer_gradients, split_arrays
 from .config import TrainConfig
-from .divergence import (WeightBackup, divergence_message, first_bad_activation,
-                         first_bad_gradient, layer_label, weights_finite)
+from .divergence import (TARGET_SCALE_ADVICE, WeightBackup, divergence_message,
+                         first_bad_activation, first_bad_gradient, layer_label,
+                         target_scale_cause, weights_finite)
 from .health import HealthRecorder
 from .metrics import (batch_bounds, count_correct, evaluate_arrays, metric_name_for,
                       r2_from_sums, squared_residuals, sum_squares_about_mean)
@@ -309,7 +310,9 @@ class Trainer:
                  data_loss: float) -> DivergedSnapshot:
         """Name the first bad layer (before restoring, while the bad weights are there),
         then keep the last good weights, a fresh optimizer, and drop the partial epoch."""
-        kind, index, what = self._describe_failure(x, y, outputs, data_loss)
+        cause = None if math.isfinite(data_loss) else target_scale_cause(outputs, y)
+        kind, index, what = ("loss", None, cause) if cause else self._describe_failure(
+            x, y, outputs, data_loss)
         failed_step = self.step + 1
         where = (f"epoch {self.epoch + 1}, batch {progress.batch + 1} of {self.batches_per_epoch}"
                  f" (step {failed_step})")
@@ -325,7 +328,8 @@ class Trainer:
         self.diverged = DivergedSnapshot(
             self.epoch + 1, progress.batch + 1, failed_step, kind, index,
             None if index is None else layer_label(self.network, index),
-            divergence_message(where, what, kept), self.elapsed)
+            divergence_message(where, what, kept, *([TARGET_SCALE_ADVICE] if cause else [])),
+            self.elapsed)
         return self.diverged
 
     def _describe_failure(self, x: np.ndarray, y: np.ndarray, outputs: np.ndarray,

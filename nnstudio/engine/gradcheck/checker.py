@@ -22,23 +22,27 @@ from ..layers import Layer
 from ..network import Network
 from .config import CheckConfig
 from .evaluator import ChunkEvaluator
+from .labels import loss_label
 from .objective import Objective
+from .refine import Measure, decide
 from .report import CheckReport
-from .results import MISMATCH, ElementResult, KinkDetail, ScreenResult, TensorInfo
+from .results import (INPUT, INPUT_PARAM, MISMATCH, UNVERIFIABLE, ElementResult, KinkDetail,
+                      ScreenResult, TensorInfo)
 from .screen import directional_screen
 from .store import ResultStore, ResultsView
 from .summary import LayerSummary, SummaryBook, TensorSummary
-from .verdict import CODE_KINK, CODE_MISMATCH, classify, errors, violation
+from .verdict import CODE_KINK, CODE_MISMATCH, CODE_UNVERIFIABLE, errors, violation
 
 UNTIL = ("element", "tensor", "layer", "mismatch", "end")
+
 
 
 @dataclass
 class _TensorRef:
     position: int
     info: TensorInfo
-    layer: Layer
-    value: np.ndarray      # the float64 copy's parameter, flattened view
+    layer: Layer | None    # None for the loss's input gradient
+    value: np.ndarray      # the float64 copy's parameter (or layer input), flattened view
     gradient: np.ndarray   # analytic gradient, flattened
     regularized: bool
     plan: np.ndarray       # flat indices to check, in order
@@ -81,21 +85,41 @@ class GradientChecker:
 
     # -- set-up -------------------------------------------------------------------
     def _tensor_refs(self, only: set[str] | None) -> list[_TensorRef]:
-        network = self.objective.network
+        """Parameters of each layer, then (with ``check_inputs``) the gradient that layer
+        returns for its input; the loss's gradient for the network output comes last."""
+        objective, network = self.objective, self.objective.network
         known = [name for _, name, _, _ in network.named_parameters()]
-        if only is not None and only - set(known):
-            raise ValueError(f"unknown tensors {sorted(only - set(known))}; the network has {known}")
+        inputs = [f"{k}.{INPUT_PARAM}" for k in range(len(network.layers) + 1)]
+        if only is not None and only - set(known) - set(inputs):
+            raise ValueError(f"unknown tensors {sorted(only - set(known) - set(inputs))}; "
+                             f"the network has {known}")
+        usable = objective.input_gradients is not None  # a backward returned unusable arrays
+        entries: list[tuple] = []
+        for index, layer in enumerate(network.layers):
+            for param, value in layer.params.items():
+                name = f"{index}.{param}"
+                gradient = objective.gradients.get(name, np.zeros_like(value))
+                entries.append((name, index, layer.describe(), param, value, gradient, layer,
+                                param in layer.regularized, "parameter"))
+            if self.config.check_inputs and usable:
+                entries.append(self._input_entry(index, layer.describe(), layer))
+        if self.config.check_inputs and usable:
+            entries.append(self._input_entry(len(network.layers),
+                                             loss_label(network.loss), None))
         refs = []
-        for position, (layer, name, value, _) in enumerate(network.named_parameters()):
-            layer_index, param = name.split(".", 1)
-            chosen = only is None or name in only
+        for position, (name, index, label, param, value, gradient, layer, regularized,
+                       kind) in enumerate(entries):
+            chosen = usable and (only is None or name in only)
             plan = self._plan(value.size, position) if chosen else np.zeros(0, dtype=np.intp)
-            info = TensorInfo(name, int(layer_index), layer.describe(), param,
-                              tuple(value.shape), int(plan.size))
+            info = TensorInfo(name, index, label, param, tuple(value.shape), int(plan.size), kind)
             refs.append(_TensorRef(position, info, layer, value.reshape(-1),
-                                   self.objective.gradients[name].reshape(-1),
-                                   param in layer.regularized, plan))
+                                   gradient.reshape(-1), regularized, plan))
         return refs
+
+    def _input_entry(self, index: int, label: str, layer: Layer | None) -> tuple:
+        value = self.objective.boundary(index)
+        return (f"{index}.{INPUT_PARAM}", index, label, INPUT_PARAM, value,
+                self.objective.input_gradients[index], layer, False, INPUT)
 
     def _plan(self, size: int, position: int) -> np.ndarray:
         """Flat indices to visit: all, or k seeded random ones (sorted) per tensor."""
@@ -180,16 +204,27 @@ class GradientChecker:
         return sum(info.planned for info in self.tensors)
 
     @property
+    def problems(self):
+        """What failed before elements were compared (shapes, determinism) or warnings."""
+        return list(self.objective.problems)
+
+    @property
     def passed(self) -> bool:
-        """No mismatch among the elements checked so far (nor in the screen, if run)."""
-        screened_bad = any(r.verdict == MISMATCH for r in self.screen_results or ())
-        return not screened_bad and not self._rows_with(CODE_MISMATCH).size
+        """No mismatch or unverifiable element among those checked so far (nor in the
+        screen, if run), and no failing problem (wrong shapes, irreproducible draws)."""
+        screened_bad = any(r.verdict in (MISMATCH, UNVERIFIABLE) for r in self.screen_results or ())
+        failing = any(problem.fails for problem in self.objective.problems)
+        return not (screened_bad or failing or self._rows_with(CODE_MISMATCH).size
+                    or self._rows_with(CODE_UNVERIFIABLE).size)
 
     def mismatches(self) -> list[ElementResult]:
         return [self._store.result(row) for row in self._rows_with(CODE_MISMATCH)]
 
     def kinks(self) -> list[ElementResult]:
         return [self._store.result(row) for row in self._rows_with(CODE_KINK)]
+
+    def unverifiable(self) -> list[ElementResult]:
+        return [self._store.result(row) for row in self._rows_with(CODE_UNVERIFIABLE)]
 
     def tensor_summaries(self) -> list[TensorSummary]:
         return self._book.tensors()
@@ -204,12 +239,12 @@ class GradientChecker:
         """A column (default relative error) laid out like the tensor; NaN where unchecked.
 
         ``column``: "rel_error", "abs_error", "analytic", "numeric" or "code" (verdict
-        code 0 ok, 1 kink, 2 mismatch; −1 unchecked).
+        code 0 ok, 1 kink, 2 mismatch, 3 unverifiable; −1 unchecked).
         """
         position = self._position(name)
         info = self.tensors[position]
         rows = np.flatnonzero(self._store.column("tensor", 0, self._delivered) == position)
-        fill, dtype = (-1, np.int8) if column == "code" else (np.nan, np.float64)
+        fill, dtype = (-1, np.int8) if column in ("code", "rule") else (np.nan, np.float64)
         grid = np.full(info.size, fill, dtype=dtype)
         grid[self._store.column("flat", 0, self._delivered)[rows]] = \
             self._store.column(column, 0, self._delivered)[rows]
@@ -220,12 +255,13 @@ class GradientChecker:
 
         Keys: "tensor" (position in ``tensors``), "flat", "analytic", "numeric",
         "abs_error", "rel_error", "scale" (max(|a|, |n|)), "score" (|a−n| / tolerance),
-        "code" (0 ok, 1 kink, 2 mismatch), "f_plus", "f_minus", "kinked" (bool: a switch
-        flipped, whatever the verdict). Each has shape (checked,).
+        "code" (0 ok, 1 kink, 2 mismatch, 3 unverifiable), "rule" (index into
+        ``verdict.RULES``), "f_plus", "f_minus", "kinked" (bool: a switch flipped, whatever
+        the verdict). Each has shape (checked,).
         """
         stop = self._delivered
         names = ("tensor", "flat", "analytic", "numeric", "abs_error", "rel_error", "scale",
-                 "score", "code", "f_plus", "f_minus")
+                 "score", "code", "rule", "f_plus", "f_minus")
         columns = {name: np.array(self._store.column(name, 0, stop)) for name in names}
         kinked = np.zeros(stop, dtype=bool)
         rows = [row for row in self._store.kinks if row < stop]
@@ -286,36 +322,54 @@ class GradientChecker:
         return max(1, min(ideal, chunk * 4))
 
     def _check_chunk(self, ref: _TensorRef, flat: np.ndarray) -> None:
-        config, h = self.config, self.config.h
-        outcome = self.evaluator.evaluate(ref.info.layer_index, ref.info.param, flat, h)
-        d_plus, d_minus, l1_flip = self._penalty_steps(ref, flat)
-        # Differences first, penalty base never added: keeps the cancellation small.
-        numeric = ((outcome.data_plus - outcome.data_minus) + (d_plus - d_minus)) / (2 * h)
+        config, h, objective = self.config, self.config.h, self.objective
+        first, outcome, l1_flip = self._measure(ref, flat, h)
         analytic = ref.gradient[flat]
+        decision = decide(lambda subset, step: self._measure(ref, subset, step)[0], flat,
+                          analytic, first, h, config.rtol, objective.atol,
+                          objective.base.data_loss, objective.significant)
+        numeric = decision.numeric
         abs_error, rel_error, scale = errors(analytic, numeric)
         details = self._kink_details(outcome.kinks, l1_flip, ref.info.layer_index, flat.size)
-        kinked = np.fromiter((bool(d) for d in details), dtype=bool, count=flat.size)
-        penalty = self.objective.base.penalty
+        penalty = objective.base.penalty
         self._store.append(
             ref.position, details, flat=flat, analytic=analytic, numeric=numeric,
             abs_error=abs_error, rel_error=rel_error, scale=scale,
-            score=violation(abs_error, scale, config.rtol, self.objective.atol),
-            code=classify(abs_error, scale, kinked, config.rtol, self.objective.atol),
-            f_plus=outcome.data_plus + penalty + d_plus,
-            f_minus=outcome.data_minus + penalty + d_minus)
+            score=violation(abs_error, scale, config.rtol, objective.atol),
+            code=decision.codes, rule=decision.rules,
+            f_plus=first.plus + penalty, f_minus=first.minus + penalty)
 
-    def _penalty_steps(self, ref: _TensorRef, flat: np.ndarray
-                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Exact change of the penalty at θ±h for each element, and L1 sign flips (P,)."""
-        reg, h = self.objective.regularization, self.config.h
+    def _measure(self, ref: _TensorRef, flat: np.ndarray, step: float):
+        """The objective at θ±step for P elements: (Measure, evaluator outcome, L1 flips)."""
+        info = ref.info
+        if info.is_input:
+            outcome = self.evaluator.evaluate_input(info.layer_index, flat, step)
+            zeros, no = np.zeros(flat.size), np.zeros(flat.size, dtype=bool)
+            d_plus, d_minus, l1_plus, l1_minus = zeros, zeros, no, no
+        else:
+            outcome = self.evaluator.evaluate(info.layer_index, info.param, flat, step)
+            d_plus, d_minus, l1_plus, l1_minus = self._penalty_steps(ref, flat, step)
+        units = sum((counts for counts in outcome.kinks.values()), np.zeros(flat.size, dtype=np.intp))
+        measure = Measure(outcome.data_plus + d_plus, outcome.data_minus + d_minus,
+                          outcome.flip_plus | l1_plus, outcome.flip_minus | l1_minus,
+                          units + (l1_plus | l1_minus))
+        return measure, outcome, l1_plus | l1_minus
+
+    def _penalty_steps(self, ref: _TensorRef, flat: np.ndarray, h: float):
+        """Exact change of the penalty at θ±h for each element, and L1 sign flips on
+        each side (P,)."""
+        reg = self.objective.regularization
+        no = np.zeros(flat.size, dtype=bool)
         if not (ref.regularized and reg.active):
             zeros = np.zeros(flat.size)
-            return zeros, zeros, np.zeros(flat.size, dtype=bool)
+            return zeros, zeros, no, no
         w = ref.value[flat]
         d_plus = reg.l1 * (np.abs(w + h) - np.abs(w)) + reg.l2 * (w * h + 0.5 * h * h)
         d_minus = reg.l1 * (np.abs(w - h) - np.abs(w)) + reg.l2 * (-w * h + 0.5 * h * h)
-        l1_flip = (reg.l1 > 0) & (np.sign(w + h) != np.sign(w - h))
-        return d_plus, d_minus, l1_flip
+        if reg.l1 <= 0:
+            return d_plus, d_minus, no, no
+        sign = np.sign(w)
+        return d_plus, d_minus, np.sign(w + h) != sign, np.sign(w - h) != sign
 
     def _kink_details(self, kinks: dict[int, np.ndarray], l1_flip: np.ndarray,
                       layer_index: int, size: int) -> list[tuple[KinkDetail, ...]]:

@@ -12,10 +12,11 @@ DROPOUT_MODES: tuple[str, ...] = ("fixed", "off", "redraw")
 
 #: Central-difference step in float64: truncation error ~h², rounding error ~1e-16/h.
 DEFAULT_H = 1e-5
-#: Verdict rule |a − n| ≤ atol + rtol·max(|a|, |n|); see README "Gradient checker" for the
+#: Verdict rule |a − n| ≤ floor + rtol·max(|a|, |n|); see README "Gradient checker" for the
 #: measurements (false alarms on random correct networks vs. catalog faults) behind them.
 DEFAULT_RTOL = 1e-4
-DEFAULT_ATOL = 1e-8
+#: None: the floor comes from the rounding error of the evaluations (verdict.FLOOR_SAFETY)
+DEFAULT_ATOL = None
 
 
 @dataclass(frozen=True)
@@ -26,12 +27,18 @@ class CheckConfig:
     ----------
     h : float
         Central-difference step.
-    rtol, atol : float
-        Verdict rule: an element is ok when |a − n| ≤ atol + rtol·max(|a|, |n|).
+    rtol : float
+        Verdict rule: an element is ok when |a − n| ≤ floor + rtol·max(|a|, |n|).
+    atol : float or None
+        The floor. None (default): estimated from the rounding error of the evaluations
+        themselves, FLOOR_SAFETY·ε·S/h (``analytic.rounding_scale``), so it grows where
+        rounding does and never exceeds the gradients by construction. A number fixes it.
     atol_scales_with_loss : bool
-        Use atol·max(1, |L(θ)|) as the floor: the rounding noise of a central difference
-        grows with the loss value (measured ≈ 2e-11·|L| at h = 1e-5), so a fixed floor
-        would raise false alarms on, e.g., regression targets in the thousands.
+        With a fixed ``atol``: use atol·max(1, |L(θ)|) (the rule before the rounding
+        estimate existed; kept for comparisons in bench/).
+    check_inputs : bool
+        Also check the gradient every layer returns for its input, and the loss's for the
+        network output: what lets the report name the layer where an error starts.
     bn_stats : {"batch", "running"}
         BatchNorm statistics for the whole objective (a layer's own ``stats`` override
         still applies, on both sides alike).
@@ -55,8 +62,8 @@ class CheckConfig:
 
     h: float = DEFAULT_H
     rtol: float = DEFAULT_RTOL
-    atol: float = DEFAULT_ATOL
-    atol_scales_with_loss: bool = True
+    atol: float | None = DEFAULT_ATOL
+    atol_scales_with_loss: bool = False
     bn_stats: str = "batch"
     dropout: str = "fixed"
     seed: int = 0
@@ -64,12 +71,14 @@ class CheckConfig:
     include_regularization: bool = False
     samples_per_tensor: int | None = None
     screen_first: bool = False
+    check_inputs: bool = True
     max_chunk_seconds: float = 0.005
 
     def __post_init__(self) -> None:
         _positive("h", self.h)
         _non_negative("rtol", self.rtol)
-        _non_negative("atol", self.atol)
+        if self.atol is not None:
+            _non_negative("atol", self.atol)
         _positive("max_chunk_seconds", self.max_chunk_seconds)
         if self.h > 0.1:
             raise ValueError(f"h = {self.h!r} is far too large for a central difference; try 1e-5")
@@ -100,7 +109,7 @@ class CheckConfig:
             "dropout": self.dropout, "seed": int(self.seed),
             "include_regularization": self.include_regularization,
             "l1": reg.l1, "l2": reg.l2, "samples_per_tensor": self.samples_per_tensor,
-            "screen_first": self.screen_first,
+            "screen_first": self.screen_first, "check_inputs": self.check_inputs,
         }
 
 

@@ -21,9 +21,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..layers import Dense, Layer
+from ..losses import MeanSquaredError, SoftmaxCrossEntropy
 from ..network import Network
 from .columns import column_forward, is_column_layer, perturbed_column
 from .objective import Objective
+from .rows import is_row_layer, row_loss_change
 
 # Upper bound on a piece's (2P, N, D) stack, in float64 elements (512 KB): a few such
 # temporaries must fit in a core's L2 cache, or the per-element cost rises by half.
@@ -36,11 +38,14 @@ class ChunkOutcome:
 
     data_plus, data_minus : (P,)
     kinks : {layer index: (P,) int counts}, only layers where some unit flipped
+    flip_plus, flip_minus : bool (P,)  some unit at θ+h (θ−h) differs from θ
     """
 
     data_plus: np.ndarray
     data_minus: np.ndarray
     kinks: dict[int, np.ndarray]
+    flip_plus: np.ndarray
+    flip_minus: np.ndarray
 
 
 @dataclass
@@ -75,7 +80,60 @@ class ChunkEvaluator:
             self.next_dense.append(m)
             self.column_path.append(not self.redraw and all(
                 is_column_layer(layers[i], objective.ctx) for i in range(k + 1, m)))
+        #: for boundary k (input of layer k; k = len(layers) is the output): whether every
+        #: layer from k on keeps rows apart, so a perturbed row can run on its own
+        builtin_loss = type(objective.network.loss) in (SoftmaxCrossEntropy, MeanSquaredError)
+        self.row_path = [builtin_loss and all(is_row_layer(layers[i], objective.ctx)
+                                              for i in range(k, len(layers)))
+                         for k in range(len(layers) + 1)]
         self._lane = _Lane(objective.network)
+
+    def _row_path(self, k: int, flat2: np.ndarray, steps: np.ndarray) -> ChunkOutcome:
+        """Perturbed elements of the input of layer k, each alone in its row.
+
+        Through element-wise layers the change stays in one element (scalars); the next
+        Dense turns it into a rank-1 change of one output row; from there the perturbed
+        rows run as one batch, (1, 2P, D). The loss changes by the change of those rows'
+        terms."""
+        obj, base = self.objective, self.objective.base
+        layers = obj.network.layers
+        boundary = obj.boundary(k)
+        rows, cols = np.divmod(flat2, boundary.shape[1])
+        values = boundary[rows, cols] + steps                                # (2P,)
+        kinks: dict[int, np.ndarray] = {}
+        index = k
+        while index < len(layers) and type(layers[index]) is not Dense:
+            out, pattern = column_forward(layers[index], obj.ctx, values[:, None], cols)
+            values = out[:, 0]
+            reference = base.patterns[index]
+            if pattern is not None and reference is not None:
+                counts = _flipped(pattern, reference[rows[0::2], cols[0::2]][:, None])
+                if counts[:, 0].any():
+                    kinks[index] = counts
+            index += 1
+        if index == len(layers):
+            out_rows = base.outputs[-1][rows]                                # a copy
+            out_rows[np.arange(rows.size), cols] = values
+        else:
+            delta = values - base.inputs[index][rows, cols]
+            dense_rows = base.outputs[index][rows] + delta[:, None] * layers[index].params["W"][cols]
+            out, patterns = obj.forward_stack(dense_rows[None], index + 1)
+            out_rows = out[0]
+            for later, pattern in patterns.items():
+                reference = base.patterns[later]
+                if reference is not None:
+                    counts = _flipped(pattern[0][:, None, :], reference[rows[0::2]][:, None, :])
+                    if counts[:, 0].any():
+                        kinks[later] = counts
+        delta = row_loss_change(obj.network.loss, out_rows, base.outputs[-1], obj.y, rows)
+        p = rows.size // 2
+        flip_plus, flip_minus = np.zeros(p, dtype=bool), np.zeros(p, dtype=bool)
+        for counts in kinks.values():
+            flip_plus |= counts[:, 1] > 0
+            flip_minus |= counts[:, 2] > 0
+        data = obj.base.data_loss + delta
+        return ChunkOutcome(data[0::2], data[1::2], {i: c[:, 0] for i, c in kinks.items()},
+                            flip_plus, flip_minus)
 
     def piece_size(self, layer_index: int) -> int:
         """Elements per piece: the (2P, N, D) stacks a piece creates stay within STACK_BUDGET."""
@@ -89,6 +147,54 @@ class ChunkEvaluator:
     def evaluate(self, layer_index: int, param: str, flat: np.ndarray, h: float) -> ChunkOutcome:
         """Perturb ``param`` of layer ``layer_index`` at each position of ``flat`` (P,) by ±h."""
         return self._evaluate_on(self._lane, layer_index, param, flat, h)
+
+    def evaluate_input(self, layer_index: int, flat: np.ndarray, h: float) -> ChunkOutcome:
+        """Perturb the *input* of layer ``layer_index`` (the network output when it equals
+        the number of layers) at each flat position by ±h; only later layers run.
+
+        Paths, fastest first: when every later layer works row by row (no batch
+        statistics, no active dropout mask, built-ins only), only the perturbed row runs,
+        all perturbations as one batch; when layer ``layer_index`` and those up to the next
+        Dense work feature by feature, only the perturbed feature's column runs to there;
+        otherwise whole stacks of copies.
+        """
+        obj, lane = self.objective, self._lane
+        base = obj.boundary(layer_index)
+        p = flat.size
+        flat2, steps = np.repeat(flat, 2), np.tile([h, -h], p)
+        kinks: dict[int, np.ndarray] = {}
+        if not self.redraw and self.row_path[layer_index]:
+            return self._row_path(layer_index, flat2, steps)
+        layers = obj.network.layers
+        if (not self.redraw and layer_index < len(layers)
+                and is_column_layer(layers[layer_index], obj.ctx) and self.column_path[layer_index]):
+            rows, cols = np.divmod(flat2, base.shape[1])
+            values = base[:, cols].T.copy()                               # (2P, N)
+            values[np.arange(cols.size), rows] += steps
+            outputs = self._column_path(lane, layer_index, cols, values, kinks, first=layer_index)
+            return self._outcome(outputs, lane, kinks)
+        outputs = np.empty((2 * p,) + obj.base.outputs[-1].shape)
+        widths = [base.shape[-1]] + [obj.base.outputs[i].shape[-1]
+                                     for i in range(layer_index, obj.num_layers)]
+        size = max(1, STACK_BUDGET // (2 * base.shape[0] * max(widths)))
+        for start in range(0, p, size):
+            rows = slice(2 * start, 2 * min(start + size, p))
+            count = rows.stop - rows.start
+            stack = np.repeat(base[None], count, axis=0)
+            stack.reshape(count, -1)[np.arange(count), flat2[rows]] += steps[rows]
+            outputs[rows] = self._tail(lane, stack, layer_index, start, p, kinks)
+        return self._outcome(outputs, lane, kinks)
+
+    def _outcome(self, outputs: np.ndarray, lane: "_Lane", kinks: dict) -> ChunkOutcome:
+        losses = self.objective.stack_loss(outputs, lane.network, lane.buffer("loss", outputs.shape))
+        p = outputs.shape[0] // 2
+        flip_plus, flip_minus = np.zeros(p, dtype=bool), np.zeros(p, dtype=bool)
+        for counts in kinks.values():
+            flip_plus |= counts[:, 1] > 0
+            flip_minus |= counts[:, 2] > 0
+        return ChunkOutcome(losses[0::2], losses[1::2],
+                            {i: c[:, 0] for i, c in kinks.items() if c[:, 0].any()},
+                            flip_plus, flip_minus)
 
     # -- paths --------------------------------------------------------------------
     def _base_of(self, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -109,16 +215,18 @@ class ChunkEvaluator:
             outputs = self._column_path(lane, k, *column, kinks)
         else:
             outputs = self._generic_path(lane, k, layer, param, flat2, steps, column, kinks)
-        losses = self.objective.stack_loss(outputs, lane.network, lane.buffer("loss", outputs.shape))
-        return ChunkOutcome(losses[0::2], losses[1::2], {i: c for i, c in kinks.items() if c.any()})
+        return self._outcome(outputs, lane, kinks)
 
     def _column_path(self, lane: _Lane, k: int, cols: np.ndarray, values: np.ndarray,
-                     kinks: dict) -> np.ndarray:
-        """Carry one feature per perturbation to the next Dense, then whole stacks."""
+                     kinks: dict, first: int | None = None) -> np.ndarray:
+        """Carry one feature per perturbation to the next Dense, then whole stacks.
+
+        ``values`` (2P, N) is column ``cols[p]`` of the input of layer ``first`` (default
+        k + 1: the output of layer k)."""
         obj, base = self.objective, self.objective.base
         layers = obj.network.layers
         m, p = self.next_dense[k], cols.size // 2
-        for index in range(k + 1, m):
+        for index in range(k + 1 if first is None else first, m):
             values, pattern = column_forward(layers[index], obj.ctx, values, cols)
             if pattern is not None:
                 kinks[index] = _flipped(pattern, base.patterns[index][:, cols[0::2]].T)
@@ -203,10 +311,10 @@ class ChunkEvaluator:
 
 
 def _record(kinks: dict, index: int, start: int, p: int, counts: np.ndarray) -> None:
-    """Store a piece's kink counts (elements start.. of P) for layer ``index``."""
+    """Store a piece's kink counts ((P', 3), elements start.. of P) for layer ``index``."""
     if index not in kinks:
-        kinks[index] = np.zeros(p, dtype=np.intp)
-    kinks[index][start:start + counts.size] = counts
+        kinks[index] = np.zeros((p, 3), dtype=np.intp)
+    kinks[index][start:start + counts.shape[0]] = counts
 
 
 def _expand_column(output: np.ndarray, cols: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -217,11 +325,14 @@ def _expand_column(output: np.ndarray, cols: np.ndarray, values: np.ndarray) -> 
 
 
 def _flipped(pattern: np.ndarray, base: np.ndarray) -> np.ndarray:
-    """Units that differ between θ+h and θ−h, or between either and θ.
+    """Units that differ from θ at θ+h or at θ−h.
 
     pattern : bool (2P, ...), rows in pairs (θ+h, θ−h); base : broadcastable to (P, ...).
-    Returns (P,) counts.
+    Returns (P, 3) counts: either side, the θ+h side, the θ−h side.
     """
     plus, minus = pattern[0::2], pattern[1::2]
-    changed = (plus != minus) | (plus != base)
-    return changed.reshape(plus.shape[0], -1).sum(axis=1)
+    p = plus.shape[0]
+    plus_changed = (plus != base).reshape(p, -1)
+    minus_changed = (minus != base).reshape(p, -1)
+    return np.stack([(plus_changed | minus_changed).sum(axis=1), plus_changed.sum(axis=1),
+                     minus_changed.sum(axis=1)], axis=1)

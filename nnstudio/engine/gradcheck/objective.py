@@ -16,7 +16,11 @@ from ..context import Context
 from ..layers import BatchNorm, Dropout
 from ..losses import SoftmaxCrossEntropy, check_labels
 from ..network import Network, NonFiniteError
+from .analytic import EPS, BackwardProblem, analytic_pass, determinism_probe, rounding_scale
 from .config import CheckConfig
+from .guard import guard_custom_layers
+from .results import Problem
+from .verdict import FLOOR_SAFETY, NEGLIGIBLE
 
 
 @dataclass
@@ -65,17 +69,56 @@ class Objective:
         self._row_shift: np.ndarray | None = None
         generator = copy.deepcopy(rng) if rng is not None else np.random.default_rng(config.seed)
         self.ctx = self._build_context(config, generator)
+        #: custom layers of the copy, wrapped (plain inputs, replayed randomness, errors)
+        self.guards = guard_custom_layers(self.network.layers, int(config.seed),
+                                          shared_rng=config.dropout == "redraw")
         for layer in self.network.layers:
             if isinstance(layer, Dropout):
                 layer.fixed_mask = None  # whatever the original carried, this check decides
         if config.dropout == "fixed":
             self._fix_dropout_masks(generator)
-        self.gradients = self._analytic_gradients()
+        #: what makes the check fail before elements are compared (or warnings)
+        self.problems: list[Problem] = []
+        self.gradients: dict[str, np.ndarray] = {}
+        self.input_gradients: list[np.ndarray] | None = None
+        try:
+            analytic = analytic_pass(self.network, self.x, self.y, self.ctx, self.regularization)
+            self.gradients, self.input_gradients = analytic.gradients, analytic.input_gradients
+        except NonFiniteError as exc:
+            raise ValueError(f"the objective is not finite at the current weights: {exc}") from None
+        except BackwardProblem as exc:
+            self.problems.append(exc.problem)
         self.base = self._base_pass()
-        #: the verdict's noise floor for this objective (see CheckConfig.atol_scales_with_loss)
-        self.atol = config.atol
-        if config.atol_scales_with_loss:
-            self.atol *= max(1.0, abs(self.base.data_loss + self.base.penalty))
+        if self.input_gradients is not None:
+            self.problems += determinism_probe(self.network, self.guards, self.base.inputs,
+                                               self.base.outputs, self.ctx, int(config.seed))
+        #: rounding-error scale S of one evaluation (see analytic.rounding_scale)
+        self.rounding = self._rounding_scale()
+        #: the verdict's noise floor: FLOOR_SAFETY·ε·S/h, or the configured atol
+        if config.atol is None:
+            self.atol = FLOOR_SAFETY * EPS * self.rounding / config.h
+        else:
+            loss = abs(self.base.data_loss + self.base.penalty)
+            self.atol = config.atol * (max(1.0, loss) if config.atol_scales_with_loss else 1.0)
+        #: |analytic| above this matters (NEGLIGIBLE times the largest gradient)
+        self.significant = NEGLIGIBLE * self._largest_gradient()
+
+    def boundary(self, index: int) -> np.ndarray:
+        """The input of layer ``index`` at θ (the network output for index = num_layers)."""
+        return self.base.inputs[index] if index < self.num_layers else self.base.outputs[-1]
+
+    def _rounding_scale(self) -> float:
+        if self.input_gradients is None:
+            return abs(self.base.data_loss)
+        boundaries = [self.boundary(k) for k in range(self.num_layers + 1)]
+        params = [(value, self.gradients[name])
+                  for _, name, value, _ in self.network.named_parameters()]
+        return rounding_scale(self.base.data_loss, self.base.penalty, boundaries,
+                              self.input_gradients, params, self.network.loss, self.y)
+
+    def _largest_gradient(self) -> float:
+        arrays = list(self.gradients.values()) + list(self.input_gradients or [])
+        return max((float(np.max(np.abs(a))) for a in arrays if a.size), default=0.0)
 
     # -- construction -------------------------------------------------------------
     def _validate_batch(self, x: np.ndarray) -> np.ndarray:
@@ -116,17 +159,6 @@ class Objective:
                 keep = layer.cache.get("keep")
                 layer.fixed_mask = None if keep is None else np.array(keep, dtype=bool)
         self._clear_caches()
-
-    def _analytic_gradients(self) -> dict[str, np.ndarray]:
-        try:
-            self.network.compute_gradients(self.x, self.y, self.ctx, self.regularization)
-        except NonFiniteError as exc:
-            raise ValueError(f"the objective is not finite at the current weights: {exc}") from None
-        grads = {name: np.array(grad, copy=True) for _, name, _, grad in self.network.named_parameters()}
-        for name, grad in grads.items():
-            if not np.all(np.isfinite(grad)):
-                raise ValueError(f"the backward pass gave NaN or infinity in {name}")
-        return grads
 
     def _base_pass(self) -> BasePass:
         inputs, outputs, patterns, xhat = [], [], [], {}

@@ -1,27 +1,36 @@
 """A finished (or partial) check as plain data: the JSON object and the terminal table.
 
-JSON object (``CheckReport.to_dict()``), format ``"nnstudio.gradcheck/1"``:
+JSON object of one phase (``CheckReport.to_dict()``), format ``"nnstudio.gradcheck/2"``:
 
-    format       "nnstudio.gradcheck/1"
-    passed       true when no checked element (and no screened tensor) is a mismatch
+    format       "nnstudio.gradcheck/2"
+    passed       no mismatch, no unverifiable element, no failing problem
     complete     every planned element was checked
-    settings     h, rtol, atol, atol_scales_with_loss, atol_effective (the floor used:
-                 atol·max(1, |L|) when scaling), loss_at_theta, bn_stats, dropout, seed,
-                 include_regularization, l1, l2, samples_per_tensor, screen_first,
-                 batch_size, and from the command line: source, faults, custom_layers
+    settings     h, rtol, atol (null: from rounding), atol_scales_with_loss,
+                 atol_effective (the floor used), rounding_scale, loss_at_theta, bn_stats,
+                 dropout, seed, include_regularization, l1, l2, samples_per_tensor,
+                 screen_first, check_inputs, batch_size, and from the command line:
+                 source, faults, custom_layers
     network      {"layers": [{"index", "type", "label", "faults"}], "loss", "loss_fault",
                   "parameters"}
-    totals       {"planned", "checked", "ok", "kink", "mismatch"}
-    layers       per layer with parameters: index, label, tensors, planned, checked, ok,
-                 kink, mismatch, max_rel_error, status, worst (element or null)
-    tensors      per tensor: name, layer_index, layer_label, param, shape, size, planned,
-                 checked, ok, kink, mismatch, max_abs_error, max_rel_error, status,
-                 worst (element or null), screen (screen result or null)
+    totals       {"planned", "checked", "ok", "kink", "mismatch", "unverifiable"}
+    culprits     where errors enter: [{"layer_index", "label", "part": "input" |
+                 "parameters" | "loss" | "shape" | "nondeterministic" | "non-finite",
+                 "max_rel_error", "tensors", "message"}]
+    problems     [{"kind", "layer_index", "layer_label", "message", "fails"}]
+    layers       per layer (and the loss, index = number of layers): index, label,
+                 tensors, planned, checked, ok, kink, mismatch, unverifiable,
+                 max_rel_error, status, worst, role ("culprit" | "affected" | "ok" | ...),
+                 input_gradient ({"status", "max_rel_error"} or null), parameters (status)
+    tensors      per tensor: name ("k.W", or "k.<input>" for the gradient layer k returns
+                 for its input), layer_index, layer_label, param, kind, shape, size,
+                 planned, checked, ok, kink, mismatch, unverifiable, max_abs_error,
+                 max_rel_error, status, worst (element or null), screen (or null)
     screen       null, or a list of screen results: tensor, layer_index, analytic,
                  numeric, abs_error, rel_error, verdict, kinks
-    mismatches   every mismatching element; kinks: every element judged "kink"
+    mismatches   every mismatching element; kinks: every element judged "kink";
+    unverifiable every element the noise floor could hide a 2x error of
     element      tensor, layer_index, index (list), flat_index, analytic, numeric,
-                 abs_error, rel_error, verdict, f_plus, f_minus,
+                 abs_error, rel_error, verdict, rule (what decided it), f_plus, f_minus,
                  kinks ([{layer_index, layer_label, units, source}])
 
 Non-finite numbers are written as null.
@@ -32,11 +41,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .results import KINK, MISMATCH, ElementResult, ScreenResult
+from .culprits import Culprit, LayerRole, localize
+from .labels import loss_label
+from .results import INPUT_PARAM, KINK, MISMATCH, UNVERIFIABLE, ElementResult, Problem, ScreenResult
 from .summary import LayerSummary, TensorSummary
-from .verdict import errors, violation
+from .verdict import RULE_TEXT, errors, violation
 
-FORMAT = "nnstudio.gradcheck/1"
+FORMAT = "nnstudio.gradcheck/2"
 _SHOWN_WORST = 10
 
 
@@ -54,6 +65,10 @@ class CheckReport:
     passed: bool
     complete: bool
     extra: dict = field(default_factory=dict)
+    unverifiable: list[ElementResult] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    culprits: list[Culprit] = field(default_factory=list)
+    roles: list[LayerRole] = field(default_factory=list)
 
     @classmethod
     def from_checker(cls, checker, **extra) -> "CheckReport":
@@ -62,16 +77,22 @@ class CheckReport:
         settings = checker.config.to_dict()
         settings["batch_size"] = int(objective.x.shape[0])
         settings["atol_effective"] = objective.atol
+        settings["rounding_scale"] = objective.rounding
         settings["loss_at_theta"] = objective.base.data_loss + objective.base.penalty
+        tensors = checker.tensor_summaries()
+        culprits, roles = localize(tensors, objective.problems,
+                                   [layer.describe() for layer in network.layers],
+                                   loss_label(network.loss))
         description = {
             "layers": [{"index": i, "type": layer.type_name, "label": layer.describe(),
                         "fault": layer.fault} for i, layer in enumerate(network.layers)],
             "loss": network.loss.type_name, "loss_fault": network.loss.fault,
             "parameters": int(network.num_parameters()),
         }
-        return cls(settings, description, checker.tensor_summaries(), checker.layer_summaries(),
+        return cls(settings, description, tensors, checker.layer_summaries(),
                    checker.screen_results, checker.mismatches(), checker.kinks(),
-                   checker.passed, checker.checked >= checker.planned, dict(extra))
+                   checker.passed, checker.checked >= checker.planned, dict(extra),
+                   checker.unverifiable(), list(objective.problems), culprits, roles)
 
     @property
     def totals(self) -> dict:
@@ -79,12 +100,13 @@ class CheckReport:
         return {"planned": sum(t.info.planned for t in tensors),
                 "checked": sum(t.checked for t in tensors), "ok": sum(t.ok for t in tensors),
                 "kink": sum(t.kink for t in tensors),
-                "mismatch": sum(t.mismatch for t in tensors)}
+                "mismatch": sum(t.mismatch for t in tensors),
+                "unverifiable": sum(t.unverifiable for t in tensors)}
 
     def worst_elements(self, count: int = _SHOWN_WORST) -> list[ElementResult]:
         """Mismatches, then kinks, furthest past the tolerance first."""
         rtol, atol = self.settings["rtol"], self.settings["atol_effective"]
-        flagged = self.mismatches or self.kinks
+        flagged = self.mismatches or self.unverifiable or self.kinks
         if not flagged:
             return []
         analytic = np.array([r.analytic for r in flagged])
@@ -98,28 +120,82 @@ class CheckReport:
             "format": FORMAT, "passed": self.passed, "complete": self.complete,
             "settings": {**self.settings, **self.extra.get("settings", {})},
             "network": self.network, "totals": self.totals,
-            "layers": [layer.to_dict() for layer in self.layers],
+            "culprits": [culprit.to_dict() for culprit in self.culprits],
+            "problems": [problem.to_dict() for problem in self.problems],
+            "layers": self._layer_dicts(),
             "tensors": [tensor.to_dict() for tensor in self.tensors],
             "screen": None if self.screen is None else [s.to_dict() for s in self.screen],
             "mismatches": [r.to_dict() for r in self.mismatches],
             "kinks": [r.to_dict() for r in self.kinks],
+            "unverifiable": [r.to_dict() for r in self.unverifiable],
         }
         for key, value in self.extra.items():
             if key != "settings":
                 data[key] = value
         return data
 
+    def _layer_dicts(self) -> list[dict]:
+        roles = {role.index: role for role in self.roles}
+        layers = []
+        for layer in self.layers:
+            data = layer.to_dict()
+            role = roles.get(layer.index)
+            if role is not None:
+                data.update(role=role.role, input_gradient=role.input_summary(),
+                            parameters=role.parameters)
+            layers.append(data)
+        return layers
+
     def format_text(self) -> str:
-        """The terminal table: settings, one block per layer, worst elements, verdict."""
+        """The terminal table: settings, one block per layer, culprits, worst elements,
+        advice, verdict."""
         lines = self._header() + [""] + self._table()
         if self.screen is not None:
             lines += [""] + self._screen_lines()
+        lines += self._problem_lines() + self._culprit_lines()
         worst = self.worst_elements()
         if worst:
-            title = "Worst mismatches" if self.mismatches else "Kinks (not errors)"
+            title = ("Worst mismatches" if self.mismatches else
+                     "Unverifiable elements" if self.unverifiable else "Kinks (not errors)")
             lines += ["", f"{title}:"] + [_element_line(r) for r in worst]
+        if self.unverifiable:
+            lines += ["", self.unverifiable_advice()]
         lines += ["", self._verdict_line()]
         return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view: verdict, culprits, tensors, a heatmap per failing tensor."""
+        from .report_html import report_html
+
+        return report_html(self)
+
+    def unverifiable_advice(self) -> str:
+        s = self.settings
+        names = sorted({r.tensor for r in self.unverifiable})
+        return (f"Unverifiable: in {', '.join(names)} the rounding noise of the loss "
+                f"(floor {s['atol_effective']:.2g} at L = {s['loss_at_theta']:.3g}) is as large "
+                "as the gradients themselves, so a 2x error there would pass. This is not a "
+                "pass. Bring the loss to a moderate scale — standardize the regression target "
+                "and the inputs — or check at a step h closer to the square root of the "
+                "noise.")
+
+    def _problem_lines(self) -> list[str]:
+        if not self.problems:
+            return []
+        return [""] + [("Problem: " if p.fails else "Warning: ") + p.message for p in self.problems]
+
+    def _culprit_lines(self) -> list[str]:
+        if not self.culprits:
+            return []
+        lines = ["", "Where the error enters:"]
+        lines += [f"  {c.message}" + (f" (max rel error {c.max_rel_error:.1e})"
+                                     if c.max_rel_error is not None else "")
+                  for c in self.culprits]
+        affected = [r for r in self.roles if r.role == "affected"]
+        if affected:
+            lines.append("  affected only (a wrong gradient reaches them): "
+                         + ", ".join(f"{r.index} {r.label}" for r in affected))
+        return lines
 
     # -- text parts -----------------------------------------------------------------
     def _header(self) -> list[str]:
@@ -128,33 +204,42 @@ class CheckReport:
                    "redraw": "mask re-drawn per evaluation (wrong on purpose)"}[s["dropout"]]
         reg = (f"included (l1={s['l1']:g}, l2={s['l2']:g})" if s["include_regularization"]
                else "excluded")
+        floor = ("from rounding" if s["atol"] is None
+                 else f"atol {s['atol']:g}" + (" x |L|" if s["atol_scales_with_loss"] else ""))
         sampled = ("all elements" if s["samples_per_tensor"] is None
                    else f"{s['samples_per_tensor']} sampled per tensor")
         return [
             f"Gradient check: {totals['checked']:,} of {totals['planned']:,} elements "
             f"({sampled}), batch {s['batch_size']}, h={s['h']:g}, "
             f"rule |a-n| <= {s['atol_effective']:.2g} + {s['rtol']:g}*max(|a|,|n|)",
-            f"L(theta) = {s['loss_at_theta']:.6g}"
-            + (f"; atol {s['atol']:g} x |L|" if s['atol_effective'] != s['atol'] else ""),
+            f"L(theta) = {s['loss_at_theta']:.6g}; noise floor {floor}",
             f"BatchNorm: {s['bn_stats']} statistics; dropout: {dropout}; regularization: {reg}",
         ]
 
     def _table(self) -> list[str]:
         head = (f"{'layer':<18} {'tensor':<7} {'shape':<11} {'checked':>8} {'ok':>8} "
                 f"{'kink':>6} {'mismatch':>8} {'max rel err':>11}  status")
+        roles = {role.index: role.role for role in self.roles}
         lines = [head, "-" * len(head)]
         by_layer: dict[int, list[TensorSummary]] = {}
         for tensor in self.tensors:
             by_layer.setdefault(tensor.info.layer_index, []).append(tensor)
         for layer in self.layers:
             label = f"{layer.index} {layer.label}"
+            role = roles.get(layer.index)
             for position, tensor in enumerate(by_layer[layer.index]):
                 shape = "x".join(str(n) for n in tensor.info.shape)
-                status = tensor.status.upper() if tensor.status == MISMATCH else tensor.status
+                status = tensor.status.upper() if tensor.status in (MISMATCH, UNVERIFIABLE) \
+                    else tensor.status
+                if position == 0 and role in ("culprit", "affected"):
+                    status += f"  <- {role}"
                 if tensor.info.planned == 0 and tensor.screen is not None:
                     status = f"screen {tensor.screen.verdict}, not drilled into"
+                param = "dx" if tensor.info.param == INPUT_PARAM else tensor.info.param
+                if tensor.info.param == INPUT_PARAM and tensor.info.layer_index == len(self.network["layers"]):
+                    param = "dout"
                 lines.append(
-                    f"{label if position == 0 else '':<18} {tensor.info.param:<7} {shape:<11} "
+                    f"{label if position == 0 else '':<18} {param:<7} {shape:<11} "
                     f"{tensor.checked:>8,} {tensor.ok:>8,} {tensor.kink:>6,} "
                     f"{tensor.mismatch:>8,} {tensor.max_rel_error:>11.2e}  {status}")
         return lines
@@ -174,12 +259,18 @@ class CheckReport:
         if self.screen is not None:
             flagged = sum(result.verdict != "ok" for result in self.screen)
             screened = f"; the screen flagged {flagged} of {len(self.screen)} tensors"
-        return (f"{state}{partial}: {totals['mismatch']:,} mismatches, {totals['kink']:,} kinks, "
-                f"{totals['ok']:,} ok of {totals['checked']:,} checked{screened}")
+        unverifiable = (f"{totals['unverifiable']:,} unverifiable, "
+                        if totals["unverifiable"] else "")
+        problems = sum(p.fails for p in self.problems)
+        failing = f"{problems} problem{'s' if problems != 1 else ''}, " if problems else ""
+        return (f"{state}{partial}: {failing}{totals['mismatch']:,} mismatches, {unverifiable}"
+                f"{totals['kink']:,} kinks, {totals['ok']:,} ok of {totals['checked']:,} "
+                f"checked{screened}")
 
 
 def _element_line(result: ElementResult) -> str:
     kinks = "".join(f"  [{k.source} flip in {k.layer_index} {k.layer_label}: {k.units} units]"
                     for k in result.kinks)
+    rule = "" if result.rule == "tolerance" else f" ({RULE_TEXT[result.rule]})"
     return (f"  {result.label:<16} analytic {result.analytic: .6e}  numeric {result.numeric: .6e}"
-            f"  rel {result.rel_error:.1e}  {result.verdict}{kinks}")
+            f"  rel {result.rel_error:.1e}  {result.verdict}{rule}{kinks}")

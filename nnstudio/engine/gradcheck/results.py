@@ -4,10 +4,39 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from ..json_values import finite_or_none
+
 OK = "ok"
 MISMATCH = "mismatch"
 KINK = "kink"
-VERDICTS: tuple[str, ...] = (OK, KINK, MISMATCH)
+#: the noise floor would hide a 2x error of this element: neither right nor wrong, not a pass
+UNVERIFIABLE = "unverifiable"
+VERDICTS: tuple[str, ...] = (OK, KINK, MISMATCH, UNVERIFIABLE)
+
+#: TensorInfo.kind: a learned parameter, or the gradient a layer returns for its input
+PARAMETER, INPUT = "parameter", "input"
+#: TensorInfo.param of an input-gradient tensor; not an identifier, so never a parameter name
+INPUT_PARAM = "<input>"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Something that makes a check fail before any element is compared, or a warning.
+
+    kind : {"shape", "non-finite", "nondeterministic", "buffers"}
+    layer_index : the layer it concerns (None: the network as a whole)
+    fails : whether the verdict is FAIL because of it (False: a warning)
+    """
+
+    kind: str
+    layer_index: int | None
+    layer_label: str
+    message: str
+    fails: bool = True
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "layer_index": self.layer_index,
+                "layer_label": self.layer_label, "message": self.message, "fails": self.fails}
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +72,9 @@ class TensorInfo:
 
     ``name`` is the network's parameter name ``"<layer index>.<param>"``, e.g. ``"0.W"``.
     ``planned`` is how many of its elements the element check will visit (all, or the
-    sampled ones).
+    sampled ones). ``kind`` is "parameter", or "input" for the gradient layer
+    ``layer_index`` returns for its input (name ``"k.<input>"``; k = number of layers
+    for the loss's gradient with respect to the network output).
     """
 
     name: str
@@ -52,6 +83,11 @@ class TensorInfo:
     param: str
     shape: tuple[int, ...]
     planned: int
+    kind: str = PARAMETER
+
+    @property
+    def is_input(self) -> bool:
+        return self.kind == INPUT
 
     @property
     def size(self) -> int:
@@ -62,7 +98,7 @@ class TensorInfo:
 
     def to_dict(self) -> dict:
         return {"name": self.name, "layer_index": self.layer_index,
-                "layer_label": self.layer_label, "param": self.param,
+                "layer_label": self.layer_label, "param": self.param, "kind": self.kind,
                 "shape": list(self.shape), "size": self.size, "planned": self.planned}
 
 
@@ -79,11 +115,14 @@ class ElementResult(NamedTuple):
     numeric : float            (f_plus − f_minus) / 2h
     abs_error : float          |analytic − numeric|
     rel_error : float          abs_error / max(|analytic|, |numeric|), 0 when both are 0
-    verdict : {"ok", "mismatch", "kink"}
+    verdict : {"ok", "mismatch", "kink", "unverifiable"}
     f_plus, f_minus : float    the objective at θ+h and θ−h (data loss + penalty)
     kinks : tuple of KinkDetail
         Every switch that flipped between θ+h and θ−h; empty when none did. An element
         whose error is within tolerance stays "ok" even if it crossed a kink.
+    rule : str
+        Which rule decided the verdict (see ``verdict.RULES``); ``numeric`` is then the
+        estimate that rule used (e.g. a higher-order difference after a truncation doubt).
     """
 
     tensor: str
@@ -98,6 +137,7 @@ class ElementResult(NamedTuple):
     f_plus: float
     f_minus: float
     kinks: tuple[KinkDetail, ...] = ()
+    rule: str = "tolerance"
 
     @property
     def label(self) -> str:
@@ -107,12 +147,12 @@ class ElementResult(NamedTuple):
     def to_dict(self) -> dict:
         return {
             "tensor": self.tensor, "layer_index": self.layer_index, "index": list(self.index),
-            "flat_index": self.flat_index, "analytic": _finite_or_none(self.analytic),
-            "numeric": _finite_or_none(self.numeric),
-            "abs_error": _finite_or_none(self.abs_error),
-            "rel_error": _finite_or_none(self.rel_error), "verdict": self.verdict,
-            "f_plus": _finite_or_none(self.f_plus), "f_minus": _finite_or_none(self.f_minus),
-            "kinks": [kink.to_dict() for kink in self.kinks],
+            "flat_index": self.flat_index, "analytic": finite_or_none(self.analytic),
+            "numeric": finite_or_none(self.numeric),
+            "abs_error": finite_or_none(self.abs_error),
+            "rel_error": finite_or_none(self.rel_error), "verdict": self.verdict,
+            "f_plus": finite_or_none(self.f_plus), "f_minus": finite_or_none(self.f_minus),
+            "kinks": [kink.to_dict() for kink in self.kinks], "rule": self.rule,
         }
 
 
@@ -136,13 +176,9 @@ class ScreenResult:
 
     def to_dict(self) -> dict:
         return {"tensor": self.tensor, "layer_index": self.layer_index,
-                "analytic": _finite_or_none(self.analytic),
-                "numeric": _finite_or_none(self.numeric),
-                "abs_error": _finite_or_none(self.abs_error),
-                "rel_error": _finite_or_none(self.rel_error), "verdict": self.verdict,
+                "analytic": finite_or_none(self.analytic),
+                "numeric": finite_or_none(self.numeric),
+                "abs_error": finite_or_none(self.abs_error),
+                "rel_error": finite_or_none(self.rel_error), "verdict": self.verdict,
                 "kinks": [kink.to_dict() for kink in self.kinks]}
 
-
-def _finite_or_none(value: float) -> float | None:
-    """JSON has no NaN or infinity: those become null."""
-    return value if value == value and abs(value) != float("inf") else None

@@ -23,21 +23,31 @@ def screen_tensor(objective: Objective, info: TensorInfo, position: int) -> Scre
     """Directional check of one tensor; the direction is seeded by ``config.seed`` and
     the tensor's position, so a rerun screens along the same u."""
     config, h = objective.config, objective.config.h
-    layer = objective.network.layers[info.layer_index]
-    value = layer.params[info.param]
+    if info.is_input:
+        value = objective.boundary(info.layer_index)
+        gradient = objective.input_gradients[info.layer_index]
+    else:
+        value = objective.network.layers[info.layer_index].params[info.param]
+        gradient = objective.gradients[info.name]
     rng = np.random.default_rng([config.seed, 2, position])
     direction = rng.standard_normal(value.shape)
     direction /= np.linalg.norm(direction) or 1.0
-    gradient = objective.gradients[info.name]
     analytic = float(np.vdot(direction, gradient))
 
-    outputs, own_patterns = _perturbed_outputs(objective, info, direction)
-    final, patterns = objective.forward_stack(np.stack(outputs), info.layer_index + 1)
-    kinks = _flipped_kinks(objective, patterns, own_patterns, info.layer_index)
+    if info.is_input:
+        stack = np.stack([value + h * direction, value - h * direction])
+        final, patterns = objective.forward_stack(stack, info.layer_index)
+        kinks = _flipped_kinks(objective, patterns, [], info.layer_index)
+        d_plus = d_minus = 0.0
+        l1_flips = 0
+    else:
+        outputs, own_patterns = _perturbed_outputs(objective, info, direction)
+        final, patterns = objective.forward_stack(np.stack(outputs), info.layer_index + 1)
+        kinks = _flipped_kinks(objective, patterns, own_patterns, info.layer_index)
+        d_plus, d_minus, l1_flips = _penalty_steps(objective, info, value, direction)
     losses = objective.stack_loss(final)
-    d_plus, d_minus, l1_flips = _penalty_steps(objective, info, value, direction)
     if l1_flips:
-        kinks.append(KinkDetail(info.layer_index, layer.describe(), l1_flips, "l1"))
+        kinks.append(KinkDetail(info.layer_index, info.layer_label, l1_flips, "l1"))
     numeric = float((losses[0] - losses[1] + d_plus - d_minus) / (2 * h))
 
     abs_error, rel_error, scale = errors(np.array([analytic]), np.array([numeric]))

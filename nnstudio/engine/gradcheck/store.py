@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .results import ElementResult, KinkDetail, TensorInfo
-from .verdict import VERDICT_NAMES
+from .verdict import RULES, VERDICT_NAMES
 
 _FLOAT_COLUMNS = ("analytic", "numeric", "abs_error", "rel_error", "scale", "score", "f_plus",
                   "f_minus")
@@ -21,8 +21,8 @@ class ResultStore:
 
     Columns (each (rows,)): ``tensor`` (position in ``tensors``), ``flat`` (row-major index),
     ``analytic``, ``numeric``, ``abs_error``, ``rel_error``, ``scale`` (max(|a|, |n|)),
-    ``score`` (|a−n| / tolerance), ``code`` (index into ``VERDICT_NAMES``), ``f_plus``,
-    ``f_minus``. Kink details are kept only for the rows that have some.
+    ``score`` (|a−n| / tolerance), ``code`` (index into ``VERDICT_NAMES``), ``rule``
+    (index into ``RULES``: what decided the verdict), ``f_plus``, ``f_minus``. Kink details are kept only for the rows that have some.
     """
 
     def __init__(self, tensors: list[TensorInfo]) -> None:
@@ -30,7 +30,7 @@ class ResultStore:
         self._size = 0
         self._columns: dict[str, np.ndarray] = {
             "tensor": np.zeros(0, dtype=np.int32), "flat": np.zeros(0, dtype=np.intp),
-            "code": np.zeros(0, dtype=np.int8),
+            "code": np.zeros(0, dtype=np.int8), "rule": np.zeros(0, dtype=np.int8),
             **{name: np.zeros(0) for name in _FLOAT_COLUMNS}}
         self.kinks: dict[int, tuple[KinkDetail, ...]] = {}
 
@@ -70,7 +70,8 @@ class ResultStore:
             info.name, info.layer_index, index, flat, float(cols["analytic"][row]),
             float(cols["numeric"][row]), float(cols["abs_error"][row]),
             float(cols["rel_error"][row]), VERDICT_NAMES[int(cols["code"][row])],
-            float(cols["f_plus"][row]), float(cols["f_minus"][row]), self.kinks.get(row, ()))
+            float(cols["f_plus"][row]), float(cols["f_minus"][row]), self.kinks.get(row, ()),
+            RULES[int(cols["rule"][row])])
 
     def rows_with_code(self, code: int, stop: int) -> np.ndarray:
         return np.flatnonzero(self._columns["code"][:stop] == code)

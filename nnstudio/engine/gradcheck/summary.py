@@ -5,19 +5,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .results import KINK, MISMATCH, OK, ElementResult, ScreenResult, TensorInfo
+from .results import KINK, MISMATCH, OK, UNVERIFIABLE, ElementResult, ScreenResult, TensorInfo
 from .store import ResultStore
-from .verdict import CODE_KINK, CODE_MISMATCH, CODE_OK
+from .verdict import VERDICT_NAMES
 
 UNCHECKED = "unchecked"
 
 
-def status_of(checked: int, kink: int, mismatch: int) -> str:
-    """"unchecked" before the first element, then the worst verdict seen so far."""
+def status_of(checked: int, kink: int, mismatch: int, unverifiable: int = 0) -> str:
+    """"unchecked" before the first element, then the worst verdict seen so far:
+    ok < kink < unverifiable < mismatch."""
     if checked == 0:
         return UNCHECKED
     if mismatch:
         return MISMATCH
+    if unverifiable:
+        return UNVERIFIABLE
     return KINK if kink else OK
 
 
@@ -29,7 +32,8 @@ class TensorSummary:
     below it a relative error is noise over noise (e.g. a bias feeding BatchNorm, whose
     true gradient is 0) and the verdict uses the absolute error alone. ``worst`` is the
     element furthest past its tolerance, |a−n| / (atol + rtol·max(|a|,|n|)).
-    ``status`` is "unchecked", or the worst verdict so far: "ok" < "kink" < "mismatch".
+    ``status`` is "unchecked", or the worst verdict so far: "ok" < "kink" <
+    "unverifiable" < "mismatch".
     """
 
     info: TensorInfo
@@ -41,6 +45,7 @@ class TensorSummary:
     max_rel_error: float
     worst: ElementResult | None
     screen: ScreenResult | None
+    unverifiable: int = 0
 
     @property
     def name(self) -> str:
@@ -48,7 +53,9 @@ class TensorSummary:
 
     @property
     def status(self) -> str:
-        return status_of(self.checked, self.kink, self.mismatch)
+        if self.screen is not None and self.checked == 0 and self.screen.verdict != OK:
+            return self.screen.verdict
+        return status_of(self.checked, self.kink, self.mismatch, self.unverifiable)
 
     @property
     def complete(self) -> bool:
@@ -57,6 +64,7 @@ class TensorSummary:
     def to_dict(self) -> dict:
         data = self.info.to_dict()
         data.update(checked=self.checked, ok=self.ok, kink=self.kink, mismatch=self.mismatch,
+                    unverifiable=self.unverifiable,
                     max_abs_error=self.max_abs_error, max_rel_error=self.max_rel_error,
                     status=self.status,
                     worst=None if self.worst is None else self.worst.to_dict(),
@@ -78,10 +86,11 @@ class LayerSummary:
     mismatch: int
     max_rel_error: float
     worst: ElementResult | None
+    unverifiable: int = 0
 
     @property
     def status(self) -> str:
-        return status_of(self.checked, self.kink, self.mismatch)
+        return status_of(self.checked, self.kink, self.mismatch, self.unverifiable)
 
     @property
     def complete(self) -> bool:
@@ -90,7 +99,7 @@ class LayerSummary:
     def to_dict(self) -> dict:
         return {"index": self.index, "label": self.label, "tensors": list(self.tensors),
                 "planned": self.planned, "checked": self.checked, "ok": self.ok,
-                "kink": self.kink, "mismatch": self.mismatch,
+                "kink": self.kink, "mismatch": self.mismatch, "unverifiable": self.unverifiable,
                 "max_rel_error": self.max_rel_error, "status": self.status,
                 "worst": None if self.worst is None else self.worst.to_dict()}
 
@@ -99,7 +108,7 @@ class _Tally:
     __slots__ = ("counts", "max_abs", "max_rel", "worst_row", "worst_score")
 
     def __init__(self) -> None:
-        self.counts = [0, 0, 0]  # by verdict code: ok, kink, mismatch
+        self.counts = [0] * len(VERDICT_NAMES)  # by verdict code: ok, kink, mismatch, unverifiable
         self.max_abs = self.max_rel = 0.0
         self.worst_row = -1
         self.worst_score = -1.0
@@ -133,8 +142,8 @@ class SummaryBook:
             return
         column = self._store.column
         tally = self._tallies[int(column("tensor", start, start + 1)[0])]
-        codes = np.bincount(column("code", start, stop), minlength=3)
-        for code in (CODE_OK, CODE_KINK, CODE_MISMATCH):
+        codes = np.bincount(column("code", start, stop), minlength=len(VERDICT_NAMES))
+        for code in range(len(VERDICT_NAMES)):
             tally.counts[code] += int(codes[code])
         tally.max_abs = max(tally.max_abs, float(column("abs_error", start, stop).max()))
         significant = column("scale", start, stop) > self._atol
@@ -154,10 +163,10 @@ class SummaryBook:
 
     def tensor(self, position: int) -> TensorSummary:
         tally, info = self._tallies[position], self._store.tensors[position]
-        ok, kink, mismatch = tally.counts
+        ok, kink, mismatch, unverifiable = tally.counts
         worst = self._store.result(tally.worst_row) if tally.worst_row >= 0 else None
-        return TensorSummary(info, ok + kink + mismatch, ok, kink, mismatch, tally.max_abs,
-                             tally.max_rel, worst, self._screens.get(info.name))
+        return TensorSummary(info, sum(tally.counts), ok, kink, mismatch, tally.max_abs,
+                             tally.max_rel, worst, self._screens.get(info.name), unverifiable)
 
     def tensors(self) -> list[TensorSummary]:
         return [self.tensor(position) for position in range(len(self._tallies))]
@@ -173,12 +182,13 @@ class SummaryBook:
         tallies = [self._tallies[p] for p in positions]
         scored = [t for t in tallies if t.worst_row >= 0]
         worst_row = max(scored, key=lambda t: t.worst_score).worst_row if scored else -1
-        ok, kink, mismatch = (sum(t.counts[code] for t in tallies) for code in range(3))
+        ok, kink, mismatch, unverifiable = (sum(t.counts[code] for t in tallies)
+                                            for code in range(len(VERDICT_NAMES)))
         return LayerSummary(
             index, infos[0].layer_label, tuple(info.name for info in infos),
-            sum(info.planned for info in infos), ok + kink + mismatch, ok, kink, mismatch,
-            max(t.max_rel for t in tallies),
-            self._store.result(worst_row) if worst_row >= 0 else None)
+            sum(info.planned for info in infos), ok + kink + mismatch + unverifiable, ok, kink,
+            mismatch, max(t.max_rel for t in tallies),
+            self._store.result(worst_row) if worst_row >= 0 else None, unverifiable)
 
     def is_layer_complete(self, layer_index: int) -> bool:
         return all(self.is_tensor_complete(p) for p, info in enumerate(self._store.tensors)

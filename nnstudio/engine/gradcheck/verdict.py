@@ -1,13 +1,44 @@
-"""The verdict rule: a noise floor plus a relative tolerance, kinks told apart from bugs."""
+"""The verdict rule: a noise floor from rounding, a relative tolerance, and second looks.
+
+A first comparison at step h sorts elements into agree / disagree. A disagreement is never
+the verdict by itself (see ``refine``): a kink excuses it only when the switch explains it,
+and a mismatch is only called after a second estimate confirms it.
+"""
 from __future__ import annotations
 
 import numpy as np
 
-from .results import KINK, MISMATCH, OK
+from .results import KINK, MISMATCH, OK, UNVERIFIABLE
 
 # Verdict codes in arrays; index into VERDICT_NAMES.
-CODE_OK, CODE_KINK, CODE_MISMATCH = 0, 1, 2
-VERDICT_NAMES: tuple[str, ...] = (OK, KINK, MISMATCH)
+CODE_OK, CODE_KINK, CODE_MISMATCH, CODE_UNVERIFIABLE = 0, 1, 2, 3
+VERDICT_NAMES: tuple[str, ...] = (OK, KINK, MISMATCH, UNVERIFIABLE)
+#: worst first: a tensor's or layer's status is the worst verdict among its elements
+SEVERITY: tuple[int, ...] = (CODE_MISMATCH, CODE_UNVERIFIABLE, CODE_KINK, CODE_OK)
+
+# Which rule decided (a column of the result store; index into RULES).
+(RULE_TOLERANCE, RULE_TRUNCATION, RULE_CONFIRMED, RULE_KINK_AVOIDED, RULE_KINK_RULED_OUT,
+ RULE_ONE_SIDED, RULE_NOISE_FLOOR, RULE_KINK_UNRESOLVED) = range(8)
+RULES: tuple[str, ...] = ("tolerance", "truncation", "confirmed", "kink avoided",
+                          "kink ruled out", "one-sided", "noise floor", "kink unresolved")
+RULE_TEXT: dict[str, str] = {
+    "tolerance": "compared at step h",
+    "truncation": "the error at h shrank like h²: a higher-order difference (or h/10) agrees",
+    "confirmed": "disagrees at h, and again with a higher-order difference and at h/10",
+    "kink avoided": "a switch flipped at h; a smaller step that crosses none agrees",
+    "kink ruled out": "a switch flipped at h; a smaller step that crosses none still disagrees",
+    "one-sided": "a switch sits at θ itself; the one-sided slopes account for the difference",
+    "noise floor": "rounding noise of the evaluations could hide a 2x error here",
+    "kink unresolved": "switches flip on both sides even at h/1000; the slopes do not explain "
+                       "the difference, and no step can tell",
+}
+
+#: floor = FLOOR_SAFETY · ε · S / h, S from ``analytic.rounding_scale``; measured in
+#: bench/gradcheck_tolerances.py (worst correct element at a few % of its tolerance).
+FLOOR_SAFETY = 4.0
+#: |analytic| below this fraction of the network's largest gradient is negligible: such an
+#: element is never "unverifiable" (a Dense bias before BatchNorm has gradient 0).
+NEGLIGIBLE = 1e-6
 
 
 def errors(analytic: np.ndarray, numeric: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -23,15 +54,26 @@ def errors(analytic: np.ndarray, numeric: np.ndarray) -> tuple[np.ndarray, np.nd
     return abs_error, rel_error, scale
 
 
+def agrees(analytic: np.ndarray, numeric: np.ndarray, rtol: float, floor: float) -> np.ndarray:
+    """|a − n| ≤ floor + rtol·max(|a|, |n|), element-wise; False for NaN."""
+    abs_error, _, scale = errors(analytic, numeric)
+    return abs_error <= floor + rtol * scale
+
+
 def classify(abs_error: np.ndarray, scale: np.ndarray, kinked: np.ndarray,
              rtol: float, atol: float) -> np.ndarray:
-    """Verdict codes (P,): ok when |a−n| ≤ atol + rtol·scale, else kink if a switch flipped.
-
-    A non-finite error is a mismatch unless a kink explains it.
-    """
+    """First-look codes (P,): ok when |a−n| ≤ atol + rtol·scale, else kink if a switch
+    flipped, else mismatch. A non-finite error is never "ok"."""
     within = abs_error <= atol + rtol * scale  # False for NaN: never silently "ok"
     codes = np.where(kinked, CODE_KINK, CODE_MISMATCH)
     return np.where(within, CODE_OK, codes).astype(np.int8)
+
+
+def unverifiable(codes: np.ndarray, analytic: np.ndarray, floor,
+                 significant: float) -> np.ndarray:
+    """Elements judged ok whose gradient matters (|a| > ``significant``) but whose floor
+    would let a 2x error pass: claimed 2g against true g differs by |a|/2."""
+    return (codes == CODE_OK) & (np.abs(analytic) > significant) & (floor >= 0.5 * np.abs(analytic))
 
 
 def violation(abs_error: np.ndarray, scale: np.ndarray, rtol: float, atol: float) -> np.ndarray:

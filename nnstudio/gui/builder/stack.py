@@ -26,6 +26,9 @@ STATUS_BADGES = {
     "ok": ("✓ ok", "#1b7f3b"),
     "kink": ("≈ kink", "#b26a00"),
     "mismatch": ("✗ mismatch", "#c62828"),
+    "unverifiable": ("? unverifiable", "#6a1b9a"),
+    "culprit": ("⚠ error enters", "#c62828"),
+    "affected": ("↳ affected", "#b26a00"),
 }
 
 

@@ -9,17 +9,24 @@ bundles the yielded results (at most 15 GUI updates a second). A probe takes the
 own summaries in the worker thread at bundle time, so the GUI never reads the live checker
 while the worker writes to it.
 
+A network with BatchNorm, Dropout or a custom layer is checked in two phases by default,
+fit then predict (``engine.gradcheck.phases``), each with its own checker and store; "Run
+to end" goes on into the next phase, a step command moves to it once the phase before is
+complete, and ``show_phase`` shows a finished phase again.
+
 Anything that changes the checked function (the network, its weights or faults, the data,
 a setting) makes the results stale: the check is dropped and starts over on the next step.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from PySide6.QtCore import QEventLoop, QObject, Signal
+from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication
 
-from nnstudio.engine.gradcheck import CheckConfig, GradientChecker, check_batch
+from nnstudio.engine.gradcheck import (SELECTED, CheckConfig, GradientChecker, check_batch,
+                                       choose_phases, phase_checker)
+from nnstudio.engine.user_code import UserCodeError
 
 from ..session import Session
 from ..workers import Bundle, GeneratorWorker, Probe
@@ -34,11 +41,24 @@ STOP_WAIT_MS = 2000
 
 @dataclass(frozen=True)
 class CheckSettings:
-    """The checker's configuration plus what the GUI decides: how many rows to check on."""
+    """The checker's configuration plus what the GUI decides: how many rows to check on,
+    and which phases ("both", "fit", "predict", or "selected": ``config``'s own BatchNorm
+    and dropout choices)."""
 
     config: CheckConfig
     batch_size: int
+    phases: str = "both"
 
+
+@dataclass
+class PhaseRun:
+    """One phase of a check: its checker, what the view keeps, the last summaries."""
+
+    name: str
+    checker: GradientChecker
+    store: ResultStore
+    progress: CheckProgress
+    notes: list[str] = field(default_factory=list)
 
 class CheckController(QObject):
     """Step / run / stop / reset of a gradient check of the session's network."""
@@ -50,14 +70,15 @@ class CheckController(QObject):
     finished = Signal(str)            # "done" | "stopped" | "mismatch" | "step" | "error"
     cleared = Signal(str)             # the results were dropped; why (for the status line)
     failed = Signal(str, str)         # title, text
+    phases_changed = Signal()         # a phase started, finished, or another one is shown
 
     def __init__(self, session: Session, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.session = session
         self.settings: CheckSettings | None = None
-        self.checker: GradientChecker | None = None
-        self.store: ResultStore | None = None
-        self.last_progress: CheckProgress | None = None
+        self.phases: list[PhaseRun] = []
+        self.current = 0   # the phase that runs (or ran last)
+        self.shown = 0     # the phase the view shows
         self.worker: GeneratorWorker | None = None
         self.state = "idle"
         self._retiring: list[GeneratorWorker] = []
@@ -66,6 +87,37 @@ class CheckController(QObject):
         session.network_changed.connect(lambda _fresh: self.invalidate("The network changed"))
         session.weights_changed.connect(lambda: self.invalidate("The weights changed"))
         session.dataset_changed.connect(lambda: self.invalidate("The data changed"))
+
+    # -- phases ---------------------------------------------------------------------------
+    @property
+    def checker(self) -> GradientChecker | None:
+        """The checker of the phase that runs (or ran last)."""
+        return self.phases[self.current].checker if self.phases else None
+
+    @property
+    def store(self) -> ResultStore | None:
+        """What the view shows: the store of the shown phase."""
+        return self.phases[self.shown].store if self.phases else None
+
+    @property
+    def last_progress(self) -> CheckProgress | None:
+        return self.phases[self.shown].progress if self.phases else None
+
+    @property
+    def shown_phase(self) -> PhaseRun | None:
+        return self.phases[self.shown] if self.phases else None
+
+    def show_phase(self, index: int) -> bool:
+        """Show a phase's results again (not while a check runs)."""
+        if self.state == "running" or not 0 <= index < len(self.phases) or index == self.shown:
+            return False
+        self.shown = index
+        phase = self.phases[index]
+        self.started.emit(phase.store)
+        self.results.emit(list(phase.store.results))
+        self.progress.emit(phase.progress)
+        self.phases_changed.emit()
+        return True
 
     # -- settings and lifetime ------------------------------------------------------------
     def set_settings(self, settings: CheckSettings) -> None:
@@ -81,14 +133,18 @@ class CheckController(QObject):
         if self.checker is None and self.worker is None:
             return
         self._retire_worker()
-        self.checker, self.store, self.last_progress = None, None, None
+        self._drop_phases()
         self.cleared.emit(f"{why}: the gradient check starts over at the next step.")
 
     def reset(self) -> None:
         self._retire_worker()
         had = self.checker is not None
-        self.checker, self.store, self.last_progress = None, None, None
+        self._drop_phases()
         self.cleared.emit("The gradient check was reset." if had else "")
+
+    def _drop_phases(self) -> None:
+        self.phases, self.current, self.shown = [], 0, 0
+        self.phases_changed.emit()
 
     def shutdown(self) -> None:
         """Stop any check and wait for its thread (closing the window)."""
@@ -102,15 +158,21 @@ class CheckController(QObject):
         if self.state == "running":
             return False
         try:
-            checker = self._ensure_checker()
+            phase = self._ensure_phase()
+        except UserCodeError as exc:
+            self.failed.emit("Error in your code", str(exc))
+            return False
         except ValueError as exc:
             self.failed.emit("Cannot run the gradient check", str(exc))
             return False
+        checker = phase.checker
         if checker.finished:
             self.finished.emit("done")
             return False
+        name = phase.name
         worker = GeneratorWorker(lambda: checker.advance(until), max_rate=BUNDLES_PER_SECOND,
-                                 probes=[Probe("progress", lambda: CheckProgress.of(checker), 0.0)])
+                                 probes=[Probe("progress", lambda: CheckProgress.of(checker, name),
+                                               0.0)])
         # Bound methods of this QObject (not lambdas), so the calls are queued to the GUI
         # thread; sender() tells which worker a late signal came from.
         worker.bundle.connect(self._on_bundle)
@@ -124,11 +186,12 @@ class CheckController(QObject):
         return True
 
     def tolerance(self) -> tuple[float, float] | None:
-        """(rtol, atol) of the current check; atol is the floor in use, which the engine
-        may scale with the loss (``CheckConfig.atol_scales_with_loss``)."""
-        if self.checker is None:
+        """(rtol, floor) of the shown phase; the floor is the engine's, from the rounding
+        error of the evaluations unless the settings fix it."""
+        phase = self.shown_phase
+        if phase is None:
             return None
-        return self.checker.config.rtol, self.checker.atol
+        return phase.checker.config.rtol, phase.checker.atol
 
     def stop(self) -> None:
         if self.worker is not None:
@@ -136,9 +199,24 @@ class CheckController(QObject):
             self.worker.stop()
 
     # -- the checker ----------------------------------------------------------------------
-    def _ensure_checker(self) -> GradientChecker:
-        if self.checker is not None:
-            return self.checker
+    def _ensure_phase(self) -> PhaseRun:
+        """The phase to run next: built on the first step, the next one once a phase is
+        complete."""
+        if not self.phases:
+            self._build_phases()
+        phase = self.phases[self.current]
+        if phase.checker.finished and self.current + 1 < len(self.phases):
+            self.current += 1
+            phase = self.phases[self.current]
+        if self.shown != self.current:
+            self.shown = self.current
+            self.started.emit(phase.store)
+            self.results.emit(list(phase.store.results))
+        self.progress.emit(phase.progress)
+        self.phases_changed.emit()
+        return phase
+
+    def _build_phases(self) -> None:
         refusal = self.session.edit_refusal("run a gradient check")
         if refusal:
             raise ValueError(refusal)
@@ -149,14 +227,19 @@ class CheckController(QObject):
             raise ValueError("load a dataset first (Data panel or File ▸ Open CSV…)")
         if snapshot.network is None:
             raise ValueError(self.session.network_error or "the network is not built")
+        config = self.settings.config
         x, y = check_batch(snapshot.dataset.x_train, snapshot.dataset.y_train,
-                           self.settings.batch_size, self.settings.config.seed)
-        self.checker = GradientChecker(snapshot.network, x, y, self.settings.config)
-        self.store = ResultStore(list(self.checker.tensors), self.checker.atol)
-        self.last_progress = CheckProgress.of(self.checker)
-        self.started.emit(self.store)
-        self.progress.emit(self.last_progress)
-        return self.checker
+                           self.settings.batch_size, config.seed)
+        chosen = self.settings.phases
+        names = ((SELECTED,) if chosen == SELECTED
+                 else choose_phases(snapshot.network, "auto" if chosen == "both" else chosen))
+        phases = []
+        for name in names:
+            checker, notes = phase_checker(snapshot.network, x, y, config, name)
+            store = ResultStore(list(checker.tensors), checker.atol)
+            phases.append(PhaseRun(name, checker, store, CheckProgress.of(checker, name), notes))
+        self.phases, self.current, self.shown = phases, 0, 0
+        self.started.emit(phases[0].store)
 
     # -- worker events --------------------------------------------------------------------
     def _on_bundle(self, bundle: Bundle) -> None:
@@ -173,17 +256,21 @@ class CheckController(QObject):
             worker.acknowledge()
 
     def _deliver(self, bundle: Bundle) -> None:
-        self.store.add(bundle.items)
+        phase = self.phases[self.current]
+        phase.store.add(bundle.items)
         progress = bundle.probes.get("progress")
         if progress is not None:
-            self.last_progress = progress
+            phase.progress = progress
         self.results.emit(bundle.items)
         if progress is not None:
             self.progress.emit(progress)
 
     def _on_errored(self, exc: Exception) -> None:
         if self.sender() is self.worker:
-            self.failed.emit("The gradient check failed", f"{type(exc).__name__}: {exc}")
+            if isinstance(exc, UserCodeError):
+                self.failed.emit("Error in your code", str(exc))
+            else:
+                self.failed.emit("The gradient check failed", f"{type(exc).__name__}: {exc}")
             self._stop_requested = True
 
     def _on_done(self) -> None:
@@ -198,9 +285,23 @@ class CheckController(QObject):
             return
         worker.wait(STOP_WAIT_MS)
         self.worker = None
+        reason = self._end_reason()
+        phase = self.phases[self.current] if self.phases else None
+        if (phase is not None and reason == "done" and self._until in ("end", "mismatch")
+                and phase.checker.finished and self.current + 1 < len(self.phases)):
+            # "Run to end" (or to the next mismatch) goes on into the next phase; the
+            # session stays busy in between.
+            self._set_state("idle")
+            self.phases_changed.emit()
+            QTimer.singleShot(0, lambda until=self._until: self.command(until))
+            return
         self._release_busy()
         self._set_state("idle")
-        self.finished.emit(self._end_reason())
+        failing = [i for i, p in enumerate(self.phases) if p.checker.checked and not p.progress.passed]
+        if failing and self.shown not in failing:
+            self.show_phase(failing[0])  # the phase that found something, not the last one run
+        self.phases_changed.emit()
+        self.finished.emit(reason)
 
     def _end_reason(self) -> str:
         if self._stop_requested:

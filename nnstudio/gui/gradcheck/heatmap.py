@@ -14,7 +14,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from .status import CURRENT_CYAN, KINK_ORANGE, MISMATCH_RED
+from .status import CURRENT_CYAN, KINK_ORANGE, MISMATCH_RED, UNVERIFIABLE_PURPLE
 from .store import LOG_CEILING, LOG_FLOOR, VERDICT_CODES, TensorGrid
 
 COLOUR_MAP = pg.colormap.get("viridis")
@@ -112,8 +112,12 @@ class HeatmapView(QWidget):
         self.plot.setAspectLocked(True, 1.0)
         self.plot.setRange(xRange=(0, columns), yRange=(0, rows), padding=0.02)
         left, bottom = self.plot.getAxis("left"), self.plot.getAxis("bottom")
-        left.setLabel("input unit (row)" if rows > 1 else "")
-        bottom.setLabel("output unit (column)" if rows > 1 else "element")
+        if self.grid is not None and self.grid.info.is_input:  # a layer's input gradient: one row per sample of the batch
+            left.setLabel("sample (row)" if rows > 1 else "")
+            bottom.setLabel("feature (column)" if rows > 1 else "element")
+        else:
+            left.setLabel("input unit (row)" if rows > 1 else "")
+            bottom.setLabel("output unit (column)" if rows > 1 else "element")
         left.setTicks([cell_ticks(rows)] if rows > 1 else [[]])
         bottom.setTicks([cell_ticks(columns)])
 
@@ -185,6 +189,7 @@ def verdict_overlay(grid: TensorGrid) -> np.ndarray:
     k = int(np.clip(np.sqrt(OVERLAY_BUDGET / max(rows * columns, 1)), 1, 11))
     overlay = np.zeros((rows * k, columns * k, 4), dtype=np.uint8)
     for code, stamp in ((VERDICT_CODES["kink"], _ring_stamp(k, KINK_ORANGE)),
+                        (VERDICT_CODES["unverifiable"], _ring_stamp(k, UNVERIFIABLE_PURPLE)),
                         (VERDICT_CODES["mismatch"], _cross_stamp(k, MISMATCH_RED))):
         cells = np.flatnonzero(grid.verdict == code)
         if cells.size == 0:

@@ -10,13 +10,14 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from nnstudio.engine.gradcheck import KINK, MISMATCH, OK
+from nnstudio.engine.gradcheck import KINK, MISMATCH, OK, UNVERIFIABLE
 
-from .status import KINK_ORANGE, MISMATCH_RED
+from .status import KINK_ORANGE, MISMATCH_RED, UNVERIFIABLE_PURPLE
 from .store import HISTOGRAM_EDGES, LOG_CEILING, LOG_FLOOR, ResultStore
 
-BAR_COLOURS = {OK: "#43a047", KINK: KINK_ORANGE, MISMATCH: MISMATCH_RED}
-BAR_NAMES = {OK: "ok", KINK: "kink", MISMATCH: "mismatch"}
+BAR_COLOURS = {OK: "#43a047", KINK: KINK_ORANGE, UNVERIFIABLE: UNVERIFIABLE_PURPLE,
+               MISMATCH: MISMATCH_RED}
+BAR_NAMES = {OK: "ok", KINK: "kink", UNVERIFIABLE: "unverifiable", MISMATCH: "mismatch"}
 
 
 class ErrorHistogram(QWidget):
@@ -33,7 +34,7 @@ class ErrorHistogram(QWidget):
         width = float(HISTOGRAM_EDGES[1] - HISTOGRAM_EDGES[0])
         centres = HISTOGRAM_EDGES[:-1] + width / 2
         self.bars = {}
-        for verdict in (OK, KINK, MISMATCH):
+        for verdict in BAR_COLOURS:
             bar = pg.BarGraphItem(x=centres, height=np.zeros_like(centres), width=width * 0.9,
                                   brush=BAR_COLOURS[verdict], pen=None, name=BAR_NAMES[verdict])
             self.plot.addItem(bar)
@@ -52,9 +53,9 @@ class ErrorHistogram(QWidget):
         self.tolerance_line.setValue(float(np.log10(rtol)) if rtol > 0 else LOG_FLOOR)
 
     def show_counts(self, store: ResultStore | None) -> None:
-        """Stacked bars: ok at the bottom, then kinks, then mismatches."""
+        """Stacked bars: ok at the bottom, then kinks, unverifiable, mismatches."""
         base = np.zeros_like(self._centres)
-        for verdict in (OK, KINK, MISMATCH):
+        for verdict in BAR_COLOURS:
             counts = (np.zeros_like(self._centres) if store is None
                       else store.histogram[verdict].astype(float))
             self.bars[verdict].setOpts(y0=base.copy(), height=counts)

@@ -87,11 +87,21 @@ def _connect(window, parts: GradCheckParts) -> None:
 
 
 def show_badges(stack, progress: CheckProgress) -> None:
-    """One badge per layer with parameters: its worst verdict so far, with a tooltip."""
+    """One badge per layer: where the error enters or only lands, else its worst verdict
+    so far, with a tooltip."""
+    count = stack.topLevelItemCount()
     for layer in progress.layer_summaries:
+        if layer.index >= count:
+            continue  # the loss has no row in the stack
+        role = progress.role(layer.index)
         status = None if layer.status == UNCHECKED else layer.status
         detail = (f"Gradient check: {layer.checked:,} of {layer.planned:,} elements checked, "
                   f"{layer.mismatch:,} mismatches, {layer.kink:,} kinks")
+        if role is not None and role.role in ("culprit", "affected"):
+            status = role.role
+            culprit = next((c for c in progress.culprits if c.layer_index == layer.index), None)
+            detail = (culprit.message if culprit is not None
+                      else "A wrong gradient reaches this layer from a later one") + ". " + detail
         stack.set_layer_status(layer.index, status, detail)
 
 

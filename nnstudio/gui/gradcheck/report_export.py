@@ -47,7 +47,7 @@ def ask_and_export(view, window=None) -> Path | None:
 def export_report(view, path: str | Path) -> Path:
     """Write the report of ``view``'s current check to ``path`` (.md or .html)."""
     path = Path(path)
-    report = view.controller.checker.report()
+    report = view.controller.shown_phase.checker.report()
     images = save_pictures(view, path.parent / f"{path.stem}_images")
     relative = {name: f"{path.stem}_images/{file.name}" for name, file in images.items()}
     as_html = path.suffix.lower() in (".html", ".htm")
@@ -72,7 +72,8 @@ def save_pictures(view, folder: Path) -> dict[str, Path]:
         view.tabs.setCurrentWidget(view.heatmap_page)  # laid out at its shown size
         for name in tensors:
             view.show_tensor(name)
-            _grab(view.heatmap, folder / f"heatmap_{name}.png", pictures, f"Heatmap of {name}")
+            safe = name.replace("<", "").replace(">", "")  # "1.<input>" -> "1.input"
+            _grab(view.heatmap, folder / f"heatmap_{safe}.png", pictures, f"Heatmap of {name}")
         view.tabs.setCurrentWidget(view.histogram)
         _grab(view.histogram, folder / "histogram.png", pictures, "Histogram")
     finally:
@@ -92,7 +93,7 @@ def _grab(widget, file: Path, pictures: dict, title: str) -> None:
 # -- Markdown ---------------------------------------------------------------------------------
 def _markdown(report: CheckReport, view, images: dict[str, str]) -> str:
     lines = ["# Gradient-check report", "", f"**{view.summary.text()}**", "",
-             *_settings_lines(report), "", "## Layers and tensors", "",
+             *_settings_lines(report, view.controller.phases), "", "## Layers and tensors", "",
              "| tensor | layer | shape | checked | ok | kink | mismatch | max rel. error "
              "| status |",
              "|---|---|---|---:|---:|---:|---:|---:|---|"]
@@ -101,7 +102,10 @@ def _markdown(report: CheckReport, view, images: dict[str, str]) -> str:
                      f"{'×'.join(map(str, t.info.shape))} | {t.checked:,} | {t.ok:,} | "
                      f"{t.kink:,} | {t.mismatch:,} | {format_error(t.max_rel_error)} | "
                      f"{t.status} |")
-    for title, elements in (("Mismatches", report.mismatches), ("Kinks (not bugs)", report.kinks)):
+    if report.culprits:
+        lines += ["", "## Where the error enters", "", *_culprit_lines(report)]
+    for title, elements in (("Mismatches", report.mismatches),
+                            ("Unverifiable", report.unverifiable), ("Kinks (not bugs)", report.kinks)):
         if elements:
             lines += ["", f"## {title} ({len(elements):,})", "", *_element_table_md(elements)]
     lines += ["", "## Pictures", ""]
@@ -127,7 +131,7 @@ def _kinks(result: ElementResult) -> str:
                      for k in result.kinks)
 
 
-def _settings_lines(report: CheckReport) -> list[str]:
+def _settings_lines(report: CheckReport, phase_runs=()) -> list[str]:
     s = report.settings
     sampled = "all elements" if s["samples_per_tensor"] is None \
         else f"{s['samples_per_tensor']} sampled per tensor"
@@ -135,11 +139,26 @@ def _settings_lines(report: CheckReport) -> list[str]:
               for layer in report.network["layers"] if layer.get("fault")]
     if report.network.get("loss_fault"):
         faults.append(f"loss: {report.network['loss_fault']}")
-    return [f"- h = {s['h']:g}; rule |a − n| ≤ {s['atol']:g} + {s['rtol']:g}·max(|a|, |n|)",
+    floor = "from rounding" if s["atol"] is None else "fixed"
+    phases = ", ".join(f"{phase.name}: {'PASS' if phase.progress.passed else 'FAIL'}"
+                       for phase in phase_runs)
+    return [f"- h = {s['h']:g}; rule |a − n| ≤ {s['atol_effective']:.2g} ({floor}) + "
+            f"{s['rtol']:g}·max(|a|, |n|)",
             f"- BatchNorm: {s['bn_stats']} statistics; dropout: {s['dropout']} (seed {s['seed']})",
             f"- regularization {'included' if s['include_regularization'] else 'excluded'}; "
             f"{sampled}; batch {s['batch_size']}; screen first: {s['screen_first']}",
-            f"- injected faults: {', '.join(faults) if faults else 'none'}"]
+            f"- injected faults: {', '.join(faults) if faults else 'none'}"] + \
+        ([f"- phases: {phases}"] if phases else [])
+
+
+def _culprit_lines(report: CheckReport) -> list[str]:
+    """Where the error enters, in the words the command line uses."""
+    lines = [f"- {c.message}" for c in report.culprits]
+    lines += [f"- {p.message}" for p in report.problems if not p.fails]
+    affected = [f"{r.index} {r.label}" for r in report.roles if r.role == "affected"]
+    if affected:
+        lines.append(f"- affected only (a wrong gradient reaches them): {', '.join(affected)}")
+    return lines
 
 
 # -- HTML -------------------------------------------------------------------------------------
@@ -151,7 +170,7 @@ def _html(report: CheckReport, view, images: dict[str, str]) -> str:
         f"<td>{t.checked:,}</td><td>{t.ok:,}</td><td>{t.kink:,}</td><td>{t.mismatch:,}</td>"
         f"<td>{format_error(t.max_rel_error)}</td><td>{e(t.status)}</td></tr>"
         for t in report.tensors)
-    settings = "".join(f"<li>{e(line[2:])}</li>" for line in _settings_lines(report))
+    settings = "".join(f"<li>{e(line[2:])}</li>" for line in _settings_lines(report, view.controller.phases))
     parts = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Gradient-check report</title>",
         "<style>body{font-family:sans-serif;max-width:1100px;margin:auto}"
@@ -163,7 +182,11 @@ def _html(report: CheckReport, view, images: dict[str, str]) -> str:
         "<h2>Layers and tensors</h2><table><tr><th>tensor</th><th>layer</th><th>shape</th>"
         "<th>checked</th><th>ok</th><th>kink</th><th>mismatch</th><th>max rel. error</th>"
         f"<th>status</th></tr>{rows}</table>"]
-    for title, elements in (("Mismatches", report.mismatches), ("Kinks (not bugs)", report.kinks)):
+    if report.culprits:
+        items = "".join(f"<li>{e(line[2:])}</li>" for line in _culprit_lines(report))
+        parts.append(f"<h2>Where the error enters</h2><ul class='culprits'>{items}</ul>")
+    for title, elements in (("Mismatches", report.mismatches),
+                            ("Unverifiable", report.unverifiable), ("Kinks (not bugs)", report.kinks)):
         if elements:
             parts.append(f"<h2>{title} ({len(elements):,})</h2>{_element_table_html(elements)}")
     parts.append("<h2>Pictures</h2>")

@@ -9,9 +9,15 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QHBoxLayout, Q
                                QSpinBox, QWidget)
 
 from nnstudio.engine import Regularization
-from nnstudio.engine.gradcheck import DEFAULT_ATOL, DEFAULT_H, DEFAULT_RTOL, CheckConfig
+from nnstudio.engine.gradcheck import DEFAULT_H, DEFAULT_RTOL, SELECTED, CheckConfig
 
 from .controller import CheckSettings
+
+PHASE_CHOICES = (("both", "fit + predict (both phases)"),
+                 ("fit", "fit: batch statistics, one fixed dropout mask"),
+                 ("predict", "predict: running statistics, dropout off"),
+                 (SELECTED, "one phase, with the BatchNorm and dropout choices below"))
+AUTO_FLOOR = "auto"
 
 BN_CHOICES = (("batch", "batch statistics (training mode)"),
               ("running", "running statistics (inference mode)"))
@@ -48,18 +54,24 @@ class SettingsForm(QWidget):
         self.h = self._number_field(DEFAULT_H,
                                     "Central-difference step: (f(θ+h) − f(θ−h)) / 2h")
         self.rtol = self._number_field(DEFAULT_RTOL, "Relative tolerance of the verdict rule")
-        self.atol = self._number_field(
-            DEFAULT_ATOL, "Absolute tolerance (noise floor): gradients smaller than this are "
-            "judged by their absolute error only")
+        self.atol = QLineEdit(AUTO_FLOOR)
+        self.atol.setToolTip("Noise floor of the verdict rule. \"auto\": estimated from the "
+                             "rounding error of the evaluations (recommended); a number fixes it")
+        self.atol.setMaximumWidth(90)
+        self.atol.editingFinished.connect(self.changed)
         tolerances = QHBoxLayout()
         for label, field in (("rtol", self.rtol), ("atol", self.atol)):
             field.setPlaceholderText(label)
             tolerances.addWidget(field)
         form.addRow("Step h", self.h)
-        form.addRow("rtol / atol", tolerances)
+        form.addRow("rtol / floor", tolerances)
 
     def _add_function_rows(self, form: QFormLayout) -> None:
-        """What the checked function is: BatchNorm mode, dropout, seed, penalty."""
+        """What the checked function is: phases (or BatchNorm mode and dropout), seed, penalty."""
+        self.phases = self._combo(PHASE_CHOICES, "BatchNorm and Dropout compute differently when "
+                                  "fitting and predicting: check both (the default), or one")
+        self.phases.currentIndexChanged.connect(self._update_enabled)
+        form.addRow("Phases", self.phases)
         self.bn_stats = self._combo(BN_CHOICES, "Which statistics BatchNorm uses in the checked "
                                     "function (the same on the analytic and the numeric side)")
         form.addRow("BatchNorm", self.bn_stats)
@@ -121,6 +133,9 @@ class SettingsForm(QWidget):
 
     def _update_enabled(self) -> None:
         self.samples.setEnabled(self.sampling.currentData() == "sampled")
+        selected = self.phases.currentData() == SELECTED
+        self.bn_stats.setEnabled(selected)
+        self.dropout.setEnabled(selected)
 
     # -- values -----------------------------------------------------------------------
     def set_regularization(self, regularization: Regularization) -> None:
@@ -135,10 +150,14 @@ class SettingsForm(QWidget):
     def set_dropout(self, mode: str) -> None:
         select(self.dropout, mode)
 
+    def set_phases(self, phases: str) -> None:
+        select(self.phases, phases)
+
     def check_settings(self) -> CheckSettings:
         """The current values; raises ValueError naming the field that is wrong."""
-        values = {name: _parse_number(name, getattr(self, name).text())
-                  for name in ("h", "rtol", "atol")}
+        values = {name: _parse_number(name, getattr(self, name).text()) for name in ("h", "rtol")}
+        floor = self.atol.text().strip()
+        values["atol"] = None if floor.lower() in ("", AUTO_FLOOR) else _parse_number("floor", floor)
         sampled = self.sampling.currentData() == "sampled"
         config = CheckConfig(
             **values, bn_stats=self.bn_stats.currentData(), dropout=self.dropout.currentData(),
@@ -146,7 +165,7 @@ class SettingsForm(QWidget):
             include_regularization=self.regularization.isChecked(),
             samples_per_tensor=self.samples.value() if sampled else None,
             screen_first=self.screen_first.isChecked())
-        return CheckSettings(config, self.batch_size.value())
+        return CheckSettings(config, self.batch_size.value(), self.phases.currentData())
 
 
 def format_setting(value: float) -> str:

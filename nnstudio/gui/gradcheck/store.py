@@ -12,12 +12,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nnstudio.engine.gradcheck import (KINK, MISMATCH, OK, ElementResult, LayerSummary,
-                                       ScreenResult, TensorInfo, TensorSummary)
+from nnstudio.engine.gradcheck import (ElementResult, LayerSummary, ScreenResult, TensorInfo,
+                                       TensorSummary)
+from nnstudio.engine.gradcheck.culprits import Culprit, LayerRole, localize
+from nnstudio.engine.gradcheck.labels import loss_label
+from nnstudio.engine.gradcheck.results import Problem
+from nnstudio.engine.gradcheck.verdict import VERDICT_NAMES
 
-#: verdict codes in the per-element arrays; -1 means "not checked yet"
+#: verdict codes in the per-element arrays (the engine's); -1 means "not checked yet"
 UNCHECKED_CODE = -1
-VERDICT_CODES = {OK: 0, KINK: 1, MISMATCH: 2}
+VERDICT_CODES = {name: code for code, name in enumerate(VERDICT_NAMES)}
 #: log10 relative errors are drawn on this range; exact agreement (error 0) sits at the floor
 LOG_FLOOR, LOG_CEILING = -12.0, 0.5
 #: histogram bins (log10 relative error), half a decade wide
@@ -40,13 +44,31 @@ class CheckProgress:
     planned: int
     finished: bool
     passed: bool
+    culprits: tuple[Culprit, ...] = ()
+    roles: tuple[LayerRole, ...] = ()
+    problems: tuple[Problem, ...] = ()
+    phase: str = ""
 
     @classmethod
-    def of(cls, checker) -> "CheckProgress":
+    def of(cls, checker, phase: str = "") -> "CheckProgress":
         screen = checker.screen_results
-        return cls(tuple(checker.tensors), tuple(checker.tensor_summaries()),
+        summaries = checker.tensor_summaries()
+        culprits, roles = [], []
+        if getattr(checker, "localizes", True):  # a whole model is a black box: no culprits
+            network = checker.objective.network
+            culprits, roles = localize(summaries, checker.problems,
+                                       [layer.describe() for layer in network.layers],
+                                       loss_label(network.loss))
+        return cls(tuple(checker.tensors), tuple(summaries),
                    tuple(checker.layer_summaries()), None if screen is None else tuple(screen),
-                   checker.checked, checker.planned, checker.finished, checker.passed)
+                   checker.checked, checker.planned, checker.finished, checker.passed,
+                   tuple(culprits), tuple(roles), tuple(checker.problems), phase)
+
+    def role(self, index: int) -> LayerRole | None:
+        for role in self.roles:
+            if role.index == index:
+                return role
+        return None
 
     def summary(self, name: str) -> TensorSummary | None:
         for summary in self.tensor_summaries:
@@ -58,7 +80,8 @@ class CheckProgress:
     def totals(self) -> dict[str, int]:
         summaries = self.tensor_summaries
         return {"ok": sum(s.ok for s in summaries), "kink": sum(s.kink for s in summaries),
-                "mismatch": sum(s.mismatch for s in summaries)}
+                "mismatch": sum(s.mismatch for s in summaries),
+                "unverifiable": sum(s.unverifiable for s in summaries)}
 
 
 @dataclass

@@ -22,18 +22,34 @@ def summary_text(progress: CheckProgress | None, running: bool = False,
     sentence that changes how to read the verdict."""
     if progress is None:
         return IDLE_TEXT, "idle"
+    phase = f"[{progress.phase}] " if progress.phase else ""
+    text, kind = _phase_text(progress, running, caveat)
+    return phase + text, kind
+
+
+def _phase_text(progress: CheckProgress, running: bool, caveat: str) -> tuple[str, str]:
     totals = progress.totals
     mismatch, kink = totals["mismatch"], totals["kink"]
+    unverifiable = totals.get("unverifiable", 0)
+    failing = [p for p in progress.problems if p.fails]
     screened_bad = [s.tensor for s in progress.screen or () if s.verdict == "mismatch"]
     worst = max((s.max_rel_error for s in progress.tensor_summaries if s.checked), default=None)
     kinks = (f"; {kink:,} kink{'s' if kink != 1 else ''} (not bugs)" if kink else "")
     checked = f"{progress.checked:,} of {progress.planned:,} elements checked"
     tail = f" {caveat}" if caveat else ""
+    if failing:
+        return f"✗ FAIL — {failing[0].message}.{tail}", "fail"
     if mismatch or screened_bad:
         where = _mismatch_places(progress) or ", ".join(screened_bad)
         count = f"{mismatch:,} MISMATCH{'ES' if mismatch != 1 else ''}" if mismatch \
             else "the screen flags a MISMATCH"
-        return f"✗ FAIL — {count} in {where}{kinks}. {checked}.{tail}", "fail"
+        culprit = (progress.culprits[0].message[0].upper() + progress.culprits[0].message[1:]
+                   + ". ") if progress.culprits else ""
+        return f"✗ FAIL — {culprit}{count} in {where}{kinks}. {checked}.{tail}", "fail"
+    if unverifiable:
+        return (f"? NOT VERIFIED — {unverifiable:,} element{'s' if unverifiable != 1 else ''} "
+                "where rounding noise could hide a 2x error (standardize the target and the "
+                f"inputs). {checked}.{tail}"), "fail"
     worst_text = f"; max relative error {format_error(worst)}" if worst is not None else ""
     if progress.finished:
         return (f"✓ PASS — all {progress.checked:,} checked elements agree with the central "

@@ -14,19 +14,20 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHeaderView, QLabel,
                                QSizePolicy, QTableView, QVBoxLayout, QWidget)
 
-from nnstudio.engine.gradcheck import KINK, MISMATCH, ElementResult
+from nnstudio.engine.gradcheck import KINK, MISMATCH, UNVERIFIABLE, ElementResult
 
 from .flow_layout import FlowLayout
 from .status import format_error, format_index, format_value, status_background, status_text
 
 COLUMNS = ("#", "Tensor", "Index", "Verdict", "Analytic", "Numeric", "Abs. error",
            "Rel. error", "f(θ+h)", "f(θ−h)", "Kink")
-FILTERS = (("all", "All checked elements"), ("flagged", "Mismatches and kinks"),
+FILTERS = (("all", "All checked elements"), ("flagged", "Mismatches, unverifiable and kinks"),
            ("mismatch", "Mismatches only"), ("kink", "Kinks only"))
 #: per column, a text as wide as its widest usual value (the header is measured too)
 WIDTH_SAMPLES = ("26,000", "1.gamma", "[127, 127]", "✗ MISMATCH", "-0.0001234567891",
                  "-0.0001234567891", "1.23e-04", "1.23e-04", "0.1234567891", "0.1234567891")
-_ACCEPTED = {"all": None, "flagged": {MISMATCH, KINK}, "mismatch": {MISMATCH}, "kink": {KINK}}
+_ACCEPTED = {"all": None, "flagged": {MISMATCH, UNVERIFIABLE, KINK}, "mismatch": {MISMATCH},
+             "kink": {KINK}}
 _ASCENDING = Qt.SortOrder.AscendingOrder
 
 

@@ -10,9 +10,9 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem
 
-from nnstudio.engine.gradcheck import KINK, MISMATCH, UNCHECKED
+from nnstudio.engine.gradcheck import INPUT_PARAM, KINK, MISMATCH, UNCHECKED
 
-from .status import (format_error, format_index, status_background, status_colour,
+from .status import (ROLE_LOOK, format_error, format_index, status_background, status_colour,
                      status_text)
 from .store import CheckProgress
 
@@ -59,7 +59,11 @@ class StatusTree(QTreeWidget):
                 if parent is None:
                     parent = self._add_layer_row(info, layer_notes.get(info.layer_index))
                 shape = "×".join(str(n) for n in info.shape)
-                child = QTreeWidgetItem([f"{info.param}  ({shape})"])
+                what = info.param
+                if info.param == INPUT_PARAM:
+                    what = ("dout: gradient for the network output" if info.layer_label.endswith("loss")
+                            else "dx: gradient it returns for its input")
+                child = QTreeWidgetItem([f"{what}  ({shape})"])
                 child.setData(0, NAME_ROLE, info.name)
                 child.setToolTip(0, info.name)
                 parent.addChild(child)
@@ -77,6 +81,7 @@ class StatusTree(QTreeWidget):
         font = QFont(parent.font(0))
         font.setBold(True)
         parent.setFont(0, font)
+        parent.setData(0, NAME_ROLE + 1, title)
         self.addTopLevelItem(parent)
         self._layer_items[info.layer_index] = parent
         if note:
@@ -120,6 +125,19 @@ class StatusTree(QTreeWidget):
                 item.setText(CHECKED, f"{layer.checked:,} / {layer.planned:,}")
                 item.setText(MAX_ERROR, format_error(layer.max_rel_error) if layer.checked else "")
                 _paint(item, layer.status)
+                self._show_role(item, progress.role(layer.index))
+
+    def _show_role(self, item: QTreeWidgetItem, role) -> None:
+        """Where the error enters (culprit) or only lands (affected), after the layer's name."""
+        title = item.data(0, NAME_ROLE + 1)
+        look = ROLE_LOOK.get(role.role) if role is not None else None
+        item.setText(0, title if look is None else f"{title}   {look[0]}")
+        item.setForeground(0, QBrush(QColor(look[1])) if look else QBrush())
+        item.setToolTip(0, title if look is None else f"{title}: {look[0]}")
+
+    def role_text(self, layer_index: int) -> str:
+        """The layer row's text (with its role), for tests."""
+        return self._layer_items[layer_index].text(0)
 
     # -- selection ----------------------------------------------------------------------
     def select_tensor(self, name: str) -> None:

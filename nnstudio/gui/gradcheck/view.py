@@ -8,11 +8,13 @@ turns following off; "Follow the check" turns it back on.
 """
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtWidgets import (QCheckBox, QFrame, QScrollArea, QSplitter, QTabWidget,
                                QTextBrowser, QVBoxLayout, QWidget)
 
-from nnstudio.engine.gradcheck import ElementResult
+from nnstudio.engine.gradcheck import SELECTED, ElementResult
 
 from .controller import CheckController
 from .controls import CheckControls
@@ -20,6 +22,7 @@ from .element_detail import ElementDetail
 from .example import SCENARIO_SCHEME, SCENARIOS
 from .heatmap import HeatmapView
 from .histogram import ErrorHistogram
+from .phase_bar import PhaseBar
 from .settings import SettingsForm
 from .status import status_text
 from .store import CheckProgress, ResultStore
@@ -52,6 +55,7 @@ class GradCheckView(QWidget):
         self.setObjectName("gradcheckView")
         self.controller = controller
         self.controls = CheckControls()
+        self.phase_bar = PhaseBar(controller)
         self.summary = SummaryLine()
         self.settings = SettingsForm()
         self.tree = StatusTree()
@@ -105,6 +109,7 @@ class GradCheckView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.controls)
+        layout.addWidget(self.phase_bar)
         layout.addWidget(self.summary)
         layout.addWidget(self.body, 1)
         self._arranged_for: Qt.Orientation | None = None
@@ -257,13 +262,18 @@ class GradCheckView(QWidget):
         summary = None if progress is None else progress.summary(name)
         status = status_text(summary.status) if summary is not None else ""
         shape = "×".join(str(n) for n in info.shape)
-        return (f"<b>{name}</b> — {info.param} of layer {info.layer_index} {info.layer_label} "
-                f"({shape}) &nbsp; <b>{status}</b> &nbsp; colour: log10 relative error")
+        what = (f"the gradient {info.layer_label} returns for its input" if info.is_input
+                else f"{info.param} of layer {info.layer_index} {info.layer_label}")
+        return (f"<b>{html.escape(name)}</b> — {html.escape(what)} ({shape}) &nbsp; "
+                f"<b>{status}</b> &nbsp; colour: log10 relative error")
 
     def _show_worst_mismatch(self, progress: CheckProgress) -> None:
-        """After a run, show where the check found a wrong gradient (if it did): the first
-        tensor with mismatches and its worst element, rather than the last one checked."""
-        for summary in progress.tensor_summaries:
+        """After a run, show where the check found a wrong gradient (if it did): the
+        culprit's wrong tensor (else the first with mismatches) and its worst element,
+        rather than the last one checked."""
+        first = [name for c in progress.culprits for name in c.tensors]
+        ordered = sorted(progress.tensor_summaries, key=lambda s: s.name not in first)
+        for summary in ordered:
             if summary.mismatch and summary.worst is not None:
                 self.show_tensor(summary.name)
                 self.heatmap.set_current(summary.worst.flat_index)
@@ -304,9 +314,12 @@ class GradCheckView(QWidget):
 
     def _caveat(self) -> str:
         """A sentence that changes how to read the verdict, or ""."""
-        checker, progress = self.controller.checker, self.controller.last_progress
-        if checker is None:
+        phase, progress = self.controller.shown_phase, self.controller.last_progress
+        if phase is None:
             return ""
+        checker = phase.checker
+        if phase.notes:
+            return " ".join(f"Note: {note}." for note in phase.notes)
         if checker.config.dropout == "redraw":
             return REDRAW_CAVEAT
         if progress is not None and progress.finished and progress.passed and self._layer_notes():
@@ -318,10 +331,10 @@ class GradCheckView(QWidget):
 
     def _layer_notes(self) -> dict[int, str]:
         """Injected faults of the checked copy, to flag them in the tree."""
-        checker = self.controller.checker
-        if checker is None:
+        phase = self.controller.shown_phase
+        if phase is None:
             return {}
-        network = checker.objective.network
+        network = phase.checker.objective.network
         notes = {i: f"fault {layer.fault}" for i, layer in enumerate(network.layers)
                  if layer.fault}
         if network.loss.fault:
@@ -338,6 +351,7 @@ class GradCheckView(QWidget):
         scenario = SCENARIOS[name]
         if self.controller.state == "running":
             return False
+        self.settings.set_phases(SELECTED)  # the scenario's own statistics and mask
         self.settings.set_bn_stats(scenario.bn_stats)
         self.settings.set_dropout(scenario.dropout)
         self.controller.reset()

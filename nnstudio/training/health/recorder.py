@@ -426,3 +426,23 @@ def _number(value: float | None) -> float | None:
         return None
     value = float(value)
     return value if math.isfinite(value) else None
+
+
+def layer_entries_ok(value: Any) -> bool:
+    """Whether ``value`` has the shape of a history entry's "layers" (as saved in a project):
+    a list of objects with an integer layer_index, text label and type, numbers or null else."""
+    if not isinstance(value, list):
+        return False
+    for layer in value:
+        if not isinstance(layer, dict):
+            return False
+        for key, item in layer.items():
+            if key == "layer_index":
+                ok = isinstance(item, int) and not isinstance(item, bool) and item >= 0
+            elif key in ("label", "type"):
+                ok = isinstance(item, str)
+            else:
+                ok = item is None or (isinstance(item, (int, float)) and not isinstance(item, bool))
+            if not ok:
+                return False
+    return True

@@ -61,11 +61,14 @@ def test_the_example_prelu_passes_and_its_own_fault_is_found():
     assert {t.name for t in report.tensors if t.mismatch} == {"3.alpha"}
 
 
-def test_the_faulty_example_shows_up_upstream_only():
+def test_the_faulty_example_is_named_as_the_culprit_not_the_dense_before_it():
     load_custom_layers(resource_path("examples", "faulty_swish_layer.py"))
     network = build_network("dense:5,swish_faulty,dense:4,tanh", 3, "classification", 2, seed=1)
     report = GradientChecker(network, *_rng_batch()).run()
-    assert {t.name for t in report.tensors if t.mismatch} == {"0.W", "0.b"}
+    assert {t.name for t in report.tensors if t.mismatch} == {"0.W", "0.b", "0.<input>", "1.<input>"}
+    assert [(c.layer_index, c.part) for c in report.culprits] == [(1, "input")]
+    assert [r.role for r in report.roles][:3] == ["affected", "culprit", "ok"]
+    assert "the error enters at layer 1 Swish (faulty)" in report.format_text()
 
 
 @pytest.mark.parametrize("text, line, message", [

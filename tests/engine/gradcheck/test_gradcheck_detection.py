@@ -41,20 +41,29 @@ def _layer_cases():
 
 
 def _expected(network, index: int, fault: str) -> set[str]:
-    """Where the fault's gradient flows: its own tensor, or every tensor upstream."""
+    """Where the fault's gradient flows: its own tensor, or every tensor upstream
+    (parameters of earlier layers, and the input gradients of this layer and earlier)."""
     layer = network.layers[index]
     own = OWN_TENSOR.get((layer.type_name, fault))
     if own is not None:
         return {f"{index}.{own}"}
-    return {name for _, name, _, _ in network.named_parameters() if int(name.split(".")[0]) < index}
+    upstream = {name for _, name, _, _ in network.named_parameters()
+                if int(name.split(".")[0]) < index}
+    return upstream | {f"{k}.<input>" for k in range(index + 1)}
+
+
+def _gradients(checker) -> dict:
+    grads = dict(checker.objective.gradients)
+    grads.update({f"{k}.<input>": g for k, g in enumerate(checker.objective.input_gradients)})
+    return grads
 
 
 def _changed(network, x, y, config, index, fault) -> set[str]:
     """Tensors whose analytic gradient the fault changes (an independent oracle)."""
-    clean = GradientChecker(network, x, y, config).objective.gradients
+    clean = _gradients(GradientChecker(network, x, y, config))
     network.layers[index].set_fault(fault)
     try:
-        broken = GradientChecker(network, x, y, config).objective.gradients
+        broken = _gradients(GradientChecker(network, x, y, config))
     finally:
         network.layers[index].set_fault(None)
     return {name for name in clean
@@ -72,6 +81,12 @@ def test_each_layer_fault_is_found_where_its_gradient_flows(name, index, fault):
     assert flagged <= _expected(network, index, fault)
     assert changed <= flagged, f"{sorted(changed - flagged)} changed but were not flagged"
     assert report.passed == (not changed)
+    if changed:  # the culprit is the layer the fault is in, never one it only lands on
+        assert {c.layer_index for c in report.culprits} == {index}, report.format_text()
+        own = OWN_TENSOR.get((network.layers[index].type_name, fault))
+        assert {c.part for c in report.culprits} == ({"parameters"} if own else {"input"})
+        roles = {r.index: r.role for r in report.roles}
+        assert all(roles[k] in ("affected", "ok", "kink") for k in range(index))
     network.layers[index].set_fault(None)
     assert GradientChecker(network, x, y, config).run().passed  # switching off restores it
 
@@ -104,6 +119,8 @@ def test_each_loss_fault_corrupts_every_tensor(name):
         assert not report.passed
         flagged = {t.name for t in report.tensors if t.mismatch}
         assert flagged == {t.name for t in report.tensors}, fault
+        assert [(c.part, c.layer_index) for c in report.culprits] == \
+            [("loss", len(network.layers))], fault
 
 
 def test_batchnorm_input_faults_need_batch_statistics():
@@ -116,6 +133,7 @@ def test_batchnorm_input_faults_need_batch_statistics():
     network.layers[1].set_fault("gamma_grad_without_xhat")
     report = GradientChecker(network, x, y, CheckConfig(bn_stats="running")).run()
     assert {t.name for t in report.tensors if t.mismatch} == {"1.gamma"}
+    assert [(c.layer_index, c.part) for c in report.culprits] == [(1, "parameters")]
 
 
 def test_relu_fault_shows_only_through_inactive_units():
@@ -127,4 +145,6 @@ def test_relu_fault_shows_only_through_inactive_units():
     network.layers[1].set_fault("gradient_not_masked")
     report = GradientChecker(network, x, y).run()
     flagged = {(r.tensor, r.index[-1]) for r in report.mismatches}
-    assert flagged == {("0.W", 2)} | {("0.b", 2)}
+    assert flagged == {("0.W", 2), ("0.b", 2), ("0.<input>", 0), ("0.<input>", 1),
+                       ("0.<input>", 2), ("1.<input>", 2)}
+    assert [(c.layer_index, c.part) for c in report.culprits] == [(1, "input")]

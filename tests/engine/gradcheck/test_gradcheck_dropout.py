@@ -18,7 +18,8 @@ def case():
 
 def test_fixed_mask_passes(case):
     report = GradientChecker(*case, CheckConfig(dropout="fixed")).run()
-    assert report.passed and report.totals["checked"] == case[0].num_parameters()
+    inputs = sum(t.info.size for t in report.tensors if t.info.kind == "input")
+    assert report.passed and report.totals["checked"] == case[0].num_parameters() + inputs
 
 
 def test_redrawing_the_mask_per_evaluation_fails(case):
@@ -66,4 +67,6 @@ def test_dropout_faults_are_found_with_a_fixed_mask(case):
         report = GradientChecker(network, x, y).run()
         network.layers[2].set_fault(None)
         assert not report.passed
-        assert {t.name for t in report.tensors if t.mismatch} <= {"0.W", "0.b"}
+        assert {t.name for t in report.tensors if t.mismatch} <= \
+            {"0.W", "0.b", "0.<input>", "1.<input>", "2.<input>"}
+        assert [(c.layer_index, c.part) for c in report.culprits] == [(2, "input")]

@@ -7,7 +7,7 @@ from nnstudio.engine import build_network
 from nnstudio.engine.gradcheck import FORMAT, CheckConfig, GradientChecker
 
 ELEMENT_KEYS = {"tensor", "layer_index", "index", "flat_index", "analytic", "numeric", "abs_error",
-                "rel_error", "verdict", "f_plus", "f_minus", "kinks"}
+                "rel_error", "verdict", "f_plus", "f_minus", "kinks", "rule"}
 
 
 def _report(fault=None, **config):
@@ -27,14 +27,23 @@ def test_json_object_shape():
     assert data["format"] == FORMAT and data["passed"] is False and data["complete"] is True
     assert {"h", "rtol", "atol", "atol_effective", "bn_stats", "dropout", "seed", "batch_size",
             "include_regularization", "samples_per_tensor"} <= data["settings"].keys()
-    assert data["totals"]["checked"] == data["network"]["parameters"] == 69
-    assert [layer["index"] for layer in data["layers"]] == [0, 1, 3, 5]
+    inputs = 8 * (3 + 5 + 5 + 5 + 4 + 4) + 8 * 3   # every layer's input, and the output
+    assert data["totals"]["checked"] == data["network"]["parameters"] + inputs == 69 + inputs
+    assert [layer["index"] for layer in data["layers"]] == [0, 1, 2, 3, 4, 5, 6]
+    assert data["layers"][3]["role"] == "culprit" and data["layers"][2]["role"] == "ok"
+    assert data["layers"][3]["input_gradient"]["status"] == "ok"
+    assert data["culprits"] == [{"layer_index": 3, "label": "Dense(4)", "part": "parameters",
+                                 "max_rel_error": data["culprits"][0]["max_rel_error"],
+                                 "tensors": ["3.W"], "located": True,
+                                 "message": data["culprits"][0]["message"]}]
     tensor = data["tensors"][0]
-    assert {"name", "layer_index", "layer_label", "param", "shape", "planned", "checked", "ok",
-            "kink", "mismatch", "max_abs_error", "max_rel_error", "status", "worst"} <= tensor.keys()
+    assert {"name", "layer_index", "layer_label", "param", "kind", "shape", "planned", "checked",
+            "ok", "kink", "mismatch", "unverifiable", "max_abs_error", "max_rel_error", "status",
+            "worst"} <= tensor.keys()
     assert len(data["mismatches"]) == 20 and {m["tensor"] for m in data["mismatches"]} == {"3.W"}
+    assert {m["rule"] for m in data["mismatches"]} == {"confirmed"}
     assert set(data["mismatches"][0]) == ELEMENT_KEYS
-    assert data["screen"] is None and data["kinks"] == []
+    assert data["screen"] is None and data["kinks"] == [] and data["problems"] == []
 
 
 def test_text_table_names_layers_verdicts_and_worst_elements():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtWidgets import QMessageBox
 
 from nnstudio.engine import LAYER_TYPES
@@ -90,7 +90,14 @@ def test_imported_faulty_layer_joins_the_palette_and_the_check_finds_it(
     press(qtbot, parts, "end")
     progress = parts.controller.last_progress
     flagged = {s.name for s in progress.tensor_summaries if s.mismatch}
-    assert flagged == {"0.W", "0.b"}  # before the broken layer; after it all is ok
+    # before the broken layer (and its own input gradient); after it all is ok
+    assert flagged == {"0.W", "0.b", "0.<input>", "1.<input>"}
+    assert [(c.layer_index, c.part) for c in progress.culprits] == [(1, "input")]
+    assert "the error enters here" in parts.view.tree.role_text(1)
+    assert "affected" in parts.view.tree.role_text(0)
+    assert window.layer_stack.layer_status(1) == "culprit"
+    assert window.layer_stack.layer_status(0) == "affected"
+    assert "The error enters at layer 1 Swish (faulty)" in parts.view.summary.text()
 
 
 def test_errors_in_a_layer_file_are_shown_with_their_line_number(
@@ -133,3 +140,35 @@ def test_export_button_asks_for_a_file_and_reports_where_it_went(qtbot, bn_studi
     parts.view.controls.export_button.click()
     assert (tmp_path / "check.md").exists()
     assert "check.md" in window.statusBar().currentMessage()
+
+
+CRASHING = '''import numpy as np
+from nnstudio.engine import Layer
+
+
+class Crash(Layer):
+    type_name = "crash_in_backward"
+
+    def forward(self, x, ctx):
+        return x * 2.0
+
+    def backward(self, dout):
+        return dout[:, :, 0]
+'''
+
+
+def test_an_error_in_a_custom_layer_is_a_dialog_naming_file_and_line(
+        qtbot, studio, dialogs, tmp_path, forget_custom_layers):
+    window, parts = studio
+    path = tmp_path / "crash_layer.py"
+    path.write_text(CRASHING, encoding="utf-8")
+    dialogs.open_paths = [str(path)]
+    dialogs.save_answer = QMessageBox.StandardButton.Yes
+    menu_action(window, "File", "Import Layer from Python File").trigger()
+    adopt(window, "dense:6,crash_in_backward", make_dataset(4, 3))
+    qtbot.mouseClick(parts.view.controls.buttons["end"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(dialogs.errors), timeout=10000)
+    title, text = dialogs.errors[-1]
+    assert title == "Error in your code"
+    assert f"error in {path}:12: IndexError" in text
+    assert parts.controller.state == "idle" and not window.session.busy

@@ -50,14 +50,18 @@ def test_batchnorm_fault_run_to_next_mismatch_marks_tree_and_heatmap(qtbot, bn_s
 
     press(qtbot, parts, "end")
     flagged = {s.name for s in view.controller.last_progress.tensor_summaries if s.mismatch}
-    assert flagged == BEFORE_BATCHNORM
+    # the Dense before it, and the input gradients of both: the wrong dx starts at layer 1
+    wrong = BEFORE_BATCHNORM | {"0.<input>", "1.<input>"}
+    assert flagged == wrong
     for name in view.tree.tensor_names():
-        expected = "✗ MISMATCH" if name in BEFORE_BATCHNORM else "✓ ok"
+        expected = "✗ MISMATCH" if name in wrong else "✓ ok"
         assert view.tree.status_of(name) == expected, name
-    assert window.layer_stack.layer_status(0) == "mismatch"
-    assert window.layer_stack.layer_status(1) == "ok"
-    # after the run the heatmap shows where the check found the wrong gradient
-    assert view.shown_tensor in BEFORE_BATCHNORM
+    assert window.layer_stack.layer_status(0) == "affected"
+    assert window.layer_stack.layer_status(1) == "culprit"
+    assert "the error enters here" in view.tree.role_text(1)
+    assert view.controller.shown_phase.name == "fit"  # the phase that found it is shown
+    # after the run the heatmap shows where the wrong gradient starts: the culprit's dx
+    assert view.shown_tensor == "1.<input>"
 
 
 def test_switching_the_fault_off_restores_the_layer_and_the_check_passes(qtbot, bn_studio):
@@ -257,7 +261,28 @@ def test_a_check_is_refused_while_training_runs_and_edits_while_checking(qtbot, 
 def test_a_fault_whose_code_does_not_run_passes_and_says_why(qtbot, bn_studio):
     window, parts = bn_studio
     parts.injector.inject(1, "no_mean_path")
-    window.session.set_bn_mode("running")  # no batch mean to differentiate
+    parts.view.settings.set_phases("predict")  # running statistics: no batch mean to differentiate
     press(qtbot, parts, "end")
     assert parts.view.summary.kind == "pass"
-    assert "A fault is injected, yet nothing disagrees" in parts.view.summary.text()
+    assert "A fault is injected, yet nothing disagrees" in parts.view.summary.text() or \
+        "population statistics" in parts.view.summary.text()
+
+
+def test_by_default_both_phases_run_so_a_batchnorm_fault_is_found_on_running_statistics(
+        qtbot, bn_studio):
+    window, parts = bn_studio
+    parts.injector.inject(1, "no_mean_path")
+    window.session.set_bn_mode("running")   # what the window predicts with
+    press(qtbot, parts, "end")
+    assert [phase.name for phase in parts.controller.phases] == ["fit", "predict"]
+    fit, predict = (phase.progress for phase in parts.controller.phases)
+    assert not fit.passed and predict.passed and fit.finished and predict.finished
+    assert parts.view.summary.kind == "fail" and "[fit]" in parts.view.summary.text()
+    texts = parts.view.phase_bar.phase_texts()
+    assert "✗ FAIL" in texts[0] and "✓ PASS" in texts[1]
+    assert parts.view.phase_bar.isVisibleTo(parts.view)
+    # picking the other phase shows its results
+    parts.view.phase_bar.picker.activated.emit(1)
+    assert parts.controller.shown_phase.name == "predict"
+    assert parts.view.summary.kind == "pass"
+    assert parts.view.table.model.rowCount() == predict.checked
