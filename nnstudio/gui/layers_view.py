@@ -19,26 +19,24 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QComboBox, QGraphicsItem, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
                                QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget)
 
 from nnstudio.training.divergence import layer_label
 from nnstudio.training.health import check_initial_loss, judge_initial_loss, overfit_tiny_batch
 
 from .layer_health_store import HISTOGRAM_KINDS, LayerHealthStore
+from .layer_plots import MAX_MARKED_POINTS, small_plot
 from .workers import FunctionWorker
 
 VIEW_TITLE = "Layers"
 ROW_HEIGHT = 92
 COLUMNS = (("grad_norm", "grad norm", True), ("update_ratio", "update ‖Δθ‖/‖θ‖", True),
            ("fraction", "dead / saturated", False))
-CURVE_COLOUR, GUIDE_COLOUR, SELECTED_COLOUR = "#1f77b4", "#2e7d32", "#fff3c4"
 BADGE_COLOUR = "#b26a00"
 #: while training runs the view redraws at most this often (inside the window's paced
 #: redraws): eighteen small plots cost more than the three curves of the Curves view
 DRAW_INTERVAL = 2.0
-#: a small multiple marks its points up to this many, then draws only the line
-MAX_MARKED_POINTS = 60
 HEATMAP = pg.colormap.get("viridis")
 
 
@@ -67,6 +65,7 @@ class LayersView(QWidget):
     # -- construction -------------------------------------------------------------------
     def _build(self) -> None:
         self.layer_combo = QComboBox()
+        self.layer_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.layer_combo.currentIndexChanged.connect(self._on_combo)
         self.initial_button = QPushButton("Check initial loss")
         self.initial_button.setToolTip("Compare the loss of the untrained network with ln C")
@@ -154,38 +153,11 @@ class LayersView(QWidget):
                     continue
                 if key == "fraction" and layer.type_name not in ("relu", "leakyrelu", "tanh", "sigmoid"):
                     continue
-                row["curves"][key] = self._small_plot(index + 1, column + 1, key, log)
+                row["curves"][key] = small_plot(self.multiples, index + 1, column + 1, key, log)
             self._rows.append(row)
         self.multiples.setMinimumHeight(ROW_HEIGHT * max(len(labels), 1) + 30)
         self._mark_selected_row()
         self._forget_drawn()
-
-    def _small_plot(self, row: int, column: int, key: str, log: bool) -> pg.PlotDataItem:
-        plot = self.multiples.addPlot(row=row, col=column,
-                                      axisItems={"left": DecadeAxis(orientation="left")})
-        # as in the Curves view: fixed room for tick labels, no SI relabelling and axes cached
-        # as pixmaps, so a redraw repaints the curve, not eighteen re-laid-out axes
-        for name in ("left", "bottom"):
-            axis = plot.getAxis(name)
-            axis.enableAutoSIPrefix(False)
-            axis.setStyle(autoExpandTextSpace=False, autoReduceTextSpace=False, maxTickLevel=0)
-            axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        plot.getAxis("left").setStyle(tickTextWidth=34)
-        plot.setMenuEnabled(False)
-        plot.hideButtons()
-        plot.setMouseEnabled(False, False)
-        if log:
-            plot.setLogMode(x=False, y=True)
-        if key == "update_ratio":
-            plot.addItem(pg.InfiniteLine(pos=-3, angle=0, pen=pg.mkPen(GUIDE_COLOUR, width=1,
-                                                                       style=Qt.PenStyle.DashLine)))
-        if key == "fraction":
-            plot.setYRange(0, 1, padding=0.05)
-        curve = plot.plot(pen=pg.mkPen(CURVE_COLOUR, width=1), symbol="o", symbolSize=3,
-                          symbolBrush=CURVE_COLOUR, symbolPen=None, antialias=False)
-        curve.setDownsampling(auto=True, method="peak")
-        curve.property_count = -1  # points drawn so far (redraw only what changed)
-        return curve
 
     def _default_layer(self) -> int:
         return 0 if self.labels else -1
@@ -392,18 +364,6 @@ class LayersView(QWidget):
         if self.worker is not None:
             self.worker.cancel()
             self.worker.wait(2000)
-
-
-class DecadeAxis(pg.AxisItem):
-    """A log axis labelled at decades only: a small multiple has no room for 2, 5, ..."""
-
-    def logTickValues(self, minVal, maxVal, size, stdTicks):  # noqa: N802, N803 - pyqtgraph API
-        low, high = int(np.floor(minVal)), int(np.ceil(maxVal))
-        decades = [float(d) for d in range(low, high + 1) if minVal <= d <= maxVal]
-        if not decades:  # less than a decade shown: one label in the middle
-            decades = [round((minVal + maxVal) / 2, 1)]
-        step = max(1, len(decades) // 3)
-        return [(None, decades[::step])]
 
 
 def install_layers_view(window) -> LayersView:

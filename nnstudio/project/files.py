@@ -25,7 +25,7 @@ from typing import Any
 from .. import __version__
 from ..engine.network import Network
 from ..training import TrainConfig, Trainer
-from ..training.health.recorder import layer_entries_ok
+from ..training.health.layout import layer_entries_ok
 from ..training.state import resume_gaps
 from .archive import (ProjectError, decode_npz, encode_npz, open_zip, read_member,
                       write_zip_atomically)

@@ -5,11 +5,12 @@
 """
 from .findings import Finding, expected_initial_loss, find_problems, initial_loss_finding
 from .histograms import BINS, HistogramTrack, align_frames
-from .recorder import SAMPLE_EVERY, EpochHealth, HealthRecorder, layer_kind
+from .layout import layer_entries_ok, layer_kind
+from .recorder import SAMPLE_EVERY, EpochHealth, HealthRecorder
 from .sanity import SanityResult, check_initial_loss, judge_initial_loss, overfit_tiny_batch
 
 __all__ = [
     "BINS", "SAMPLE_EVERY", "EpochHealth", "Finding", "HealthRecorder", "HistogramTrack",
     "SanityResult", "align_frames", "check_initial_loss", "expected_initial_loss",
-    "find_problems", "initial_loss_finding", "judge_initial_loss", "layer_kind", "overfit_tiny_batch",
+    "find_problems", "initial_loss_finding", "judge_initial_loss", "layer_entries_ok", "layer_kind", "overfit_tiny_batch",
 ]

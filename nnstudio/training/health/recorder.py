@@ -33,10 +33,10 @@ from typing import Any
 
 import numpy as np
 
-from ...engine.layers import BatchNorm, LeakyReLU, ReLU, Sigmoid, Tanh
 from ...engine.network import Network
 from ..divergence import layer_label
 from .histograms import HistogramTrack, PackedTracks
+from .layout import activation_track, layer_kind, layer_spans
 
 #: a batch is sampled for activation statistics at step 0 and every this many steps
 SAMPLE_EVERY = 128
@@ -50,27 +50,6 @@ SATURATED_ROWS = 0.5
 KINDS = ("weights", "gradients", "activations")
 #: per-layer sums of the epoch in progress
 ARRAYS = ("count", "total", "squares", "bn_gap", "bn_ratio", "bn_samples", "update", "flow")
-
-
-def layer_kind(layer) -> str:
-    """"rectifier", "tanh", "sigmoid", "batchnorm" or "other" (built-in types only)."""
-    if isinstance(layer, (ReLU, LeakyReLU)):
-        return "rectifier"
-    if isinstance(layer, Tanh):
-        return "tanh"
-    if isinstance(layer, Sigmoid):
-        return "sigmoid"
-    if isinstance(layer, BatchNorm):
-        return "batchnorm"
-    return "other"
-
-
-def _activation_track(layer) -> HistogramTrack:
-    if isinstance(layer, Tanh):
-        return HistogramTrack("fixed", (-1.0, 1.0))
-    if isinstance(layer, Sigmoid):
-        return HistogramTrack("fixed", (0.0, 1.0))
-    return HistogramTrack("positive" if isinstance(layer, ReLU) else "signed")
 
 
 @dataclass(slots=True)
@@ -103,14 +82,14 @@ class HealthRecorder:
         self.kinds = [layer_kind(layer) for layer in layers]
         self.labels = [layer_label(network, index) for index in range(len(layers))]
         self.param_layers = [index for index, layer in enumerate(layers) if layer.params]
-        self._spans, self._starts = _layer_spans(network, self.param_layers)
+        self._spans, self._starts = layer_spans(network, self.param_layers)
         self._templates = [self._template(index) for index in range(len(layers))]
         self.tracks: dict[tuple[int, str], HistogramTrack] = {}
         for index, layer in enumerate(layers):
             if layer.params:
                 self.tracks[(index, "weights")] = HistogramTrack("signed")
                 self.tracks[(index, "gradients")] = HistogramTrack("signed")
-            self.tracks[(index, "activations")] = _activation_track(layer)
+            self.tracks[(index, "activations")] = activation_track(layer)
         self._packed = None
         if self._spans is not None:
             spans = [self._spans[index] for index in self.param_layers]
@@ -388,26 +367,6 @@ class HealthRecorder:
         self.__dict__.update(fresh.__dict__)
 
 
-def _layer_spans(network: Network, param_layers: list[int]):
-    """({layer index: slice of the packed parameters}, reduceat starts), or (None, None)
-    when the network does not pack its parameters layer after layer."""
-    flat = network.flat_parameters()
-    if flat is None or not param_layers:
-        return None, None
-    spans = {name: span for name, span, _ in flat[2]}
-    layer_spans = {}
-    for index in param_layers:
-        names = [f"{index}.{name}" for name in network.layers[index].params]
-        if not all(name in spans for name in names):
-            return None, None
-        layer_spans[index] = slice(spans[names[0]].start, spans[names[-1]].stop)
-    ordered = list(layer_spans.values())
-    covered = all(a.stop == b.start for a, b in zip(ordered, ordered[1:]))
-    if not covered or ordered[0].start != 0 or ordered[-1].stop != len(flat[0]):
-        return None, None
-    return layer_spans, np.array([span.start for span in ordered], dtype=np.intp)
-
-
 def _like(arrays: dict[str, np.ndarray], key: str, template: np.ndarray) -> np.ndarray:
     value = np.asarray(arrays[key])
     if value.shape != template.shape or value.dtype.kind != template.dtype.kind:
@@ -426,23 +385,3 @@ def _number(value: float | None) -> float | None:
         return None
     value = float(value)
     return value if math.isfinite(value) else None
-
-
-def layer_entries_ok(value: Any) -> bool:
-    """Whether ``value`` has the shape of a history entry's "layers" (as saved in a project):
-    a list of objects with an integer layer_index, text label and type, numbers or null else."""
-    if not isinstance(value, list):
-        return False
-    for layer in value:
-        if not isinstance(layer, dict):
-            return False
-        for key, item in layer.items():
-            if key == "layer_index":
-                ok = isinstance(item, int) and not isinstance(item, bool) and item >= 0
-            elif key in ("label", "type"):
-                ok = isinstance(item, str)
-            else:
-                ok = item is None or (isinstance(item, (int, float)) and not isinstance(item, bool))
-            if not ok:
-                return False
-    return True
