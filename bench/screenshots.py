@@ -57,6 +57,7 @@ def main(out_dir: str = "screenshots") -> int:
     pump(app, 0.1)
     window.builder.grab().save(str(out / "builder.png"))
 
+    window.session.set_modified(False)  # else loading asks about the unsaved run first
     window.data_panel.load_builtin("two_spirals")
     window.session.update_train_config(epochs=150, batch_size=32, lr=0.02)
     window.views.setCurrentWidget(window.boundary_view)

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("path", nargs="?", default=None,
-                        help="a .nnproj project or a .csv file to open (default: the Iris dataset)")
-    parser.add_argument("--custom-layer", action="append", default=[], metavar="FILE",
-                        help="load layers from a Python file first (runs its code); repeatable")
+    # one definition of the window's options (launch imports no Qt at module level)
+    from nnstudio.gui.launch import add_arguments as add_window_arguments
+
+    add_window_arguments(parser)
 
 
 def run(args) -> int:
     # Qt is imported only when the window is really wanted, never by the other commands.
     from nnstudio.gui.launch import run_app
 
-    return run_app(args.path, args.custom_layer)
+    return run_app(args.path, args.custom_layer, args.platform, args.screenshot)

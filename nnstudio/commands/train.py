@@ -50,6 +50,9 @@ def add_arguments(parser) -> None:
     data.add_argument("--missing", choices=("drop", "mean", "most_frequent"),
                       help="missing feature values: drop the row (default) or fill them")
     data.add_argument("--no-standardize", action="store_true", help="keep features in their units")
+    data.add_argument("--no-standardize-target", action="store_true",
+                      help="regression: train on the target in its own units (default: "
+                           "standardized on the training split; RMSE is reported in its units)")
     data.add_argument("--samples", type=int, help="points of a generated built-in dataset (default 500)")
     data.add_argument("--noise", type=float, help="noise of a generated built-in dataset, 0..1 (default 0.1)")
     model = parser.add_argument_group("network and training")
@@ -153,7 +156,8 @@ def _new_run(args) -> tuple[Trainer, Any, int, Path | None]:
 
 def _load_data(spec: str, args, settings: dict[str, Any]):
     fractions = dict(val_fraction=settings["val_split"], test_fraction=settings["test_split"],
-                     seed=settings["seed"], standardize=not args.no_standardize)
+                     seed=settings["seed"], standardize=not args.no_standardize,
+                     standardize_target=not args.no_standardize_target)
     if spec.startswith("builtin:"):
         if args.target or args.task or args.missing:
             raise ValueError("--target, --task and --missing do not apply to built-in datasets")
@@ -169,6 +173,8 @@ def _continue_project(args) -> tuple[Trainer, Any, int | None, Path]:
     fixed = [f"--{name.replace('_', '-')}" for name in FIXED_IN_PROJECT if getattr(args, name) is not None]
     if args.no_standardize:
         fixed.append("--no-standardize")
+    if args.no_standardize_target:
+        fixed.append("--no-standardize-target")
     if fixed:
         raise ValueError(f"{', '.join(fixed)} cannot change when continuing a project; "
                          "start a new run from the data file instead")
@@ -219,8 +225,9 @@ def _text(report: dict) -> str:
     lines = [f"trained {report['epochs']} epochs ({report['steps']} steps) in {report['elapsed']:.2g} s"]
     for split, numbers in report["final"].items():
         if numbers["n"]:
+            rmse = f"  RMSE {_fmt(numbers['rmse'])}" if numbers.get("rmse") is not None else ""
             lines.append(f"  {split:<5} loss {_fmt(numbers['loss'])}  {name} {_fmt(numbers['metric'])}"
-                         f"  ({numbers['n']} rows)")
+                         f"{rmse}  ({numbers['n']} rows)")
     if report["findings"]:
         lines.append("layer health:")
         lines.extend(f"  epoch {finding['epoch']}: {finding['message']}" for finding in report["findings"])

@@ -48,6 +48,7 @@ class Built:
     encodings: list[ColumnEncoding]
     standardizer: Standardizer | None
     rows: RowReport
+    target_standardizer: Standardizer | None = None
 
 
 def build_arrays(pieces: list[PieceResult], states: dict[str, ColumnState], schema: Schema,
@@ -91,7 +92,20 @@ def build_arrays(pieces: list[PieceResult], states: dict[str, ColumnState], sche
         standardizer = (Standardizer.from_moments(moments, layout.width) if fused else
                         Standardizer.fit(x[:sizes[TRAIN]], columns=n_scaled, workers=workers))
         standardizer.transform(x, inplace=True, workers=workers)
-    return Built(x, y, assignment, kept_rows, sizes, encodings, standardizer, rows)
+    target_standardizer = standardize_target(y, sizes[TRAIN], schema.task, opts)
+    return Built(x, y, assignment, kept_rows, sizes, encodings, standardizer, rows,
+                 target_standardizer)
+
+
+def standardize_target(y: np.ndarray, n_train: int, task: str,
+                       opts: LoadOptions) -> Standardizer | None:
+    """Standardize regression targets y (N, 1) in place with the first ``n_train`` rows'
+    statistics (the training split); None when the options or the task say no."""
+    if task != "regression" or not opts.standardize_target or n_train == 0:
+        return None
+    scaler = Standardizer.fit(y[:n_train])
+    scaler.transform(y, inplace=True)
+    return scaler
 
 
 def _kept_rows(pieces: list[PieceResult], keeps: list[np.ndarray | None]) -> np.ndarray | None:

@@ -90,7 +90,7 @@ def builtin_names() -> list[str]:
 
 def make_builtin(name: str, n_samples: int = 500, noise: float = 0.1, seed: int = 0,
                  val_fraction: float = 0.15, test_fraction: float = 0.15,
-                 standardize: bool = True) -> Dataset:
+                 standardize: bool = True, standardize_target: bool = True) -> Dataset:
     """A built-in dataset, generated from ``seed`` or read from ``resources/datasets``.
 
     Parameters
@@ -103,7 +103,7 @@ def make_builtin(name: str, n_samples: int = 500, noise: float = 0.1, seed: int 
         Jitter in [0, 1]; ignored for CSV datasets.
     seed : int
         Seeds both the generated points and the split.
-    val_fraction, test_fraction, standardize
+    val_fraction, test_fraction, standardize, standardize_target
         As in :class:`LoadOptions`.
 
     Returns
@@ -114,7 +114,8 @@ def make_builtin(name: str, n_samples: int = 500, noise: float = 0.1, seed: int 
     if name in _CSV:
         filename, target = _CSV[name]
         options = LoadOptions(target=target, val_fraction=val_fraction,
-                              test_fraction=test_fraction, seed=seed, standardize=standardize)
+                              test_fraction=test_fraction, seed=seed, standardize=standardize,
+                              standardize_target=standardize_target)
         dataset = load_csv(resource_path("datasets", filename), options)
         dataset.source = f"builtin:{name}"
         return dataset
@@ -128,4 +129,5 @@ def make_builtin(name: str, n_samples: int = 500, noise: float = 0.1, seed: int 
     x, y = generate(int(n_samples), float(noise), np.random.default_rng(seed))
     return Dataset.from_arrays(x, y, task, feature_names=["x1", "x2"], class_names=class_names,
                                val_fraction=val_fraction, test_fraction=test_fraction, seed=seed,
-                               standardize=standardize, source=f"builtin:{name}")
+                               standardize=standardize, source=f"builtin:{name}",
+                               standardize_target=standardize_target)

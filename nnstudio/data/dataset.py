@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .assemble import RowReport
+from .assemble import standardize_target as fit_target_scaler
 from .errors import data_error
 from .options import TASKS, LoadOptions
 from .preprocessing import ColumnEncoding, Preprocessing
@@ -46,6 +47,9 @@ class Dataset:
         Target column name; the CSV path or ``"builtin:<name>"``.
     preprocessing : Preprocessing
         Re-applies the encoding and standardization to new data.
+    target_scaler : Standardizer or None
+        Regression with a standardized target: its training mean and scale
+        (``y_*`` hold standardized values; :meth:`inverse_target` undoes it).
     options : LoadOptions
         The options the dataset was built with.
     report : LoadReport
@@ -72,6 +76,20 @@ class Dataset:
         self.task, self.feature_names, self.class_names = task, list(feature_names), class_names
         self.target, self.source = target, source
         self.preprocessing, self.options, self.report = preprocessing, options, report
+
+    @property
+    def target_scaler(self) -> Standardizer | None:
+        return getattr(self.preprocessing, "target_standardizer", None)
+
+    def inverse_target(self, y: np.ndarray) -> np.ndarray:
+        """Targets or predictions (N, 1) in the target's own units (float64)."""
+        return self.preprocessing.inverse_target(y)
+
+    @property
+    def target_unit_scale(self) -> float:
+        """What one standardized target unit is in the target's units (1 if unscaled)."""
+        scaler = self.target_scaler
+        return 1.0 if scaler is None else float(scaler.scale[0])
 
     def _source_rows(self, split: int) -> np.ndarray:
         if split not in self._rows:
@@ -157,7 +175,7 @@ class Dataset:
     def from_arrays(cls, x, y, task: str, feature_names: list[str] | None = None,
                     class_names: list[str] | None = None, val_fraction: float = 0.15,
                     test_fraction: float = 0.15, seed: int = 0, standardize: bool = True,
-                    source: str = "arrays") -> "Dataset":
+                    source: str = "arrays", standardize_target: bool = True) -> "Dataset":
         """Build a dataset from in-memory arrays.
 
         Parameters
@@ -169,7 +187,7 @@ class Dataset:
         task : {"classification", "regression"}
         feature_names, class_names : list of str, optional
             Defaults ``x0, x1, ...`` and ``"0", "1", ...``.
-        val_fraction, test_fraction, seed, standardize
+        val_fraction, test_fraction, seed, standardize, standardize_target
             As in :class:`LoadOptions`.
         source : str
             Recorded as :attr:`source`.
@@ -180,7 +198,8 @@ class Dataset:
             Wrong shapes, non-finite values, bad labels, fewer than two classes.
         """
         options = LoadOptions(task=task, val_fraction=val_fraction, test_fraction=test_fraction,
-                              seed=seed, standardize=standardize)
+                              seed=seed, standardize=standardize,
+                              standardize_target=standardize_target)
         x, y, feature_names, class_names = _check_arrays(x, y, task, feature_names, class_names)
         labels = y if task == "classification" else None
         assignment = split_assignment(len(x), val_fraction, test_fraction,
@@ -193,9 +212,13 @@ class Dataset:
         if standardize:
             standardizer = Standardizer.fit(x[:sizes[0]])
             standardizer.transform(x, inplace=True)
+        if task == "regression":
+            y = np.array(y, dtype=np.float32)  # standardized in place below: not the caller's
+        target_scaler = fit_target_scaler(y, sizes[0], task, options)
         columns = [ColumnInfo(name, "numeric", True) for name in feature_names]
         preprocessing = Preprocessing([ColumnEncoding(name, "numeric") for name in feature_names],
-                                      "drop", standardizer, None, task, class_names)
+                                      "drop", standardizer, None, task, class_names,
+                                      target_standardizer=target_scaler)
         report = LoadReport(source, RowReport(rows_read=len(x)), columns)
         return cls(x, y, sizes, task=task, feature_names=feature_names, class_names=class_names,
                    target="y", source=source, preprocessing=preprocessing, options=options,

@@ -1,6 +1,8 @@
 """Load a CSV file into a :class:`~nnstudio.data.dataset.Dataset`: :func:`load_csv`."""
 from __future__ import annotations
 
+import dataclasses
+
 from collections.abc import Callable
 from pathlib import Path
 
@@ -134,7 +136,10 @@ def make_dataset(built, schema: Schema, opts: LoadOptions, source: str,
     preprocessing = Preprocessing(
         built.encodings, opts.missing, built.standardizer, schema.target, schema.task,
         schema.class_names,
-        None if schema.class_values is None else schema.class_values.tolist())
+        None if schema.class_values is None else schema.class_values.tolist(),
+        built.target_standardizer)
+    if opts.target is None:  # recorded, so that a saved project finds the same target again
+        opts = dataclasses.replace(opts, target=schema.target)
     report = LoadReport(report_source or source, built.rows, schema.columns, schema.target,
                         _notices(schema, built))
     return Dataset(built.x, built.y, built.sizes, task=schema.task,

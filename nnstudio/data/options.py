@@ -36,6 +36,10 @@ class LoadOptions:
     standardize : bool
         Scale numeric features to zero mean, unit variance using statistics of
         the training split only. One-hot columns stay 0/1.
+    standardize_target : bool
+        For regression: scale the target to zero mean, unit variance with statistics of
+        the training split (saved, and inverted for predictions and metrics in the
+        target's units). Without it a target in the thousands starts the loss at 1e7.
     keep_dates : bool
         Use date-like columns as a number (days since 1970-01-01) instead of
         leaving them out.
@@ -59,6 +63,7 @@ class LoadOptions:
     seed: int = 0
     standardize: bool = True
     keep_dates: bool = False
+    standardize_target: bool = True
     max_categories: int = 20
     delimiter: str | None = None
     header: bool | None = None

@@ -63,16 +63,21 @@ class Preprocessing:
     target, task, class_names, class_values
         The target column, the task, class names, and for numeric class labels
         their values (so new labels can be coded the same way).
+    target_standardizer : Standardizer or None
+        Regression only: the target's training mean and standard deviation; the arrays
+        hold standardized targets, :meth:`inverse_target` gives the target's units back.
     """
 
     def __init__(self, columns: list[ColumnEncoding], missing: str = "drop",
                  standardizer: Standardizer | None = None, target: str | None = None,
                  task: str = "classification", class_names: list[str] | None = None,
-                 class_values: list[float] | None = None) -> None:
+                 class_values: list[float] | None = None,
+                 target_standardizer: Standardizer | None = None) -> None:
         self.columns, self.missing, self.standardizer = list(columns), missing, standardizer
         self.target, self.task = target, task
         self.class_names = None if class_names is None else list(class_names)
         self.class_values = None if class_values is None else [float(v) for v in class_values]
+        self.target_standardizer = target_standardizer
         if standardizer is not None and standardizer.n_features != self.n_features:
             raise ValueError(f"standardizer has {standardizer.n_features} columns, the encoding "
                              f"{self.n_features}")
@@ -125,7 +130,10 @@ class Preprocessing:
         """Code a target column: int64 class indices (N,), or float32 (N, 1) for regression."""
         if self.task == "regression":
             column = ColumnEncoding(self.target or str(series.name), "numeric")
-            return self._numbers(series, column).astype(np.float32).reshape(-1, 1)
+            values = self._numbers(series, column).astype(np.float32).reshape(-1, 1)
+            if self.target_standardizer is not None:
+                self.target_standardizer.transform(values, inplace=True)
+            return values
         if self.class_values is not None:
             values = self._numbers(series, ColumnEncoding(str(series.name), "numeric"))
             lookup = {v: i for i, v in enumerate(self.class_values)}
@@ -181,13 +189,23 @@ class Preprocessing:
         rows = np.flatnonzero(positions >= 0)
         out[rows, positions[rows]] = 1.0
 
+    def inverse_target(self, y: np.ndarray) -> np.ndarray:
+        """Regression targets or predictions (N, 1) back in the target's units (float64)."""
+        y = np.asarray(y, dtype=np.float64).reshape(-1, 1)
+        scaler = self.target_standardizer
+        return y if scaler is None else y * scaler.scale + scaler.mean
+
     def to_dict(self) -> dict:
         """JSON-safe description; :meth:`from_dict` rebuilds an equal object."""
-        return {"version": FORMAT_VERSION, "columns": [asdict(c) for c in self.columns],
-                "missing": self.missing,
-                "standardizer": None if self.standardizer is None else self.standardizer.to_dict(),
-                "target": self.target, "task": self.task, "class_names": self.class_names,
-                "class_values": self.class_values}
+        description = {"version": FORMAT_VERSION, "columns": [asdict(c) for c in self.columns],
+                       "missing": self.missing,
+                       "standardizer": None if self.standardizer is None
+                       else self.standardizer.to_dict(),
+                       "target": self.target, "task": self.task, "class_names": self.class_names,
+                       "class_values": self.class_values}
+        if self.target_standardizer is not None:  # absent: files written before it existed
+            description["target_standardizer"] = self.target_standardizer.to_dict()
+        return description
 
     @classmethod
     def from_dict(cls, d: dict) -> "Preprocessing":
@@ -203,8 +221,13 @@ class Preprocessing:
                 raise ValueError(f"bad missing policy {d['missing']!r} or task {d['task']!r}")
             scaler = d["standardizer"]
             scaler = None if scaler is None else Standardizer.from_dict(scaler)
+            target_scaler = d.get("target_standardizer")
+            target_scaler = None if target_scaler is None else Standardizer.from_dict(target_scaler)
+            if target_scaler is not None and (d["task"] != "regression"
+                                              or target_scaler.n_features != 1):
+                raise ValueError("a target standardizer needs a regression target of one column")
             return cls(columns, d["missing"], scaler, d["target"], d["task"], d["class_names"],
-                       d.get("class_values"))
+                       d.get("class_values"), target_scaler)
         except (KeyError, TypeError) as exc:
             raise ValueError(f"preprocessing description is incomplete: {exc}") from None
 

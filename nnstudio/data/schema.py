@@ -83,6 +83,8 @@ class Schema:
     class_names: list[str] | None
     class_values: np.ndarray | None = None
     notices: list[str] = field(default_factory=list)
+    #: why this target: "chosen", or how the default was picked (see default_target)
+    target_reason: str = "chosen"
 
     @property
     def features(self) -> list[ColumnInfo]:
@@ -96,6 +98,41 @@ class Schema:
         return next(c for c in self.columns if c.name == name)
 
 
+#: column names that say "this is what to predict" (compared without case, spaces, _ or -)
+LABEL_NAMES = ("target", "label", "labels", "class", "classes", "species", "y", "outcome",
+               "category", "diagnosis", "response", "variety", "quality", "survived", "churn")
+
+
+def _plain_name(name: str) -> str:
+    return "".join(ch for ch in str(name).lower() if ch.isalnum())
+
+
+def _could_be_classes(state: ColumnState) -> bool:
+    # an identifier (a name per row) is not a label
+    values = state.n_rows - state.n_missing
+    return (state.kind == "text" and not state.too_many
+            and 2 <= len(state.categories) <= min(MAX_CLASSES, max(2, values // 2)))
+
+
+def default_target(states: dict[str, ColumnState]) -> tuple[str, str]:
+    """The target when none is given, and why: a column named like a label, else the last
+    text column that could be classes, else the last column.
+
+    A year or an id is usually not what a lab asks to predict, yet it is often last.
+    """
+    names = list(states)
+    wanted = {_plain_name(label): rank for rank, label in enumerate(LABEL_NAMES)}
+    named = sorted((wanted[_plain_name(n)], i) for i, n in enumerate(names)
+                   if _plain_name(n) in wanted and states[n].kind != "empty")
+    if named:
+        name = names[named[0][1]]
+        return name, f"its name {name!r} says it is the label"
+    text = [n for n in names if _could_be_classes(states[n])]
+    if text and len(names) > 1:
+        return text[-1], f"{text[-1]!r} is the last text column"
+    return names[-1], f"{names[-1]!r} is the last column"
+
+
 def decide_schema(states: dict[str, ColumnState], opts: LoadOptions,
                   path: str | None = None) -> Schema:
     """Decide every column's kind, the target and the task.
@@ -106,7 +143,10 @@ def decide_schema(states: dict[str, ColumnState], opts: LoadOptions,
         Unknown or unusable target (no values, one class, text for regression),
         or no usable feature column.
     """
-    target = opts.target if opts.target is not None else list(states)[-1]
+    if opts.target is not None:
+        target, reason = opts.target, "chosen"
+    else:
+        target, reason = default_target(states)
     if target not in states:
         raise data_error(f"there is no target column named {target!r}", path=path,
                          hint="Columns are: " + show_names(states))
@@ -117,7 +157,7 @@ def decide_schema(states: dict[str, ColumnState], opts: LoadOptions,
     task, class_names, class_values = decide_target(states[target], opts, path)
     columns = [ColumnInfo(target, "target", True, n_missing=s.n_missing) if name == target
                else decide_feature(s, opts) for name, s in states.items()]
-    schema = Schema(columns, target, task, class_names, class_values)
+    schema = Schema(columns, target, task, class_names, class_values, target_reason=reason)
     if not schema.features:
         left = "; ".join(f"{c.name!r}: {c.note}" for c in columns if c.kind != "target")
         raise data_error(f"no column can be used as a feature ({left})", path=path,

@@ -22,6 +22,11 @@ def summarize(ds: "Dataset") -> str:
         lines.append(f"Task: classification of {ds.target!r} into {ds.n_outputs} classes")
     else:
         lines.append(f"Task: regression of {ds.target!r}")
+        scaler = getattr(ds, "target_scaler", None)
+        if scaler is not None:
+            lines.append(f"{_INDENT}target standardized on the training split (mean "
+                         f"{scaler.mean[0]:.6g}, standard deviation {scaler.scale[0]:.6g}); "
+                         "RMSE is reported in its units")
     scaled = " (numeric ones standardized on the training split)" if ds.options.standardize else ""
     lines.append(f"Features: {ds.n_features}{scaled}")
     lines += _columns(report.columns)

@@ -266,23 +266,32 @@ class Network:
         for _, layer in self.batchnorm_layers():
             layer.reset_running_stats()
 
-    def recompute_population_statistics(self, x: np.ndarray) -> None:
+    def recompute_population_statistics(self, x: np.ndarray) -> dict[int, tuple[float, float]]:
         """Set each BatchNorm's running mean/var to the population statistics of its input.
 
         The inference procedure of Ioffe & Szegedy (2015): layers before each BatchNorm run
         in inference mode with their own statistics already recomputed; the variance is
         the unbiased one, as in training. x: (N, input_dim), N ≥ 2.
+
+        Returns ``{layer index: (largest |change| of the running mean, of the running
+        variance)}``, for telling the user what moved.
         """
         x = self._as_input(x)
         if x.shape[0] < 2:
             raise ValueError(f"population statistics need at least 2 samples, got {x.shape[0]}")
         ctx = Context.inference()
-        for layer in self.layers:
+        moved = {}
+        for index, layer in enumerate(self.layers):
             if isinstance(layer, BatchNorm):
+                old_mean = layer.buffers["running_mean"].astype(np.float64)
+                old_var = layer.buffers["running_var"].astype(np.float64)
                 layer.set_population_stats(x.mean(axis=0), x.var(axis=0, ddof=1))
+                moved[index] = (float(np.max(np.abs(layer.buffers["running_mean"] - old_mean))),
+                                float(np.max(np.abs(layer.buffers["running_var"] - old_var))))
             x = layer.forward(x, ctx)
         for layer in self.layers:
             layer.cache.clear()
+        return moved
 
     # -- description --------------------------------------------------------------
     def config(self) -> dict[str, Any]:

@@ -3,17 +3,18 @@
 - A global switch: batch statistics (training mode) or running statistics (inference mode)
   for predictions, validation and the gradient checker; each layer's own override (from the
   property editor) is listed and editable here too.
-- For the selected BatchNorm layer: running mean/variance against the last training batch's
-  mean/variance, per feature.
+- For the selected BatchNorm layer: running mean/variance (live, from the network) against
+  the mean/variance of the epoch's last full training batch, per feature.
 - Validation loss and metric in both modes side by side (from the training snapshots while
   training, from ``Trainer.evaluate`` otherwise); the active mode's numbers are "reported".
-- "Recompute population statistics" (the engine's ``recompute_population_statistics``).
+- "Recompute population statistics" (the engine's ``recompute_population_statistics``),
+  after a confirmation, enabled only when it can run, with a report of what moved.
 """
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (QButtonGroup, QComboBox, QGroupBox, QHBoxLayout, QHeaderView,
                                QLabel, QPushButton, QRadioButton, QTableWidget,
@@ -21,20 +22,19 @@ from PySide6.QtWidgets import (QButtonGroup, QComboBox, QGroupBox, QHBoxLayout, 
 
 from nnstudio.engine import BatchNorm
 
+from .batchnorm_recompute import MODE_TITLES, recompute_with_report
 from .builder.editor import ArchitectureEditor
+from .number_text import format_number
 from .session import Session
 
 RUNNING_COLOUR, BATCH_COLOUR = "#1f77b4", "#ff7f0e"
-MODE_TITLES = {"running": "Running statistics", "batch": "Batch statistics"}
 METRIC_TITLES = {"accuracy": "accuracy", "r2": "R²"}
-
-
-def format_number(value) -> str:
-    return "–" if value is None or value != value else f"{value:.4f}"
 
 
 class BatchNormPanel(QWidget):
     """See the module docstring. ``evaluate_modes()`` supplies idle-time numbers."""
+
+    message = Signal(str)  # for the status line
 
     def __init__(self, session: Session, editor: ArchitectureEditor, evaluate_modes,
                  parent=None) -> None:
@@ -45,6 +45,7 @@ class BatchNormPanel(QWidget):
         self.numbers: dict[str, dict] = {}
         self.metric_name = "accuracy"
         self._batch_stats: dict[int, tuple] = {}
+        self._batch_source = ""
         self._pending_epoch = None
         self._refresh_timer = QTimer(self, singleShot=True, interval=0)
         self._refresh_timer.timeout.connect(self.refresh_numbers)
@@ -60,6 +61,7 @@ class BatchNormPanel(QWidget):
         session.network_changed.connect(self._on_network_changed)
         session.weights_changed.connect(self.schedule_refresh)
         session.dataset_changed.connect(self.schedule_refresh)
+        session.busy_changed.connect(lambda _busy: self._update_enabled())
         self._on_network_changed(True)
 
     # -- construction -------------------------------------------------------------------
@@ -81,6 +83,9 @@ class BatchNormPanel(QWidget):
             "Set each BatchNorm's running mean/variance to the statistics of its input over "
             "the whole training set (Ioffe & Szegedy's inference procedure)")
         self.recompute_button.clicked.connect(self.recompute)
+        self.recompute_report = QLabel("")
+        self.recompute_report.setObjectName("recomputeReport")
+        self.recompute_report.setWordWrap(True)
         convention = QLabel("PyTorch convention: momentum weights the new batch "
                             "(default 0.1); the running variance is unbiased.")
         convention.setObjectName("hintLabel")
@@ -92,6 +97,7 @@ class BatchNormPanel(QWidget):
         row.addStretch(1)
         row.addWidget(self.recompute_button)
         column.addLayout(row)
+        column.addWidget(self.recompute_report)
         column.addWidget(convention)
         return box
 
@@ -122,7 +128,8 @@ class BatchNormPanel(QWidget):
             "BatchNorm with statistics of each validation batch (batch size as in training)")
         self.numbers_table.setVerticalHeaderLabels(["loss", "accuracy"])
         self.numbers_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.numbers_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        header = self.numbers_table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.numbers_table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.numbers_table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.numbers_table.setFixedHeight(self.numbers_table.horizontalHeader().sizeHint().height()
@@ -134,14 +141,17 @@ class BatchNormPanel(QWidget):
         layout = QVBoxLayout(box)
         layout.addWidget(self.numbers_table)
         layout.addWidget(self.reported_label)
+        self.override_note = QLabel("")
+        self.override_note.setObjectName("hintLabel")
+        self.override_note.setWordWrap(True)
+        layout.addWidget(self.override_note)
         layout.addStretch(1)
         return box
 
     def _build_plots(self) -> QWidget:
-        legend = QLabel(f'<span style="color:{RUNNING_COLOUR}">■</span> running statistics'
-                        f'&nbsp;&nbsp;&nbsp;<span style="color:{BATCH_COLOUR}">■</span> '
-                        "statistics of the last training batch")
+        self.stats_legend = legend = QLabel("")
         legend.setObjectName("hintLabel")
+        legend.setWordWrap(True)  # its text grows with the epoch: never widen the window
         self.plots = pg.GraphicsLayoutWidget()
         self.plots.setBackground("w")
         self.mean_plot = self.plots.addPlot(row=0, col=0, title="Mean per feature")
@@ -170,7 +180,7 @@ class BatchNormPanel(QWidget):
 
     def _on_network_changed(self, fresh: bool) -> None:
         if fresh:
-            self._batch_stats = {}
+            self._batch_stats, self._batch_source = {}, ""
         self._fill_layer_table()
         self.schedule_refresh()
 
@@ -194,6 +204,17 @@ class BatchNormPanel(QWidget):
         self.layer_table.blockSignals(False)
         self.layer_note.setText("" if layers else "The network has no BatchNorm layer: "
                                 "add one from the palette to compare the two modes.")
+        overridden = [f"{index}" for index, layer in layers if layer.stats != "auto"]
+        self.override_note.setText(
+            "" if not overridden else
+            f"Layer{'s' if len(overridden) > 1 else ''} {', '.join(overridden)} "
+            "keep{} their own override in both columns (batch statistics over batches of "
+            "the training size); the columns differ only through the other BatchNorm "
+            "layers.".format("" if len(overridden) > 1 else "s")
+            if len(overridden) < len(layers) else
+            "Every BatchNorm layer has its own override, so both columns use the same "
+            "statistics and agree.")
+        self._update_enabled()
         self._draw_stats()
 
     def _set_override(self, index: int, stats: str) -> None:
@@ -236,12 +257,21 @@ class BatchNormPanel(QWidget):
         elif not self.batchnorm_layers():
             self.numbers[other_mode] = dict(self.numbers[eval_mode])
         self._batch_stats = dict(snapshot.bn_batch_stats)
+        rows = getattr(snapshot, "bn_batch_rows", 0)
+        self._batch_source = (f"epoch {snapshot.epoch}'s last full training batch"
+                              + (f" ({rows} rows)" if rows else ""))
         self._show_numbers()
         self._draw_stats()
 
     def _draw_stats(self) -> None:
         index = self.selected_layer_index()
         values = self._stats_for(index)
+        batch_text = (f"statistics of {self._batch_source}" if self._batch_source and
+                      ("mean", "batch") in values else "batch statistics appear after an epoch "
+                      "of training")
+        self.stats_legend.setText(
+            f'<span style="color:{RUNNING_COLOUR}">■</span> running statistics (now)'
+            f'&nbsp;&nbsp;&nbsp;<span style="color:{BATCH_COLOUR}">■</span> {batch_text}')
         for key, position in (("mean", 0), ("var", 1)):
             for which in ("running", "batch"):
                 bars, shift = self.bars[(key, which)]
@@ -257,16 +287,18 @@ class BatchNormPanel(QWidget):
     def _stats_for(self, index: int | None) -> dict:
         if index is None:
             return {}
+        values = {}
         stats = self._batch_stats.get(index)
         if stats is not None:
             batch_mean, batch_var, running_mean, running_var = stats
-            return {("mean", "batch"): batch_mean, ("var", "batch"): batch_var,
-                    ("mean", "running"): running_mean, ("var", "running"): running_var}
-        if self.session.busy:
-            return {}
-        layer = self.session.network.layers[index]
-        return {("mean", "running"): layer.buffers["running_mean"].copy(),
-                ("var", "running"): layer.buffers["running_var"].copy()}
+            values = {("mean", "batch"): batch_mean, ("var", "batch"): batch_var,
+                      ("mean", "running"): running_mean, ("var", "running"): running_var}
+        if not self.session.busy:
+            # idle: the live buffers (a recompute or a loaded project changed them since)
+            layer = self.session.network.layers[index]
+            values[("mean", "running")] = layer.buffers["running_mean"].copy()
+            values[("var", "running")] = layer.buffers["running_var"].copy()
+        return values
 
     # -- validation numbers -------------------------------------------------------------
     def schedule_refresh(self) -> None:
@@ -285,6 +317,19 @@ class BatchNormPanel(QWidget):
             self.metric_name = first.get("metric_name", self.metric_name)
         self._fill_layer_table()
         self._show_numbers()
+
+    def _update_enabled(self) -> None:
+        """The switch and the recompute button work only while no training run is open."""
+        idle = not self.session.busy
+        for radio in (self.running_radio, self.batch_radio):
+            radio.setEnabled(idle)
+        can_recompute = (idle and self.session.dataset is not None
+                         and bool(self.batchnorm_layers()))
+        self.recompute_button.setEnabled(can_recompute)
+        self.recompute_button.setToolTip(
+            "Set each BatchNorm's running mean/variance to the statistics of its input over "
+            "the whole training set (Ioffe & Szegedy's inference procedure)" if can_recompute else
+            "Stop training first" if not idle else "The network has no BatchNorm layer")
 
     def _show_numbers(self) -> None:
         label = METRIC_TITLES.get(self.metric_name, self.metric_name)
@@ -317,15 +362,16 @@ class BatchNormPanel(QWidget):
         self._fill_layer_table()
         self._show_numbers()
 
-    def recompute(self) -> None:
-        if self.session.busy:
-            self.editor.refused.emit("Recomputing population statistics is possible when "
-                                     "training is stopped.")
-            return
-        try:
-            self.session.recompute_population_statistics()
-        except ValueError as exc:
-            self.editor.refused.emit(str(exc))
+    def recompute(self) -> bool:
+        """Ask, recompute over the training set, redraw, and report what changed."""
+        return recompute_with_report(self)
+
+    def evaluate_modes(self) -> dict[str, dict]:
+        """Validation numbers in both modes, from the trainer (ValueError while it runs)."""
+        return self._evaluate_modes()
+
+    def redraw_statistics(self) -> None:
+        self._draw_stats()
 
 
 def _item(text: str) -> QTableWidgetItem:

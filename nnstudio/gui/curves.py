@@ -23,6 +23,13 @@ METRIC_LABELS = {"accuracy": "Accuracy", "r2": "R²"}
 MAX_MARKED_EPOCHS = 60
 #: pixels for the y tick labels ("0.0001", "1e+06" and the like)
 TICK_TEXT_WIDTH = 46
+#: R² below this is off the view (the title gives the true minimum): a first epoch at
+#: R² = -28 would otherwise squash the useful range 0..1 into a few pixels
+R2_VIEW_FLOOR = -0.5
+#: ... once the lowest R² is below this (a few points just under 0 are shown as they are)
+R2_CLIP_BELOW = -1.0
+SAVED_COLOUR = "#6a3d9a"
+SAVED_MEANS_LABEL = "epoch mean (saved; batch losses are not)"
 
 
 class CurvesWidget(QWidget):
@@ -36,7 +43,10 @@ class CurvesWidget(QWidget):
         # Bounded: a fast run adds thousands of batches (and, on a small dataset, epochs)
         # a second; past the cap, runs of points are kept as their minimum and maximum.
         self.series = {name: EnvelopeSeries() for name in
-                       ("batch_loss", "train_loss", "val_loss", "train_metric", "val_metric")}
+                       ("batch_loss", "train_loss", "val_loss", "train_metric", "val_metric",
+                        "saved_means")}
+        self._metric_name = "accuracy"
+        self._metric_title = ""
         self.smoothing = MovingAverage()
         self._make_plots()
         self._make_controls()
@@ -58,6 +68,10 @@ class CurvesWidget(QWidget):
             "val_loss": self._epoch_curve(self.epoch_plot, "validation", VAL_COLOUR),
             "train_metric": self._epoch_curve(self.metric_plot, "train", TRAIN_COLOUR),
             "val_metric": self._epoch_curve(self.metric_plot, "validation", VAL_COLOUR),
+            # a reopened project: its batch losses were not saved, each epoch's mean was
+            "saved_means": self.batch_plot.plot(
+                pen=pg.mkPen(SAVED_COLOUR, width=1),
+                symbol="o", symbolSize=4, symbolBrush=SAVED_COLOUR, symbolPen=None, antialias=False),
         }
         for curve in self.curves.values():
             curve.setDownsampling(auto=True, method="peak")
@@ -122,8 +136,10 @@ class CurvesWidget(QWidget):
     def clear(self) -> None:
         for series in self.series.values():
             series.clear()
+        self.batch_plot.legend.removeItem(self.curves["saved_means"])
         for steady in self.ranges.values():
             steady.reset()
+        self._update_metric_title()
         self.smoothing.clear()
         self._dirty = True
         self.redraw()
@@ -143,13 +159,51 @@ class CurvesWidget(QWidget):
                 self.series[name].extend(x, y)
         self._dirty = True
 
+    def add_saved_epoch_means(self, steps, losses) -> None:
+        """A reopened project's epoch-mean training losses at each epoch's last step."""
+        x, y = _finite_pairs(steps, losses)
+        self.series["saved_means"].extend(x, y)
+        legend, curve = self.batch_plot.legend, self.curves["saved_means"]
+        legend.removeItem(curve)
+        legend.addItem(curve, SAVED_MEANS_LABEL)
+        self._dirty = True
+
     def set_metric_name(self, metric_name: str) -> None:
-        if metric_name == getattr(self, "_metric_name", None):
-            return  # a new title re-lays out the plot: only when it changes
-        self._metric_name = metric_name
-        label = METRIC_LABELS.get(metric_name, metric_name)
-        self.metric_plot.setTitle(f"{label} per epoch")
-        self.metric_plot.setLabel("left", label)
+        """"accuracy" or "r2": titles the third plot (also before any training)."""
+        if metric_name != self._metric_name:
+            self._metric_name = metric_name
+            label = METRIC_LABELS.get(metric_name, metric_name)
+            self.metric_plot.setLabel("left", label)
+        self._update_metric_title()
+
+    def _update_metric_title(self) -> None:
+        label = METRIC_LABELS.get(self._metric_name, self._metric_name)
+        title = f"{label} per epoch"
+        clip = False
+        if self._metric_name == "r2":
+            lowest = min((float(y.min()) for _, y in (self.series[n].data() for n in
+                          ("train_metric", "val_metric")) if len(y)), default=None)
+            clip = lowest is not None and lowest < R2_CLIP_BELOW
+            if clip:
+                title += f" (lowest {lowest:.3g}, below the view)"
+        self.ranges[self.metric_plot].y_floor = R2_VIEW_FLOOR if clip else None
+        if title != self._metric_title:  # a new title re-lays out the plot: only on change
+            self._metric_title = title
+            self.metric_plot.setTitle(title)
+
+    def start_run(self, epochs: int, steps: int) -> None:
+        """A run towards ``epochs`` (``steps`` batches) starts: the axes end there."""
+        for plot, extent in ((self.batch_plot, steps), (self.epoch_plot, epochs),
+                             (self.metric_plot, epochs)):
+            self.ranges[plot].set_extent(float(extent))
+        self._dirty = True
+
+    def finish_run(self) -> None:
+        """No run in progress: the axes end at the data (no half-empty plot)."""
+        for steady in self.ranges.values():
+            steady.set_extent(None)
+        self._dirty = True
+        self.redraw()
 
     def redraw(self) -> None:
         """Push the buffers to the curves (``setData`` on views), if anything changed."""
@@ -167,9 +221,12 @@ class CurvesWidget(QWidget):
         if self.smoothing.window > 1:
             smoothed.setData(*self.smoothing.smoothed.data())
         log_y = self.log_check.isChecked()
-        self.ranges[self.batch_plot].fit([self.series["batch_loss"].data()], log_y)
+        self.ranges[self.batch_plot].fit([self.series[name].data()
+                                          for name in ("batch_loss", "saved_means")], log_y)
         self.ranges[self.epoch_plot].fit(
             [self.series[name].data() for name in ("train_loss", "val_loss")], log_y)
+        if self._metric_name == "r2":
+            self._update_metric_title()  # sets the view's floor before the fit
         self.ranges[self.metric_plot].fit(
             [self.series[name].data() for name in ("train_metric", "val_metric")])
         self._dirty = False

@@ -31,6 +31,7 @@ class DataPanel(QWidget):
     failed = Signal(str, str)
     message = Signal(str)
     loaded = Signal()
+    file_chosen = Signal()  # a file is previewed: the window brings the panel forward
 
     def __init__(self, session: Session, parent=None) -> None:
         super().__init__(parent)
@@ -39,6 +40,9 @@ class DataPanel(QWidget):
         self.session = session
         self.path: str | None = None
         self.worker: FunctionWorker | None = None
+        #: asked before a load replaces the dataset (and with it weights and curves);
+        #: the window offers to save unsaved changes here
+        self.confirm_replace = lambda what: True
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(self._build_source_row())
@@ -95,6 +99,11 @@ class DataPanel(QWidget):
         self.standardize_check.setChecked(True)
         self.standardize_check.setToolTip("Zero mean, unit variance, with statistics of the "
                                           "training split only")
+        self.standardize_target_check = QCheckBox("standardise a regression target")
+        self.standardize_target_check.setChecked(True)
+        self.standardize_target_check.setToolTip(
+            "Train on (target − mean) / std of the training split, so the loss starts near 1; "
+            "predictions and RMSE are given back in the target's units")
         self.dates_check = QCheckBox("use date columns as numbers")
         splits = QHBoxLayout()
         splits.addWidget(QLabel("validation"))
@@ -107,6 +116,7 @@ class DataPanel(QWidget):
         form.addRow("Split fractions", splits)
         form.addRow("Split seed", self.seed_spin)
         form.addRow("", self.standardize_check)
+        form.addRow("", self.standardize_target_check)
         form.addRow("", self.dates_check)
         return box
 
@@ -137,10 +147,10 @@ class DataPanel(QWidget):
         try:
             preview = read_preview(path, self.options(target=None))
         except (ValueError, OSError) as exc:
-            self.failed.emit("Cannot read the CSV file", f"{path}: {exc}" if str(path) not in str(exc) else str(exc))
+            self.failed.emit("Cannot read the CSV file", _naming_file(path, exc))
             return False
         self.path = str(path)
-        self.file_label.setText(f"{Path(path).name}: {preview.describe()}")
+        self._show_file_label(preview)
         self.target_combo.blockSignals(True)
         self.target_combo.clear()
         self.target_combo.addItems(preview.columns)
@@ -148,14 +158,23 @@ class DataPanel(QWidget):
         self.target_combo.blockSignals(False)
         self.preview.show_preview(preview)
         self._set_loading(False)
+        self.file_chosen.emit()
         return True
+
+    def _show_file_label(self, preview) -> None:
+        self.file_label.setText(f"{Path(self.path).name}: {preview.describe()}")
 
     def _on_target_changed(self, target: str) -> None:
         if self.path and target:
             try:
-                self.preview.show_preview(read_preview(self.path, self.options()))
+                preview = read_preview(self.path, self.options())
             except (ValueError, OSError) as exc:
-                self.message.emit(str(exc))
+                self.file_label.setText(f"{Path(self.path).name}: target {target!r}: "
+                                        f"{_naming_file(self.path, exc)}")
+                self.message.emit(_naming_file(self.path, exc))
+                return
+            self.preview.show_preview(preview)
+            self._show_file_label(preview)
 
     def options(self, **overrides) -> LoadOptions:
         """The LoadOptions the form describes (raises ValueError if they are inconsistent)."""
@@ -163,7 +182,8 @@ class DataPanel(QWidget):
                       task=self.task_combo.currentData(), missing=self.missing_combo.currentData(),
                       val_fraction=self.val_spin.value(), test_fraction=self.test_spin.value(),
                       seed=self.seed_spin.value(), standardize=self.standardize_check.isChecked(),
-                      keep_dates=self.dates_check.isChecked())
+                      keep_dates=self.dates_check.isChecked(),
+                      standardize_target=self.standardize_target_check.isChecked())
         values.update(overrides)
         return LoadOptions(**values)
 
@@ -175,6 +195,8 @@ class DataPanel(QWidget):
             self.message.emit(refusal)
             return False
         if self.path is None or self.worker is not None:
+            return False
+        if not self.confirm_replace("load a dataset"):
             return False
         try:
             options = self.options()
@@ -214,7 +236,8 @@ class DataPanel(QWidget):
         if isinstance(exc, Cancelled):
             self.message.emit("Loading cancelled; the previous dataset stays loaded.")
             return
-        text = str(exc) if isinstance(exc, (ValueError, OSError)) else f"{type(exc).__name__}: {exc}"
+        text = (_naming_file(self.path, exc) if isinstance(exc, (ValueError, OSError))
+                else f"{type(exc).__name__}: {exc}")
         self.failed.emit("Cannot load the CSV file",
                          f"{text}\n\nThe previous dataset stays loaded.")
 
@@ -240,6 +263,8 @@ class DataPanel(QWidget):
             dataset = make_builtin(name)
         except ValueError as exc:
             self.failed.emit("Cannot make the built-in dataset", str(exc))
+            return False
+        if self.session.dataset is not None and not self.confirm_replace("load a dataset"):
             return False
         self.session.set_dataset(dataset)
         self.message.emit(f"Built-in dataset {name}: {dataset.n_features} features.")
@@ -267,6 +292,14 @@ class DataPanel(QWidget):
         if path is not None:
             event.acceptProposedAction()
             self.set_file(path)
+
+
+def _naming_file(path: str, exc: BaseException) -> str:
+    """The error with the file named once: our messages already start with its name."""
+    text = str(exc)
+    if str(path) in text or Path(path).name in text:
+        return text
+    return f"{path}: {text}"
 
 
 def _dropped_path(event) -> str | None:

@@ -19,6 +19,10 @@ PREVIEW_ROWS = 20
 SCHEMA_ROWS = 2000
 LEFT_OUT_COLOUR = "#8a8f98"
 TARGET_COLOUR = "#fff2d6"
+#: a missing cell, as a visible token (a blank cell looks like a rendering fault)
+MISSING_TEXT = "NA"
+#: widest a column starts (its header holds the kind and the action on three lines)
+MAX_COLUMN_WIDTH = 120
 
 
 @dataclass
@@ -41,9 +45,13 @@ class Preview:
     task: str | None = None
     notices: list[str] = field(default_factory=list)
 
+    #: why this target (the default's rule, or "chosen")
+    target_reason: str = "chosen"
+
     def describe(self) -> str:
         task = f", {self.task}" if self.task else ""
-        return f"{len(self.columns)} columns, target {self.default_target!r}{task}"
+        why = "" if self.target_reason == "chosen" else f" ({self.target_reason})"
+        return f"{len(self.columns)} columns, target {self.default_target!r}{task}{why}"
 
 
 def read_preview(path: str, options: LoadOptions) -> Preview:
@@ -56,9 +64,10 @@ def read_preview(path: str, options: LoadOptions) -> Preview:
         decisions.append(ColumnPreview(info.name, info.kind, _action(info, is_target, schema.task),
                                        used=info.used or is_target, is_target=is_target))
     columns = [str(c) for c in frame.columns]
-    rows = [["" if _blank(v) else str(v) for v in record]
+    rows = [[MISSING_TEXT if _blank(v) else str(v) for v in record]
             for record in frame.head(PREVIEW_ROWS).itertuples(index=False)]
-    return Preview(columns, rows, decisions, schema.target, schema.task, list(schema.notices))
+    return Preview(columns, rows, decisions, schema.target, schema.task, list(schema.notices),
+                   schema.target_reason)
 
 
 def _action(info, is_target: bool, task: str) -> str:
@@ -103,12 +112,17 @@ class PreviewTable(QTableWidget):
             self.setHorizontalHeaderItem(column, header)
             for row, record in enumerate(preview.rows):
                 item = QTableWidgetItem(record[column] if column < len(record) else "")
+                if item.text() == MISSING_TEXT:
+                    item.setForeground(QBrush(QColor(LEFT_OUT_COLOUR)))
+                    item.setToolTip("missing value")
                 if decision is not None and decision.is_target:
                     item.setBackground(QBrush(QColor(TARGET_COLOUR)))
                 elif decision is not None and not decision.used:
                     item.setForeground(QBrush(QColor(LEFT_OUT_COLOUR)))
                 self.setItem(row, column, item)
         self.resizeColumnsToContents()
+        for column in range(self.columnCount()):  # every column in reach of the scroll bar
+            self.setColumnWidth(column, min(self.columnWidth(column), MAX_COLUMN_WIDTH))
 
     def column_decision(self, name: str) -> ColumnPreview | None:
         if self.preview is None:

@@ -48,23 +48,33 @@ class ProjectFiles(QObject):
             return True
         return False
 
+    def confirm_replace(self, what: str) -> bool:
+        """Before anything that replaces the session (or its weights and curves): refused
+        while training, and unsaved changes are offered for saving first."""
+        return not self._refuse_if_training(what) and self.maybe_save()
+
     def new_project(self) -> bool:
-        if self._refuse_if_training("start a new project") or not self.maybe_save():
+        if not self.confirm_replace("start a new project"):
             return False
         self.session.start_new(make_builtin("iris"))
         self.window.show_status("New project on the Iris dataset.")
         return True
 
     def open_dialog(self) -> bool:
-        if self._refuse_if_training("open a project") or not self.maybe_save():
+        if not self.confirm_replace("open a project"):
             return False
-        start = str(Path(self.session.path).parent) if self.session.path else ""
-        path, _ = QFileDialog.getOpenFileName(self.window, "Open project", start, PROJECT_FILTER)
-        return bool(path) and self.open_project(path)
+        path, _ = QFileDialog.getOpenFileName(self.window, "Open project", self.start_folder(),
+                                              PROJECT_FILTER)
+        return bool(path) and self.open_project(path, ask=False)
 
-    def open_project(self, path: str) -> bool:
-        """Open ``path``; on any problem show it and keep the current session."""
-        if self._refuse_if_training("open a project"):
+    def open_project(self, path: str, ask: bool = True) -> bool:
+        """Open ``path``; on any problem show it and keep the current session.
+
+        With ``ask``, unsaved changes are offered for saving first (callers that asked
+        already pass False).
+        """
+        if not (self.confirm_replace("open a project") if ask else
+                not self._refuse_if_training("open a project")):
             return False
         if not ensure_project_layers(self.window, str(path)):  # asks before running any file
             return False
@@ -90,6 +100,7 @@ class ProjectFiles(QObject):
         self.session.adopt(project.network, dataset, project.train_config)
         self.controller.adopt_trainer(trainer)
         self._show_history(project.history)
+        self.window.show_restored_progress()
         self.session.set_path(str(path))
         self.session.set_modified(False)
         self.add_recent(str(path))
@@ -111,7 +122,11 @@ class ProjectFiles(QObject):
         curves.set_metric_name(history[-1].get("metric_name", "accuracy"))
         curves.add_epochs(*([entry.get(key) for entry in history] for key in
                             ("epoch", "train_loss", "val_loss", "train_metric", "val_metric")))
-        curves.redraw()
+        # batch losses are not saved: the batch plot gets each epoch's mean at its last step
+        steps = [entry.get("step") for entry in history]
+        if all(isinstance(step, int) for step in steps):
+            curves.add_saved_epoch_means(steps, [entry.get("train_loss") for entry in history])
+        curves.finish_run()
 
     # -- save -----------------------------------------------------------------------------
     def save(self) -> bool:
@@ -119,8 +134,26 @@ class ProjectFiles(QObject):
             return self.save_as()
         return self.write(self.session.path)
 
+    def start_folder(self) -> str:
+        """Where file dialogs start: beside the project, else beside the data, else the
+        last project opened, else the working directory."""
+        candidates = [self.session.path, getattr(self.session.dataset, "source", None)]
+        candidates += self.recent_files()[:1]
+        for candidate in candidates:
+            if candidate and not str(candidate).startswith("builtin:"):
+                folder = Path(candidate).parent
+                if folder.is_dir():
+                    return str(folder)
+        return str(Path.cwd())
+
     def save_as(self) -> bool:
-        start = self.session.path or str(Path.home() / "untitled.nnproj")
+        if self.session.path:
+            start = self.session.path
+        else:
+            source = getattr(self.session.dataset, "source", "") or ""
+            stem = Path(source).stem if source and not source.startswith("builtin:") else (
+                source.split(":", 1)[-1] if source else "untitled")
+            start = str(Path(self.start_folder()) / f"{stem}.nnproj")
         path, _ = QFileDialog.getSaveFileName(self.window, "Save project as", start,
                                               PROJECT_FILTER)
         if not path:
@@ -214,12 +247,12 @@ class ProjectFiles(QObject):
             menu.addAction("(none)").setEnabled(False)
 
     def _open_recent(self, path: str) -> None:
-        if not self._refuse_if_training("open a project") and self.maybe_save():
-            self.open_project(path)
+        self.open_project(path, ask=True)
 
     # -- other files ----------------------------------------------------------------------
     def export_curves(self) -> bool:
-        start = str(Path(self.session.path or str(Path.home() / "curves")).with_suffix(".png"))
+        start = str(Path(self.session.path).with_suffix(".png")) if self.session.path else str(
+            Path(self.start_folder()) / "curves.png")
         path, _ = QFileDialog.getSaveFileName(self.window, "Export curves as PNG", start,
                                               "PNG images (*.png)")
         if not path:

@@ -88,8 +88,8 @@ class LayersView(QWidget):
         scroll.setWidget(self.multiples)
         self.histograms = pg.GraphicsLayoutWidget()
         self.histograms.setBackground("w")
-        self.heatmap_title = self.histograms.addLabel("", row=0, col=0, colspan=len(HISTOGRAM_KINDS))
-        self.heatmaps = {kind: self._heatmap_plot(column, kind) for column, kind in enumerate(HISTOGRAM_KINDS)}
+        self.heatmap_title = None  # plots are made when the view is first shown
+        self.heatmaps: dict[str, tuple[pg.PlotItem, pg.ImageItem]] = {}
         self.findings_list = QListWidget()
         self.findings_list.setObjectName("findingsList")
         self.findings_list.setWordWrap(True)
@@ -137,6 +137,10 @@ class LayersView(QWidget):
             self._build_rows()
 
     def _build_rows(self) -> None:
+        if not self.heatmaps:
+            self.heatmap_title = self.histograms.addLabel("", row=0, col=0, colspan=len(HISTOGRAM_KINDS))
+            self.heatmaps = {kind: self._heatmap_plot(column, kind)
+                             for column, kind in enumerate(HISTOGRAM_KINDS)}
         network = self.session.network
         labels = self.labels
         self._rows_built = True
@@ -171,7 +175,7 @@ class LayersView(QWidget):
         self.layer_combo.setCurrentIndex(index)
         self.layer_combo.blockSignals(False)
         self._mark_selected_row()
-        if self.isVisible():
+        if self.isVisible() and self._rows_built:
             self._draw_heatmaps()
 
     def _mark_selected_row(self) -> None:

@@ -36,6 +36,7 @@ from .batchnorm_panel import BatchNormPanel
 from .boundary_view import BoundaryView
 from .builder import BuilderPanel
 from .builder.editor import ArchitectureEditor
+from .confusion_view import ConfusionView
 from .curves import CurvesWidget
 from .data_panel import DataPanel
 from .files import ProjectFiles
@@ -43,6 +44,7 @@ from .gradcheck import install_gradcheck
 from .layers_view import install_layers_view
 from .own_model import install_own_model
 from .redraw_pacer import RedrawPacer
+from .run_status import RunStatus
 from .session import Session, SessionSnapshot
 from .training_controller import TrainingController
 from .training_panel import TrainingPanel
@@ -82,6 +84,7 @@ class MainWindow(QMainWindow):
         self._flushing = self._flush_again = False
         self._pending_progress: tuple | None = None
         self._connect()
+        self.run_status = RunStatus(self)
         install_gradcheck(self)
         install_layers_view(self)
         install_own_model(self)
@@ -97,12 +100,14 @@ class MainWindow(QMainWindow):
         self.curves = CurvesWidget()
         self.batchnorm_panel = BatchNormPanel(session, self.editor, self.controller.evaluate_modes)
         self.boundary_view = BoundaryView(session)
+        self.confusion_view = ConfusionView(session)
         self.controller.add_probe("boundary", self.boundary_view.make_probe)
         self.views = QTabWidget()
         self.views.setObjectName("views")
         self.views.setDocumentMode(True)
         for title, view in (("Curves", self.curves), ("BatchNorm", self.batchnorm_panel),
-                            ("Decision boundary", self.boundary_view)):
+                            ("Decision boundary", self.boundary_view),
+                            ("Confusion", self.confusion_view)):
             self.views.addTab(view, title)
         self.setCentralWidget(self.views)
         self.status_state = QLabel("")
@@ -145,7 +150,13 @@ class MainWindow(QMainWindow):
         controller.finished.connect(self._on_training_finished)
         self.editor.refused.connect(self.show_status)
         self.data_panel.failed.connect(self.show_error)
+        self.data_panel.confirm_replace = self.files.confirm_replace
+        controller.confirm_reset = lambda: messages.confirm(
+            self, "Reset weights", "Throw away the trained weights and the curves, and "
+            "initialise the weights again from the seed?")
+        self.data_panel.file_chosen.connect(self.show_data_panel)
         self.data_panel.message.connect(self.show_status)
+        self.batchnorm_panel.message.connect(self.show_status)
         session.problem.connect(self.show_status)
         session.modified_changed.connect(self._update_title)
         session.path_changed.connect(self._update_title)
@@ -184,7 +195,13 @@ class MainWindow(QMainWindow):
             existing = menu_action.menu()
             if existing is not None and (existing.title().replace("&", "")
                                          == menu_title.replace("&", "")):
-                existing.addAction(action)
+                quit_action = self.actions_by_name.get("quit")
+                if quit_action in existing.actions():  # Quit stays last, after its separator
+                    actions = existing.actions()
+                    before = actions[actions.index(quit_action) - 1]
+                    existing.insertAction(before if before.isSeparator() else quit_action, action)
+                else:
+                    existing.addAction(action)
                 return
         menu = QMenu(menu_title, self.menuBar())
         self.menuBar().insertMenu(self.help_menu.menuAction(), menu)  # Help stays last
@@ -202,6 +219,16 @@ class MainWindow(QMainWindow):
         redo.setEnabled(stack.canRedo())
 
     # -- feedback -----------------------------------------------------------------------
+    def show_data_panel(self) -> None:
+        """Bring the Data dock forward (after Open CSV…: the preview is there)."""
+        dock = self.docks["Data"]
+        dock.show()
+        dock.raise_()
+
+    def show_restored_progress(self) -> None:
+        """A project opened: its trainer's position ("Epoch 80 of 100, paused") and numbers."""
+        self.run_status.restore()
+
     def show_status(self, text: str) -> None:
         self.statusBar().showMessage(text, 10000)
 
@@ -251,7 +278,9 @@ class MainWindow(QMainWindow):
     def _draw_pending(self) -> None:
         self.curves.redraw()
         if self._pending_progress is not None:
-            self.training_panel.show_progress(*self._pending_progress)
+            # paused: a bundle still on its way must not overwrite where the trainer is
+            if self.controller.state != "paused" or not self.run_status.show_position("paused"):
+                self.training_panel.show_progress(*self._pending_progress)
             self._pending_progress = None
         self.batchnorm_panel.flush()
         self.layers_view.flush()

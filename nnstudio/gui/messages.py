@@ -24,6 +24,13 @@ def ask_save_changes(parent: QWidget | None, what: str) -> str:
     return "cancel"
 
 
+def confirm(parent: QWidget | None, title: str, text: str) -> bool:
+    """Ask before an action that changes something; True when the user goes ahead."""
+    box = QMessageBox.StandardButton
+    answer = QMessageBox.question(parent, title, text, box.Ok | box.Cancel, box.Cancel)
+    return answer in (box.Ok, box.Yes, box.Save, box.Discard)
+
+
 def ask_embed_outside(parent: QWidget | None, data_path: str, project_folder: str) -> bool:
     """True if the user agrees to copy a data file from outside the project's folder into
     the project (whoever gets the project can read it); False to record only its path."""

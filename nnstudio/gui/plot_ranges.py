@@ -13,16 +13,18 @@ import math
 import numpy as np
 
 X_HEADROOM = 1.25     # room to the right for the data still to come
+X_EXACT_PADDING = 1.02  # after a run: the data fill the axis
 Y_PADDING = 0.08      # share of the data span above and below
 Y_SHRINK = 3.0        # re-fit when the range is this many times the data span
 
 
 def nice_ceiling(value: float) -> float:
-    """The smallest 1, 2 or 5 × 10^k at or above ``value`` (display ticks stay round)."""
+    """The smallest 1, 1.5, 2, 3, 4, 5, 6 or 8 × 10^k at or above ``value`` (round ticks;
+    at most a third of the axis is empty)."""
     if value <= 0:
         return 1.0
     exponent = math.floor(math.log10(value))
-    for mantissa in (1, 2, 5, 10):
+    for mantissa in (1, 1.5, 2, 3, 4, 5, 6, 8, 10):
         candidate = mantissa * 10 ** exponent
         if candidate >= value:
             return float(candidate)
@@ -39,6 +41,12 @@ class SteadyRange:
         self.x_range: tuple[float, float] | None = None
         self.y_range: tuple[float, float] | None = None
         self.follow = True
+        #: the x the run in progress will reach (the axis ends there while it fits)
+        self.extent: float | None = None
+        #: no run in progress: the axis ends at the data
+        self.exact = False
+        #: lowest y the view shows (None: the data's own minimum)
+        self.y_floor: float | None = None
 
     def _on_manual_change(self, *_args) -> None:
         self.follow = False
@@ -47,6 +55,12 @@ class SteadyRange:
         """Follow the data again (after a clear, or when the user asks)."""
         self.follow = True
         self.x_range = self.y_range = None
+        self.extent, self.exact = None, False
+
+    def set_extent(self, extent: float | None) -> None:
+        """A run towards ``extent`` starts (None and ``exact``: the run ended)."""
+        self.extent, self.exact = extent, extent is None
+        self.follow = True
 
     def fit(self, series: list[tuple[np.ndarray, np.ndarray]], log_y: bool = False) -> None:
         """Adjust to ``series`` [(x, y), ...] if needed; y in log10 units when ``log_y``."""
@@ -56,13 +70,23 @@ class SteadyRange:
         if not xs:
             return
         x_high = max(float(x[-1]) for x in xs)
-        if self.x_range is None or x_high > self.x_range[1] or x_high < self.x_range[1] / 4:
-            self.x_range = (0.0, nice_ceiling(max(x_high, 1.0) * X_HEADROOM))
+        if self.extent is not None and x_high <= self.extent:
+            wanted = (0.0, float(self.extent))
+        elif self.exact:
+            wanted = (0.0, max(x_high, 1.0) * X_EXACT_PADDING)
+        elif self.x_range is None or x_high > self.x_range[1] or x_high < self.x_range[1] / 4:
+            wanted = (0.0, nice_ceiling(max(x_high, 1.0) * X_HEADROOM))
+        else:
+            wanted = self.x_range
+        if wanted != self.x_range:
+            self.x_range = wanted
             self.plot.setXRange(*self.x_range, padding=0)
         bounds = _y_bounds([y for _, y in series], log_y)
         if bounds is None:
             return
         low, high = bounds
+        if self.y_floor is not None and not log_y:
+            low = max(low, min(self.y_floor, high - 1e-9))
         span = max(high - low, abs(high) * 0.05, 1e-9)
         current = self.y_range
         if (current is None or low < current[0] or high > current[1]

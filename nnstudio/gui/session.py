@@ -1,8 +1,9 @@
 """The state of one studio session, shared by every panel.
 
 Holds the architecture being designed (with its undo stack), the loaded dataset, the built
-network, the training settings and the BatchNorm statistics mode used for predictions,
-validation and the gradient checker. Panels read from it and listen to its signals; the
+network and the training settings, which include the one BatchNorm statistics mode used for
+predictions, validation and the gradient checker (``TrainConfig.eval_bn_stats``, saved with
+a project). Panels read from it and listen to its signals; the
 numbers all come from the engine (``build_network``, ``Network``) and the training code.
 """
 from __future__ import annotations
@@ -60,7 +61,6 @@ class Session(QObject):
         self.network: Network | None = None
         self.network_error: str | None = None
         self.train_config = TrainConfig()
-        self.bn_mode = "running"
         self.path: str | None = None
         self.busy_reason: str | None = None
         self._modified = False
@@ -108,22 +108,31 @@ class Session(QObject):
         self.rebuild_network(keep_weights=False)
         self.set_modified()
 
-    def set_train_config(self, config: TrainConfig) -> None:
+    def set_train_config(self, config: TrainConfig, modified: bool = True) -> None:
         if config != self.train_config:
+            old_mode = self.bn_mode
             self.train_config = config
             self.config_changed.emit()
-            self.set_modified()
+            if config.eval_bn_stats != old_mode:
+                self.bn_mode_changed.emit(config.eval_bn_stats)
+            if modified:
+                self.set_modified()
 
     def update_train_config(self, **changes) -> None:
         """Replace some training settings; raises ValueError if TrainConfig rejects them."""
         self.set_train_config(dataclasses.replace(self.train_config, **changes))
 
+    @property
+    def bn_mode(self) -> str:
+        """BatchNorm statistics for predictions, validation and the gradient checker:
+        stored once, in the training settings (so the trainer's validation uses it too)."""
+        return self.train_config.eval_bn_stats
+
     def set_bn_mode(self, mode: str) -> None:
         if mode not in BN_MODES:
             raise ValueError(f"BatchNorm mode must be one of {BN_MODES}, got {mode!r}")
         if mode != self.bn_mode:
-            self.bn_mode = mode
-            self.bn_mode_changed.emit(mode)
+            self.set_train_config(self.train_config.with_eval_bn_stats(mode))
 
     # -- network ----------------------------------------------------------------------
     def rebuild_network(self, keep_weights: bool = True) -> None:
@@ -163,20 +172,24 @@ class Session(QObject):
         finally:
             self._adopting = False
         self.undo_stack.clear()
-        self.train_config = train_config
-        self.config_changed.emit()
+        self.set_train_config(train_config, modified=False)
         self.dataset = dataset
         self.dataset_changed.emit()
         self.network, self.network_error = network, None
         self.network_changed.emit(True)
 
-    def recompute_population_statistics(self) -> None:
-        """Set every BatchNorm's running statistics to those of the training set (engine)."""
+    def recompute_population_statistics(self) -> dict[int, tuple[float, float]]:
+        """Set every BatchNorm's running statistics to those of the training set (engine);
+        returns how far they moved per layer (``Network.recompute_population_statistics``)."""
         if self.network is None or self.dataset is None:
             raise ValueError("load a dataset and build a network first")
-        self.network.recompute_population_statistics(self.dataset.x_train)
+        refusal = self.edit_refusal("recompute population statistics")
+        if refusal:
+            raise ValueError(refusal)
+        moved = self.network.recompute_population_statistics(self.dataset.x_train)
         self.weights_changed.emit()
         self.set_modified()
+        return moved
 
     def start_new(self, dataset) -> None:
         """A new session: default layers and settings on ``dataset``, no file, no history."""
@@ -186,9 +199,7 @@ class Session(QObject):
         finally:
             self._adopting = False
         self.undo_stack.clear()
-        self.train_config = TrainConfig()
-        self.config_changed.emit()
-        self.set_bn_mode("running")
+        self.set_train_config(TrainConfig(), modified=False)
         self.dataset = dataset
         self.dataset_changed.emit()
         self.rebuild_network(keep_weights=False)

@@ -38,6 +38,7 @@ class TrainingController(QObject):
     message = Signal(str)                 # for the status line
     failed = Signal(str, str)             # title, text: for an error dialog
     finished = Signal(str)                # why the run ended: "done" | "stopped" | "diverged" | "error"
+    run_started = Signal(int, int)        # the curves' last epoch and step of the run
 
     def __init__(self, session: Session, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -51,6 +52,8 @@ class TrainingController(QObject):
         #: added to a new trainer's step/epoch numbers so that the curves continue
         self.step_offset = self.epoch_offset = 0
         self._last_step = self._last_epoch = 0
+        #: asked before trained weights and curves are thrown away (the window asks the user)
+        self.confirm_reset = lambda: True
         session.network_changed.connect(self._on_network_replaced)
         session.dataset_changed.connect(self._drop_trainer)
 
@@ -110,6 +113,34 @@ class TrainingController(QObject):
         trainer = self.ensure_trainer()
         return {mode: trainer.evaluate("val", bn_stats=mode) for mode in ("running", "batch")}
 
+    def start_text(self) -> str:
+        """What Train does now: start, continue to the configured epochs, or go on."""
+        trainer, epochs = self.trainer, self.session.train_config.epochs
+        done = trainer.epoch if trainer is not None and trainer.network is self.session.network \
+            else 0
+        if done == 0 and (trainer is None or trainer.batch == 0):
+            return "Train"
+        if done < epochs:
+            return f"Continue to epoch {epochs}"
+        return f"Continue for {epochs} more epoch{'s' if epochs != 1 else ''}"
+
+    def position(self) -> tuple[int, int, int, int] | None:
+        """(epochs done, target, batch within the next epoch, batches per epoch) of the
+        trainer, read between batches; None without a trainer."""
+        trainer = self.trainer
+        if trainer is None or trainer.network is not self.session.network:
+            return None
+        target = self.target_epoch if self.state != "idle" else self.session.train_config.epochs
+        return trainer.epoch, max(target, trainer.epoch), trainer.batch, trainer.batches_per_epoch
+
+    def final_results(self) -> dict[str, dict] | None:
+        """Loss and metric on the train, validation and test splits (idle only; None
+        before any training)."""
+        if self.state != "idle" or self.trainer is None or self.trainer.step == 0 \
+                or self.trainer.network is not self.session.network:
+            return None
+        return {split: self.trainer.evaluate(split) for split in ("train", "val", "test")}
+
     # -- commands -------------------------------------------------------------------------
     def start(self, paused_after_steps: int | None = None) -> bool:
         if self.state != "idle":
@@ -138,6 +169,8 @@ class TrainingController(QObject):
         if paused_after_steps:
             worker.step(paused_after_steps)
         self.session.set_busy("training")
+        self.run_started.emit(self.epoch_offset + self.target_epoch,
+                              self.step_offset + self.target_epoch * trainer.batches_per_epoch)
         self._set_state("running")
         worker.start()
         return True
@@ -199,6 +232,9 @@ class TrainingController(QObject):
     def reset_weights(self) -> None:
         if self.state != "idle":
             self.message.emit("Stop training before resetting the weights.")
+            return
+        trained = self.trainer is not None and self.trainer.step > 0
+        if trained and not self.confirm_reset():
             return
         self.session.reset_weights()
         self.message.emit("Weights initialised again from the seed.")

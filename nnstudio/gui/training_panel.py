@@ -5,16 +5,20 @@ the training controller. Settings are locked while a run is in progress.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGridLayout, QGroupBox,
-                               QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox,
+                               QHeaderView, QLabel, QLineEdit, QProgressBar, QPushButton,
+                               QSizePolicy, QSpinBox, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
+from .number_text import format_number
 from .session import Session
 from .style import icon
 
 FLOAT_FIELDS = ("lr", "momentum", "l1", "l2")
+METRIC_TITLES = {"accuracy": "accuracy", "r2": "R²"}
+EXTRA_TITLES = {"rmse": "RMSE"}
 FIELD_LABELS = {"optimizer": "Optimizer", "lr": "Learning rate", "momentum": "Momentum",
                 "nesterov": "Nesterov", "l1": "L1 penalty", "l2": "L2 penalty",
                 "batch_size": "Batch size", "epochs": "Epochs", "seed": "Seed"}
@@ -52,6 +56,7 @@ class TrainingPanel(QWidget):
         layout.addWidget(self._build_form())
         layout.addWidget(self.error_label)
         layout.addWidget(self._build_controls())
+        layout.addWidget(self._build_results())
         layout.addStretch(1)
         session.config_changed.connect(self.show_config)
         self.show_config()
@@ -110,11 +115,13 @@ class TrainingPanel(QWidget):
                                (self.stop_button, self.stop_requested),
                                (self.reset_button, self.reset_requested)):
             button.clicked.connect(signal.emit)
-        grid.addWidget(self.start_button, 0, 0)
-        grid.addWidget(self.pause_button, 0, 1)
-        grid.addWidget(self.step_button, 0, 2)
-        grid.addWidget(self.stop_button, 0, 3)
-        grid.addWidget(self.reset_button, 1, 0, 1, 4)
+        # Train on a row of its own: it says what it will do ("Continue for 100 more
+        # epochs"), which must not widen the panel
+        grid.addWidget(self.start_button, 0, 0, 1, 3)
+        grid.addWidget(self.pause_button, 1, 0)
+        grid.addWidget(self.step_button, 1, 1)
+        grid.addWidget(self.stop_button, 1, 2)
+        grid.addWidget(self.reset_button, 0, 3, 2, 1)
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setValue(0)
@@ -132,7 +139,62 @@ class TrainingPanel(QWidget):
         self.progress_label.setObjectName("progressLabel")
         grid.addWidget(self.progress, 2, 0, 1, 4)
         grid.addWidget(self.progress_label, 3, 0, 1, 4)
+        self.reset_button.setSizePolicy(QSizePolicy.Policy.Preferred,
+                                        QSizePolicy.Policy.Expanding)
         return box
+
+    def _build_results(self) -> QGroupBox:
+        box = QGroupBox("Results")
+        self.results_box = box
+        self.results_table = QTableWidget(3, 2)
+        self.results_table.setVerticalHeaderLabels(["train", "validation", "test"])
+        self.results_table.setHorizontalHeaderLabels(["loss", "metric"])
+        self.results_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.results_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.results_table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.results_table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.results_note = QLabel("Loss and metric of every split appear when training stops.")
+        self.results_note.setObjectName("hintLabel")
+        self.results_note.setWordWrap(True)
+        layout = QVBoxLayout(box)
+        layout.addWidget(self.results_table)
+        layout.addWidget(self.results_note)
+        self._fit_results_height()
+        return box
+
+    def _fit_results_height(self) -> None:
+        table = self.results_table
+        table.setFixedHeight(table.horizontalHeader().sizeHint().height()
+                             + table.rowCount() * table.verticalHeader().defaultSectionSize() + 4)
+
+    def show_results(self, results: dict[str, dict] | None, note: str = "") -> None:
+        """Final numbers per split (``Trainer.evaluate`` dicts), or clear them (None)."""
+        table = self.results_table
+        if not results:
+            table.clearContents()
+            table.setColumnCount(2)
+            table.setHorizontalHeaderLabels(["loss", "metric"])
+            self.results_note.setText(
+                "Loss and metric of every split appear when training stops.")
+            return
+        first = next(iter(results.values()))
+        metric = METRIC_TITLES.get(first.get("metric_name"), first.get("metric_name", "metric"))
+        extra = [key for key in ("rmse",) if any(r.get(key) is not None for r in results.values())]
+        headers = ["loss", metric] + [EXTRA_TITLES[key] for key in extra]
+        table.setColumnCount(len(headers))
+        table.setHorizontalHeaderLabels(headers)
+        for row, split in enumerate(("train", "val", "test")):
+            values = results.get(split, {})
+            for column, key in enumerate(["loss", "metric"] + extra):
+                item = QTableWidgetItem(format_number(values.get(key)))
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                item.setToolTip(f"{values.get('n', 0)} rows")
+                table.setItem(row, column, item)
+        self.results_note.setText(note)
+
+    def set_start_text(self, text: str) -> None:
+        """"Train", "Continue to epoch 100" or "Continue for 100 more epochs"."""
+        self.start_button.setText(text)
 
     # -- settings ---------------------------------------------------------------------
     def show_config(self) -> None:
@@ -193,6 +255,7 @@ class TrainingPanel(QWidget):
         self.start_button.setEnabled(not busy)
         self.pause_button.setEnabled(busy)
         self.pause_button.setText("Resume" if state == "paused" else "Pause")
+        self.pause_button.setIcon(icon("play" if state == "paused" else "pause"))
         self.step_button.setEnabled(state != "running")
         self.stop_button.setEnabled(busy)
         self.reset_button.setEnabled(not busy)
@@ -208,6 +271,17 @@ class TrainingPanel(QWidget):
         self.progress.setValue(int(round(1000 * min(done, 1.0))))
         if self.progress_label.text():
             self.progress_label.setText("")
+
+    def show_position(self, epochs_done: int, target: int, batch: int, batches: int,
+                      state: str) -> None:
+        """Where the run stands, without an ETA: "Epoch 80 of 100, paused"."""
+        if batch:
+            text = f"Epoch {epochs_done + 1} of {target} · batch {batch}/{batches}, {state}"
+        else:
+            text = f"Epoch {epochs_done} of {target}, {state}"
+        done = (epochs_done * batches + batch) / max(target * batches, 1)
+        self.progress.setFormat(text)
+        self.progress.setValue(int(round(1000 * min(done, 1.0))))
 
     def show_finished(self, text: str) -> None:
         self.progress_label.setText(text)

@@ -162,13 +162,19 @@ class DataSource:
         return dataset, None
 
     def _load(self, project_dir: Path) -> Any:
-        options = LoadOptions(**self.options)
+        saved = dict(self.options)
+        # written before targets were standardized by default: the network learnt raw ones
+        saved.setdefault("standardize_target", False)
+        if saved.get("target") is None and self.schema.get("target") and self.kind == "csv":
+            saved["target"] = self.schema["target"]  # the default target's rule has changed
+        options = LoadOptions(**saved)
         if self.kind == "arrays":
             return self._dataset_from_arrays(decode_npz(self.embedded_bytes, self.embedded), options)
         if self.kind == "builtin":
             name = self.source.removeprefix("builtin:")
             return make_builtin(name, seed=options.seed, val_fraction=options.val_fraction,
-                                test_fraction=options.test_fraction, standardize=options.standardize)
+                                test_fraction=options.test_fraction, standardize=options.standardize,
+                                standardize_target=options.standardize_target)
         if self.embedded_bytes is not None:
             with tempfile.TemporaryDirectory(prefix="nnstudio-") as folder:
                 copy = Path(folder) / Path(self.embedded).name

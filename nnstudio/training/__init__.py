@@ -6,11 +6,12 @@
 ...         print(snapshot.epoch, snapshot.val_metric)
 """
 from .config import TrainConfig
+from .confusion import Confusion, confusion_matrix
 from .metrics import batch_bounds, evaluate_arrays, metric_name_for, r2_from_sums
 from .snapshots import BatchSnapshot, DivergedSnapshot, EpochSnapshot
 from .trainer import Snapshot, Trainer
 
 __all__ = [
-    "BatchSnapshot", "DivergedSnapshot", "EpochSnapshot", "Snapshot", "TrainConfig", "Trainer",
-    "batch_bounds", "evaluate_arrays", "metric_name_for", "r2_from_sums",
+    "BatchSnapshot", "Confusion", "DivergedSnapshot", "EpochSnapshot", "Snapshot", "TrainConfig", "Trainer",
+    "batch_bounds", "confusion_matrix", "evaluate_arrays", "metric_name_for", "r2_from_sums",
 ]

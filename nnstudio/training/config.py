@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from ..engine.context import BN_STATS_CHOICES
 from ..engine.optimizers import OPTIMIZERS, Optimizer, make_optimizer
 from ..engine.regularization import Regularization
+
+PREDICT_BN_STATS = ("running", "batch")
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,9 @@ class TrainConfig:
     bn_stats : {"auto", "batch", "running"}
         Network-wide BatchNorm statistics during training steps; "auto" uses batch
         statistics in training and running statistics for evaluation.
+    predict_bn_stats : {"running", "batch"}
+        BatchNorm statistics for predictions, validation numbers and the gradient checker
+        (the window's one switch); ``bn_stats="batch"`` forces batch statistics everywhere.
     """
 
     optimizer: str = "adam"
@@ -48,6 +53,7 @@ class TrainConfig:
     epochs: int = 100
     seed: int = 0
     bn_stats: str = "auto"
+    predict_bn_stats: str = "running"
 
     def __post_init__(self) -> None:
         if self.optimizer not in OPTIMIZERS:
@@ -65,6 +71,9 @@ class TrainConfig:
         _set(self, "seed", _integer("seed", self.seed, minimum=0))
         if self.bn_stats not in BN_STATS_CHOICES:
             raise ValueError(f"bn_stats must be one of {BN_STATS_CHOICES}, got {self.bn_stats!r}")
+        if self.predict_bn_stats not in PREDICT_BN_STATS:
+            raise ValueError(f"predict_bn_stats must be one of {PREDICT_BN_STATS}, "
+                             f"got {self.predict_bn_stats!r}")
 
     # -- derived objects ----------------------------------------------------------
     def make_optimizer(self) -> Optimizer:
@@ -78,9 +87,17 @@ class TrainConfig:
 
     @property
     def eval_bn_stats(self) -> str:
-        """BatchNorm statistics of the headline validation numbers: running, unless the
-        network-wide setting forces batch statistics everywhere."""
-        return "batch" if self.bn_stats == "batch" else "running"
+        """BatchNorm statistics of predictions and the headline validation numbers:
+        ``predict_bn_stats``, unless the network-wide setting forces batch statistics."""
+        return "batch" if self.bn_stats == "batch" else self.predict_bn_stats
+
+    def with_eval_bn_stats(self, mode: str) -> "TrainConfig":
+        """These settings with predictions/validation on ``mode`` ("running" or "batch")."""
+        if mode not in PREDICT_BN_STATS:
+            raise ValueError(f"BatchNorm statistics must be one of {PREDICT_BN_STATS}, got {mode!r}")
+        # "batch" everywhere would override the choice: training keeps batch statistics
+        bn_stats = "auto" if self.bn_stats == "batch" else self.bn_stats
+        return replace(self, bn_stats=bn_stats, predict_bn_stats=mode)
 
     # -- plain data ---------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

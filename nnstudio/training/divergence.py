@@ -104,8 +104,10 @@ def optimizer_state_finite(state: dict[str, np.ndarray]) -> bool:
 
 
 LEARNING_RATE_ADVICE = "Lower the learning rate (or add regularization) and continue."
-TARGET_SCALE_ADVICE = ("Standardize the target (or divide it by a power of ten) and train "
-                       "again; a lower learning rate does not help.")
+TARGET_SCALE_ADVICE = ("Standardize the target (the default, turned off by "
+                       "--no-standardize-target or the Data panel's 'standardise a regression "
+                       "target') or divide it by a power of ten, and train again; a lower "
+                       "learning rate does not help.")
 
 
 def divergence_message(where: str, what: str, kept: tuple[int, int, int] | None,

@@ -98,8 +98,12 @@ def evaluate_arrays(network: Network, x: np.ndarray, y: np.ndarray, task: str,
     if bn_stats == "batch" and n < 2 and network.batchnorm_layers():
         # batch statistics of a single row do not exist: report nothing rather than fail
         return {"loss": None, "data_loss": None, "metric": None, "metric_name": name, "n": n}
-    chunk = batch_size if bn_stats == "batch" else EVAL_CHUNK
-    if bn_stats == "batch" and network.batchnorm_layers():
+    # A layer overridden to batch statistics takes them over batches of the training
+    # size in both modes, so that its numbers do not depend on the mode of the others.
+    batched = bn_stats == "batch" or any(layer.stats == "batch"
+                                         for _, layer in network.batchnorm_layers())
+    chunk = batch_size if batched else EVAL_CHUNK
+    if batched and network.batchnorm_layers():
         # A generator of its own: evaluating must not advance the trainer's random state.
         order = np.random.default_rng(EVAL_SHUFFLE_SEED).permutation(n)
         x, y = x[order], y[order]

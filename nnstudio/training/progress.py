@@ -36,6 +36,8 @@ class EpochProgress:
     x_ordered: np.ndarray | None = field(default=None, repr=False)
     y_ordered: np.ndarray | None = field(default=None, repr=False)
     bn_stats: dict = field(default_factory=dict, repr=False)
+    #: rows of the batch whose statistics ``bn_stats`` holds
+    bn_rows: int = 0
     batches: int | None = field(default=None, repr=False)  # cached batches_per_epoch
 
     def __post_init__(self) -> None:

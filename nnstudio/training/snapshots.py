@@ -64,8 +64,11 @@ class EpochSnapshot:
         Seconds spent training so far.
     bn_batch_stats : dict[int, tuple[ndarray, ndarray, ndarray, ndarray]]
         BatchNorm layer index -> (batch_mean, batch_var, running_mean, running_var): the
-        mean and (biased) variance of the layer's input in the epoch's last training batch,
-        and the running statistics after it. Copies, shape (D,) each.
+        mean and (biased) variance of the layer's input in the epoch's last full training
+        batch (the remainder batch is left out: too few rows), and the running statistics
+        at the end of the epoch. Copies, shape (D,) each.
+    bn_batch_rows : int
+        Rows of the batch those batch statistics come from.
     health : EpochHealth or None
         Per-layer statistics and histogram frames of the epoch (see
         :mod:`nnstudio.training.health`); None when the trainer records none.
@@ -87,6 +90,7 @@ class EpochSnapshot:
     elapsed: float
     bn_batch_stats: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = field(
         default_factory=dict)
+    bn_batch_rows: int = 0
     health: Any = None
 
     def history_entry(self) -> dict[str, Any]:

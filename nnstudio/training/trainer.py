@@ -136,8 +136,15 @@ class Trainer:
         if split not in SPLITS:
             raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
         x, y = self._arrays[split]
-        return evaluate_arrays(self.network, x, y, self.task, bn_stats or self.config.eval_bn_stats,
-                               self.config.batch_size, self.regularization)
+        result = evaluate_arrays(self.network, x, y, self.task,
+                                 bn_stats or self.config.eval_bn_stats, self.config.batch_size,
+                                 self.regularization)
+        if self.task == "regression":
+            # in the target's own units, whatever scaling the network was trained on
+            scale = getattr(self.dataset, "target_unit_scale", 1.0)
+            data_loss = result["data_loss"]
+            result["rmse"] = None if data_loss is None else math.sqrt(data_loss) * scale
+        return result
 
     def update_config(self, **changes: Any) -> TrainConfig:
         """Change settings between pulls; they apply from the next batch.
@@ -193,7 +200,12 @@ class Trainer:
         # Overflow is expected on the way to divergence, which is detected and reported
         # below; numpy's warnings would only add noise. Scoped per batch, not across yields.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            outputs, data_loss, penalty = self._forward_backward(x, y, record_bn=stop == n,
+            # BatchNorm's batch statistics are shown from the epoch's last full batch: the
+            # remainder batch (8 rows of Iris) gives noisy ones
+            full = self.config.batch_size
+            record_bn = (stop - start >= full and n - stop < full) or (
+                stop == n and not progress.bn_stats)
+            outputs, data_loss, penalty = self._forward_backward(x, y, record_bn,
                                                                  sample=sample)
             square_sums = self._grad_square_sums() if math.isfinite(data_loss) else None
             if square_sums is None:
@@ -238,6 +250,7 @@ class Trainer:
             for index, layer in enumerate(network.layers):
                 if record_bn and isinstance(layer, BatchNorm):
                     self._progress.bn_stats[index] = (outputs.mean(axis=0), outputs.var(axis=0))
+                    self._progress.bn_rows = len(x)
                 inputs, outputs = outputs, layer.forward(outputs, ctx)
                 if sample:
                     self.health.observe(index, inputs, outputs)
@@ -301,7 +314,7 @@ class Trainer:
             self.epoch, self.step, progress.loss_sum / rows, progress.data_loss_sum / rows,
             train_metric, val["loss"], val["data_loss"], val["metric"], other["loss"],
             other["metric"], self.metric_name, grad_norms, self.optimizer.lr, self.elapsed, bn_stats,
-            health)
+            progress.bn_rows, health)
         self.history.append(snapshot.history_entry())
         return snapshot
 

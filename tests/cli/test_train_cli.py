@@ -32,7 +32,7 @@ def test_train_a_csv_prints_one_json_object_and_saves_a_project(tmp_path):
     assert set(report["final"]) == {"train", "val", "test"} and report["final"]["val"]["n"] == 30
     assert report["config"] == {"optimizer": "sgd", "lr": 0.05, "momentum": 0.8, "nesterov": True,
                                 "l1": 1e-5, "l2": 1e-4, "batch_size": 16, "epochs": 12, "seed": 3,
-                                "bn_stats": "auto"}
+                                "bn_stats": "auto", "predict_bn_stats": "running"}
     layers = [row["layer"] for row in report["network"]["layers"]]
     assert layers == ["Dense(16)", "BatchNorm", "ReLU", "Dropout(0.1)", "Dense(3)"]  # output added
     assert report["data"]["target"] == "species" and report["saved"] == "iris.nnproj"

@@ -48,7 +48,9 @@ def test_regression_targets_are_float32_columns(write_csv):
     ds = load_csv(write_csv("\n".join(rows)))
     assert ds.task == "regression" and ds.class_names is None and ds.n_outputs == 1
     assert ds.y_train.dtype == np.float32 and ds.y_train.shape == (ds.n_train, 1)
-    np.testing.assert_array_equal(ds.y_test[:, 0], ds.rows_test * 1.25)
+    np.testing.assert_allclose(ds.inverse_target(ds.y_test)[:, 0], ds.rows_test * 1.25, atol=1e-4)
+    raw = load_csv(write_csv("\n".join(rows)), LoadOptions(standardize_target=False))
+    np.testing.assert_array_equal(raw.y_test[:, 0], raw.rows_test * 1.25)
 
 
 def test_split_is_seeded_and_stratified(lab_file):

@@ -43,7 +43,7 @@ def test_training_draws_points_in_every_curve(qtbot, window):
     history = window.controller.trainer.history
     np.testing.assert_allclose(curves.curve_data("val_loss")[1], [h["val_loss"] for h in history])
     assert window.training_panel.progress.value() == 1000
-    assert "Epoch 5/5" in window.training_panel.progress.format()
+    assert window.training_panel.progress.format() == "Epoch 5 of 5, finished"
     assert window.session.modified
 
 

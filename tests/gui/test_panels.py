@@ -72,11 +72,15 @@ def test_regression_curves_show_r2(qtbot, window):
     assert window.boundary_view.updates > 0
 
 
-def test_nnstudio_gui_refuses_a_missing_file_without_opening_a_window():
-    result = subprocess.run([sys.executable, "-m", "nnstudio", "gui", "/nonexistent/lab.csv"],
-                            capture_output=True, text=True, timeout=60)
-    assert result.returncode == 2
-    assert "no such file" in result.stderr
+def test_nnstudio_gui_with_a_missing_file_opens_the_default_session(tmp_path):
+    # a user started from a launcher sees no terminal: the window opens, the dialog names it
+    shot = tmp_path / "window.png"
+    result = subprocess.run([sys.executable, "-m", "nnstudio", "gui", "/nonexistent/lab.csv",
+                             "--screenshot", str(shot)], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "no such file: /nonexistent/lab.csv; opening the default session" in result.stderr
+    assert shot.stat().st_size > 10000
 
 
 def test_extension_points_for_other_views(window):

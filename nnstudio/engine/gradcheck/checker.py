@@ -21,6 +21,7 @@ import numpy as np
 from ..layers import Layer
 from ..network import Network
 from .config import CheckConfig
+from .directions import direction_check, sampled_rows
 from .evaluator import ChunkEvaluator
 from .labels import loss_label
 from .objective import Objective
@@ -81,6 +82,8 @@ class GradientChecker:
         self._pending_stop = 0
         self.screen_results: list[ScreenResult] | None = None
         self._exhausted = False
+        #: directional checks of input tensors whose rows were sampled (see directions.py)
+        self.direction_results: list[ScreenResult] = []
         self._chunks = self._compute()
 
     # -- set-up -------------------------------------------------------------------
@@ -111,6 +114,10 @@ class GradientChecker:
                        kind) in enumerate(entries):
             chosen = usable and (only is None or name in only)
             plan = self._plan(value.size, position) if chosen else np.zeros(0, dtype=np.intp)
+            if chosen and kind == INPUT and not self.evaluator.row_path[index] \
+                    and self.config.samples_per_tensor is None:
+                # rows mix later on: some rows element by element, the rest by directions
+                plan = sampled_rows(value.shape[0], value.shape[1], self.config.seed, position)
             info = TensorInfo(name, index, label, param, tuple(value.shape), int(plan.size), kind)
             refs.append(_TensorRef(position, info, layer, value.reshape(-1),
                                    gradient.reshape(-1), regularized, plan))
@@ -212,7 +219,8 @@ class GradientChecker:
     def passed(self) -> bool:
         """No mismatch or unverifiable element among those checked so far (nor in the
         screen, if run), and no failing problem (wrong shapes, irreproducible draws)."""
-        screened_bad = any(r.verdict in (MISMATCH, UNVERIFIABLE) for r in self.screen_results or ())
+        screened_bad = any(r.verdict in (MISMATCH, UNVERIFIABLE)
+                           for r in list(self.screen_results or ()) + self.direction_results)
         failing = any(problem.fails for problem in self.objective.problems)
         return not (screened_bad or failing or self._rows_with(CODE_MISMATCH).size
                     or self._rows_with(CODE_UNVERIFIABLE).size)
@@ -297,6 +305,10 @@ class GradientChecker:
         if self.config.screen_first:
             self._drill_into_screened()
         for ref in self._refs:
+            if ref.info.is_input and 0 < ref.plan.size < ref.info.size:
+                result = direction_check(self.objective, self.evaluator, ref.info, ref.position)
+                self.direction_results.append(result)
+                self._book.add_screen(result)
             position, chunk = 0, 4
             while position < ref.plan.size:
                 started = time.perf_counter()

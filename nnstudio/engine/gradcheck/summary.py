@@ -53,9 +53,14 @@ class TensorSummary:
 
     @property
     def status(self) -> str:
-        if self.screen is not None and self.checked == 0 and self.screen.verdict != OK:
-            return self.screen.verdict
-        return status_of(self.checked, self.kink, self.mismatch, self.unverifiable)
+        screen = self.screen.verdict if self.screen is not None else None
+        if screen is not None and self.checked == 0 and screen != OK:
+            return screen
+        status = status_of(self.checked, self.kink, self.mismatch, self.unverifiable)
+        # a directional look over the whole tensor that disagrees counts like an element
+        if screen == MISMATCH or (screen == UNVERIFIABLE and status != MISMATCH):
+            return screen
+        return status
 
     @property
     def complete(self) -> bool:

@@ -6,7 +6,7 @@ from a Python file); it registers the class with the engine if that has not happ
 from __future__ import annotations
 
 from PySide6.QtCore import QMimeData, Qt, Signal
-from PySide6.QtGui import QDrag
+from PySide6.QtGui import QBrush, QColor, QDrag, QFont
 from PySide6.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem
 
 from nnstudio.engine import BUILTIN_LAYERS, LAYER_TYPES, Layer, register_layer
@@ -14,6 +14,9 @@ from nnstudio.engine import BUILTIN_LAYERS, LAYER_TYPES, Layer, register_layer
 #: MIME type of a palette drag; the payload is the layer's type name
 LAYER_TYPE_MIME = "application/x-nnstudio-layer-type"
 TYPE_ROLE = Qt.ItemDataRole.UserRole
+CUSTOM_COLOUR = "#00796b"
+#: names wider than this (pixels) are elided in the middle
+MAX_NAME_WIDTH = 110
 
 PALETTE_LABELS = {"dense": "Dense", "relu": "ReLU", "leakyrelu": "LeakyReLU", "tanh": "Tanh",
                   "sigmoid": "Sigmoid", "batchnorm": "BatchNorm", "dropout": "Dropout"}
@@ -31,6 +34,7 @@ class LayerPalette(QListWidget):
         self.setDragEnabled(True)
         self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.setToolTip("Double-click a layer, or drag it onto the stack, to add it")
         for cls in BUILTIN_LAYERS:
             self.add_layer_type(cls)
@@ -44,14 +48,22 @@ class LayerPalette(QListWidget):
         if self.type_names().count(cls.type_name):
             return
         text = label or PALETTE_LABELS.get(cls.type_name, cls.__name__)
-        if cls not in BUILTIN_LAYERS:
-            text = f"{text}  (custom)"
         item = QListWidgetItem(text)
         item.setData(TYPE_ROLE, cls.type_name)
-        item.setToolTip(cls.description or cls.__doc__ or cls.type_name)
+        tip = cls.description or cls.__doc__ or cls.type_name
+        if cls not in BUILTIN_LAYERS:
+            # marked by style, not by a longer name: a wider palette squeezed the stack
+            font = QFont(item.font())
+            font.setItalic(True)
+            item.setFont(font)
+            item.setForeground(QBrush(QColor(CUSTOM_COLOUR)))
+            item.setStatusTip(f"{text}: a custom layer loaded from a Python file")
+        item.setToolTip(tip)
         self.addItem(item)
-        # wide enough for every name: the palette never truncates a layer type
-        self.setMinimumWidth(self.sizeHintForColumn(0) + 2 * self.frameWidth() + 8)
+        # wide enough for every name, up to a limit (longer names are elided, the tooltip
+        # has them): the palette never takes the stack's room
+        width = min(self.sizeHintForColumn(0), MAX_NAME_WIDTH)
+        self.setMinimumWidth(width + 2 * self.frameWidth() + 8)
 
     def type_names(self) -> list[str]:
         return [self.item(row).data(TYPE_ROLE) for row in range(self.count())]

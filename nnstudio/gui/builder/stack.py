@@ -96,7 +96,14 @@ class LayerStack(QTreeWidget):
                 self.setCurrentItem(self.topLevelItem(previous))
         finally:
             self.blockSignals(False)
+        self._fit_minimum_width()
         self.current_layer_changed.emit(self.current_layer())
+
+    def _fit_minimum_width(self) -> None:
+        """Never narrower than its widest row: a squeezed stack cut "Dense(16)" to "Dense(…"."""
+        width = sum(max(self.sizeHintForColumn(column), self.header().sectionSizeHint(column))
+                    for column in range(self.columnCount()))
+        self.setMinimumWidth(width + 2 * self.frameWidth() + 4)
 
     def _make_item(self, index: int, row: LayerRow) -> QTreeWidgetItem:
         output = "?" if row.output_dim is None else str(row.output_dim)

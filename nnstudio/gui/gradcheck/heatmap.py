@@ -1,31 +1,42 @@
 """Heatmap of log10 relative error per element of one tensor.
 
 A weight matrix is drawn as itself (row = input unit, column = output unit), a vector as
-one strip. Colour is the engine's relative error on a log scale; grey means "not checked
-yet" (light) or "gradient within the noise floor" (darker, where a relative error means
-nothing). Verdicts are drawn as shapes on an overlay, so they do not depend on colour: a
-red cross in a red frame for a mismatch, an orange ring for a kink; a cyan frame marks the
-element checked last (or clicked).
+one strip. Colour is the engine's relative error on a log scale; a cell not checked yet is
+white with a small grey dot (the tree's "·"), a cell whose gradient is within the noise floor
+(where a relative error means nothing) is a solid mid grey — two states that must never be
+confused. Verdicts are drawn as shapes on an overlay, so they do not depend on colour: a
+red cross in a red frame for a mismatch, an orange ring for a kink; a cyan frame inside the
+cell marks the element checked last (or clicked).
 """
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Signal
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsRectItem, QLabel, QVBoxLayout, QWidget
 
 from .status import CURRENT_CYAN, KINK_ORANGE, MISMATCH_RED, UNVERIFIABLE_PURPLE
-from .store import LOG_CEILING, LOG_FLOOR, VERDICT_CODES, TensorGrid
+from .store import LOG_CEILING, LOG_FLOOR, UNCHECKED_CODE, VERDICT_CODES, TensorGrid
 
 COLOUR_MAP = pg.colormap.get("viridis")
-UNCHECKED_RGBA = (236, 236, 236, 255)
-BELOW_FLOOR_RGBA = (176, 176, 176, 255)
+UNCHECKED_RGBA = (255, 255, 255, 255)
+UNCHECKED_DOT = "#9e9e9e"
+BELOW_FLOOR_RGBA = (140, 140, 140, 255)
+#: the cyan frame sits this far inside its cell (a share of the cell), never over a neighbour
+MARKER_INSET = 0.08
+#: tensors up to this many cells mark unchecked cells with a dot as well as white
+MAX_DOTTED_CELLS = 4096
+#: pixels per cell label at least (a two-digit index and a gap)
+TICK_SPACING_PX = 28
 #: the overlay has at most this many pixels; fewer per cell for big tensors
 OVERLAY_BUDGET = 2_000_000
 LEGEND = ("<span style='color:#c62828'><b>✗ red cross</b></span> = MISMATCH (wrong gradient)"
           " &nbsp; <span style='color:#a85d00'><b>○ orange ring</b></span> = kink (not a bug)"
+          " &nbsp; <span style='color:#8e24aa'><b>○ purple ring</b></span> = unverifiable"
           " &nbsp; <span style='color:#0097a7'><b>▢ cyan frame</b></span> = last checked"
-          " &nbsp; light grey = not checked yet &nbsp; dark grey = gradient ≈ 0 (noise floor)")
+          " &nbsp; <span style='color:#9e9e9e'><b>·</b></span> white with a dot = not checked yet"
+          " &nbsp; <span style='color:#8c8c8c'><b>■</b></span> solid grey = gradient ≈ 0"
+          " (noise floor)")
 
 
 class HeatmapView(QWidget):
@@ -48,12 +59,24 @@ class HeatmapView(QWidget):
         self.plot.hideButtons()
         self.image = pg.ImageItem()
         self.overlay = pg.ImageItem()
-        self.marker = pg.ScatterPlotItem(pxMode=False, symbol="s", size=1.25,
-                                         pen=pg.mkPen(CURRENT_CYAN, width=3), brush=None)
-        for item in (self.image, self.overlay, self.marker):
+        # a rectangle in data coordinates with a cosmetic pen: exactly one cell, on a
+        # bias strip as on a matrix (a scatter symbol was offset and clipped there)
+        self.marker = QGraphicsRectItem()
+        pen = pg.mkPen(CURRENT_CYAN, width=3)
+        pen.setCosmetic(True)
+        self.marker.setPen(pen)
+        self.marker.setZValue(10)
+        self.marker.hide()
+        self.outline = QGraphicsRectItem()
+        outline_pen = pg.mkPen("#9e9e9e", width=1)
+        outline_pen.setCosmetic(True)
+        self.outline.setPen(outline_pen)
+        self.outline.hide()
+        for item in (self.image, self.overlay, self.outline, self.marker):
             self.plot.addItem(item)
         self.colour_bar = self._build_colour_bar()
         self.graphics.scene().sigMouseClicked.connect(self._on_scene_clicked)
+        self.plot.getViewBox().sigResized.connect(self._update_ticks)
         legend = QLabel(LEGEND)
         legend.setWordWrap(True)
         legend.setStyleSheet("font-size: 11px;")
@@ -100,7 +123,8 @@ class HeatmapView(QWidget):
         if grid is None:
             self.image.clear()
             self.overlay.clear()
-            self.marker.clear()
+            self.marker.hide()
+            self.outline.hide()
             return
         self.refresh()
         if changed:
@@ -118,8 +142,22 @@ class HeatmapView(QWidget):
         else:
             left.setLabel("input unit (row)" if rows > 1 else "")
             bottom.setLabel("output unit (column)" if rows > 1 else "element")
-        left.setTicks([cell_ticks(rows)] if rows > 1 else [[]])
-        bottom.setTicks([cell_ticks(columns)])
+        self._update_ticks()
+
+    def _update_ticks(self, *_args) -> None:
+        """Cell labels spaced by the pixels the cells get: "0 2 4 6 8 10 12 14" ran into
+        each other on a narrow matrix."""
+        if self.grid is None:
+            return
+        rows, columns = self.grid.grid_shape
+        box = self.plot.getViewBox()
+        (x0, x1), (y0, y1) = box.viewRange()
+        width_px = box.width() * min(1.0, columns / max(x1 - x0, 1e-9))
+        height_px = box.height() * min(1.0, rows / max(y1 - y0, 1e-9))
+        left, bottom = self.plot.getAxis("left"), self.plot.getAxis("bottom")
+        left.setTicks([cell_ticks(rows, max(2, int(height_px // TICK_SPACING_PX)))]
+                      if rows > 1 else [[]])
+        bottom.setTicks([cell_ticks(columns, max(2, int(width_px // TICK_SPACING_PX)))])
 
     def refresh(self) -> None:
         """Redraw the colours and marks of the current grid (after new results)."""
@@ -133,6 +171,8 @@ class HeatmapView(QWidget):
         self.image.setRect(QRectF(0, 0, columns, rows))
         self.overlay.setImage(verdict_overlay(grid).transpose(1, 0, 2), autoLevels=False)
         self.overlay.setRect(QRectF(0, 0, columns, rows))
+        self.outline.setRect(QRectF(0, 0, columns, rows))  # white unchecked cells need an edge
+        self.outline.show()
         self._draw_marker()
 
     def set_current(self, flat_index: int | None) -> None:
@@ -141,10 +181,16 @@ class HeatmapView(QWidget):
 
     def _draw_marker(self) -> None:
         if self.grid is None or self.current is None:
-            self.marker.clear()
+            self.marker.hide()
             return
         row, column = divmod(self.current, self.grid.grid_shape[1])
-        self.marker.setData([column + 0.5], [row + 0.5])
+        self.marker.setRect(QRectF(column + MARKER_INSET, row + MARKER_INSET,
+                                   1 - 2 * MARKER_INSET, 1 - 2 * MARKER_INSET))
+        self.marker.show()
+
+    def marker_cell(self) -> QRectF | None:
+        """The cyan frame's rectangle in cell coordinates (x = column), or None."""
+        return self.marker.rect() if self.marker.isVisible() else None
 
     # -- clicks ---------------------------------------------------------------------------
     def cell_at(self, x: float, y: float) -> int | None:
@@ -184,11 +230,16 @@ def colour_cells(grid: TensorGrid) -> np.ndarray:
 
 
 def verdict_overlay(grid: TensorGrid) -> np.ndarray:
-    """RGBA (rows·k, columns·k, 4): a cross in a frame per mismatch, a ring per kink."""
+    """RGBA (rows·k, columns·k, 4): a cross in a frame per mismatch, a ring per kink, a dot
+    per cell not checked yet."""
     rows, columns = grid.grid_shape
     k = int(np.clip(np.sqrt(OVERLAY_BUDGET / max(rows * columns, 1)), 1, 11))
     overlay = np.zeros((rows * k, columns * k, 4), dtype=np.uint8)
-    for code, stamp in ((VERDICT_CODES["kink"], _ring_stamp(k, KINK_ORANGE)),
+    # the dots only where cells are big and few: on a large tensor white against grey
+    # already tells them apart, and stamping thousands of dots per refresh costs the GUI
+    dotted = k >= 4 and rows * columns <= MAX_DOTTED_CELLS
+    unchecked = [(UNCHECKED_CODE, _dot_stamp(k, UNCHECKED_DOT))] if dotted else []
+    for code, stamp in (*unchecked, (VERDICT_CODES["kink"], _ring_stamp(k, KINK_ORANGE)),
                         (VERDICT_CODES["unverifiable"], _ring_stamp(k, UNVERIFIABLE_PURPLE)),
                         (VERDICT_CODES["mismatch"], _cross_stamp(k, MISMATCH_RED))):
         cells = np.flatnonzero(grid.verdict == code)
@@ -219,6 +270,15 @@ def _cross_stamp(k: int, colour: str) -> np.ndarray:
         shifted = np.clip(diagonal + offset, 0, k - 1)
         stamp[diagonal, shifted] = ink
         stamp[diagonal, k - 1 - shifted] = ink
+    return stamp
+
+
+def _dot_stamp(k: int, colour: str) -> np.ndarray:
+    """(k, k, 4): a small dot in the middle of the cell."""
+    stamp = np.zeros((k, k, 4), dtype=np.uint8)
+    centre = (k - 1) / 2
+    yy, xx = np.mgrid[0:k, 0:k]
+    stamp[np.hypot(yy - centre, xx - centre) <= max(0.8, k / 7)] = _rgba(colour)
     return stamp
 
 

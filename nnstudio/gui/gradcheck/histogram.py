@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from nnstudio.engine.gradcheck import KINK, MISMATCH, OK, UNVERIFIABLE
 
@@ -29,14 +29,17 @@ class ErrorHistogram(QWidget):
         self.plot.setLabel("bottom", "log10 relative error (left: agreement, right: disagreement)")
         self.plot.setLabel("left", "elements")
         self.plot.setXRange(LOG_FLOOR, LOG_CEILING, padding=0.02)
-        # a light backdrop keeps the legend readable where it overlaps bars
-        self.plot.addLegend(offset=(10, 10), brush=pg.mkBrush(255, 255, 255, 210))
+        # the legend is a line above the plot: inside it, it covered the bars
+        self.legend = QLabel(" &nbsp; ".join(
+            f"<span style='color:{BAR_COLOURS[v]}'>■</span> {BAR_NAMES[v]}"
+            for v in BAR_COLOURS))
+        self.legend.setObjectName("histogramLegend")
         width = float(HISTOGRAM_EDGES[1] - HISTOGRAM_EDGES[0])
         centres = HISTOGRAM_EDGES[:-1] + width / 2
         self.bars = {}
         for verdict in BAR_COLOURS:
             bar = pg.BarGraphItem(x=centres, height=np.zeros_like(centres), width=width * 0.9,
-                                  brush=BAR_COLOURS[verdict], pen=None, name=BAR_NAMES[verdict])
+                                  brush=BAR_COLOURS[verdict], pen=None)
             self.plot.addItem(bar)
             self.bars[verdict] = bar
         self.tolerance_line = pg.InfiniteLine(angle=90, pen=pg.mkPen("#000000", width=1.5,
@@ -47,7 +50,8 @@ class ErrorHistogram(QWidget):
         self._centres = centres
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.plot)
+        layout.addWidget(self.legend)
+        layout.addWidget(self.plot, 1)
 
     def set_tolerance(self, rtol: float) -> None:
         self.tolerance_line.setValue(float(np.log10(rtol)) if rtol > 0 else LOG_FLOOR)

@@ -110,3 +110,20 @@ class StudentCrash(Layer):
 
 for cls in (StudentBatchNorm, StudentDropout, StudentCrash):
     register_layer(cls)
+
+
+class StudentLastRowBug(Layer):
+    """x·2 whose dx is wrong in the last row only (an off-by-one in a loop over rows)."""
+
+    type_name = "student_last_row_bug"
+
+    def forward(self, x, ctx):
+        return x * 2.0
+
+    def backward(self, dout):
+        dx = dout * 2.0
+        dx[-1] *= 1.5
+        return dx
+
+
+register_layer(StudentLastRowBug)
