@@ -77,7 +77,8 @@ def test_each_layer_fault_is_found_where_its_gradient_flows(name, index, fault):
     changed = _changed(network, x, y, config, index, fault)
     network.layers[index].set_fault(fault)
     report = GradientChecker(network, x, y, config).run()
-    flagged = {t.name for t in report.tensors if t.mismatch}
+    # a mismatching element, or (inputs checked on a few rows) a mismatching direction
+    flagged = {t.name for t in report.tensors if t.status == "mismatch"}
     assert flagged <= _expected(network, index, fault)
     assert changed <= flagged, f"{sorted(changed - flagged)} changed but were not flagged"
     assert report.passed == (not changed)
