@@ -1,6 +1,6 @@
 """Is the window responsive while it trains, and what does the GUI cost the training?
 
-``python bench/gui_responsiveness.py [--rounds 12] [--seconds 1] [--dataset iris]``
+``python bench/gui_responsiveness.py [--rounds 12] [--seconds 1] [--dataset iris] [--view Layers]``
 
 One process, one run, alternating segments so that load from other programs and CPU clock
 drift hit both sides alike (segments of a second: each resume sends a bundle and redraws at
@@ -173,7 +173,16 @@ def parse_args(argv: list[str] | None):
     parser.add_argument("--samples", type=int, default=20000,
                         help="points for generated built-ins (ignored for iris)")
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--view", default="Curves",
+                        help="the central tab shown while training (e.g. Layers)")
     return parser.parse_args(argv)
+
+
+def show_view(window, title: str) -> None:
+    titles = [window.views.tabText(i) for i in range(window.views.count())]
+    if title not in titles:
+        raise SystemExit(f"no view {title!r}; the views are {titles}")
+    window.views.setCurrentIndex(titles.index(title))
 
 
 def make_window(dataset, config: TrainConfig):
@@ -210,7 +219,7 @@ def report(args, dataset, idle: LatenessProbe, probe: LatenessProbe, totals, upd
     share = rate["window"] / rate["headless"]
     print(f"dataset {args.dataset}: {dataset.n_features} features, {len(dataset.x_train)} "
           f"training rows, batch size {args.batch_size}, default network; "
-          f"{args.rounds} rounds of {args.seconds:g} s per side; load average "
+          f"{args.rounds} rounds of {args.seconds:g} s per side, {args.view} view shown; load average "
           f"{os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     print(f"10 ms timer lateness, idle window:     p50 {np.percentile(idle.lateness, 50):6.2f} ms"
           f"   p99 {np.percentile(idle.lateness, 99):6.2f} ms")
@@ -238,6 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     run_event_loop(1.0)
     idle.stop()
     switches = {"idle window": tab_switches(window)}
+    show_view(window, args.view)
     totals, probe, updates = alternate(app, window, HeadlessRun(dataset, config),
                                        args.rounds, args.seconds)
     window.controller.resume()

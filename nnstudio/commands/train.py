@@ -23,6 +23,7 @@ from nnstudio.engine.custom_layers import load_custom_layers
 from nnstudio.project import load_project, save_project
 from nnstudio.project.archive import check_writable
 from nnstudio.training import BatchSnapshot, DivergedSnapshot, EpochSnapshot, TrainConfig, Trainer
+from nnstudio.training.health import find_problems
 from nnstudio.training.snapshots import json_float
 
 from .info import network_summary
@@ -213,6 +214,8 @@ def _report(trainer: Trainer, diverged: DivergedSnapshot | None, save_path: Path
         "final": final,
         "history": trainer.history,
         "diverged": None if diverged is None else diverged.to_dict(),
+        "findings": [finding.to_dict() for finding in
+                     find_problems(trainer.history, dataset.task, dataset.n_outputs)],
         "saved": None if save_path is None else str(save_path),
     }
 
@@ -225,6 +228,11 @@ def _text(report: dict) -> str:
             rmse = f"  RMSE {_fmt(numbers['rmse'])}" if numbers.get("rmse") is not None else ""
             lines.append(f"  {split:<5} loss {_fmt(numbers['loss'])}  {name} {_fmt(numbers['metric'])}"
                          f"{rmse}  ({numbers['n']} rows)")
+    if report["findings"]:
+        lines.append("layer health:")
+        lines.extend(f"  epoch {finding['epoch']}: {finding['message']}" for finding in report["findings"])
+    elif any("layers" in entry for entry in report["history"]):
+        lines.append("layer health: no findings")
     if report["saved"]:
         lines.append(f"saved to {report['saved']}")
     return "\n".join(lines)

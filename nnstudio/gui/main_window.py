@@ -41,6 +41,7 @@ from .curves import CurvesWidget
 from .data_panel import DataPanel
 from .files import ProjectFiles
 from .gradcheck import install_gradcheck
+from .layers_view import install_layers_view
 from .own_model import install_own_model
 from .redraw_pacer import RedrawPacer
 from .run_status import RunStatus
@@ -85,6 +86,7 @@ class MainWindow(QMainWindow):
         self._connect()
         self.run_status = RunStatus(self)
         install_gradcheck(self)
+        install_layers_view(self)
         install_own_model(self)
         self.resize(1440, 900)
         self._update_title()
@@ -281,6 +283,7 @@ class MainWindow(QMainWindow):
                 self.training_panel.show_progress(*self._pending_progress)
             self._pending_progress = None
         self.batchnorm_panel.flush()
+        self.layers_view.flush()
 
     def _on_progress(self, *progress) -> None:
         self._pending_progress = progress

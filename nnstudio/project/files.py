@@ -25,6 +25,7 @@ from typing import Any
 from .. import __version__
 from ..engine.network import Network
 from ..training import TrainConfig, Trainer
+from ..training.health.layout import layer_entries_ok
 from ..training.state import resume_gaps
 from .archive import (ProjectError, decode_npz, encode_npz, open_zip, read_member,
                       write_zip_atomically)
@@ -310,6 +311,8 @@ def _history(history: Any) -> list[dict[str, Any]]:
                                        and all(_is_number_or_null(v) for v in value.values()))
             elif key in ("epoch", "step"):
                 ok = _is_count(value)
+            elif key == "layers":  # layer health, see nnstudio.training.health
+                ok = layer_entries_ok(value)
             else:
                 ok = _is_number_or_null(value)
             if not ok:

@@ -21,6 +21,8 @@ def trainer_state(trainer: "Trainer") -> dict[str, Any]:
     progress = trainer._progress
     if progress is not None:
         arrays["progress/order"] = progress.order.copy()
+    if trainer.health is not None:
+        arrays.update(trainer.health.to_arrays())
     return {
         "version": STATE_VERSION,
         "epoch": trainer.epoch,
@@ -63,6 +65,8 @@ def load_trainer_state(trainer: "Trainer", state: dict[str, Any]) -> None:
             raise ValueError("trainer state: an epoch in progress needs its sums and 'progress/order'")
         progress = EpochProgress.from_json(state["progress"], arrays["progress/order"], trainer.n_train,
                                            trainer.network.output_dim, len(trainer._grad_layers))
+    if trainer.health is not None:
+        trainer.health.load_arrays(arrays)  # validates all before it changes anything
     trainer.epoch, trainer.step, trainer.elapsed = epoch, step, float(elapsed)
     trainer.optimizer = optimizer
     trainer.rng.bit_generator.state = rng.bit_generator.state

@@ -16,6 +16,7 @@ from .config import TrainConfig
 from .divergence import (TARGET_SCALE_ADVICE, WeightBackup, divergence_message,
                          first_bad_activation, first_bad_gradient, layer_label,
                          target_scale_cause, weights_finite)
+from .health import HealthRecorder
 from .metrics import (batch_bounds, count_correct, evaluate_arrays, metric_name_for,
                       r2_from_sums, squared_residuals, sum_squares_about_mean)
 from .progress import EpochProgress
@@ -42,6 +43,9 @@ class Trainer:
         Anything with ``task``, ``n_features``, ``n_outputs`` and ``x_/y_`` train, val and
         test arrays.
     config : TrainConfig, optional
+    health : bool
+        Record per-layer statistics (``history[i]["layers"]``, histograms in ``health``);
+        they cost a few percent of the time of a step (``bench/train_throughput.py``).
 
     Attributes
     ----------
@@ -51,9 +55,11 @@ class Trainer:
     elapsed : float     seconds spent inside :meth:`run`
     history : list[dict]  one JSON-safe entry per completed epoch
     diverged : DivergedSnapshot or None   the last divergence, cleared by the next good epoch
+    health : HealthRecorder or None   layer statistics of the epoch in progress, histograms
     """
 
-    def __init__(self, network: Network, dataset: Any, config: TrainConfig | None = None) -> None:
+    def __init__(self, network: Network, dataset: Any, config: TrainConfig | None = None,
+                 health: bool = True) -> None:
         self.network, self.dataset = network, dataset
         self.config = config if config is not None else TrainConfig()
         self.task = check_fit(network, dataset)
@@ -71,6 +77,7 @@ class Trainer:
         self._progress: EpochProgress | None = None
         self._run_token: object | None = None
         self._t0 = 0.0
+        self.health: HealthRecorder | None = HealthRecorder(network) if health else None
         self._bind_network()
         self._check_batchnorm_batches(self.config)
 
@@ -188,6 +195,8 @@ class Trainer:
             stop = n
         x, y = progress.x_ordered[start:stop], progress.y_ordered[start:stop]
         self._backup.save(self.epoch + 1, progress.batch + 1, self.step)
+        health = self.health
+        sample = health is not None and health.wants_sample(self.step)
         # Overflow is expected on the way to divergence, which is detected and reported
         # below; numpy's warnings would only add noise. Scoped per batch, not across yields.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -196,11 +205,20 @@ class Trainer:
             full = self.config.batch_size
             record_bn = (stop - start >= full and n - stop < full) or (
                 stop == n and not progress.bn_stats)
-            outputs, data_loss, penalty = self._forward_backward(x, y, record_bn)
+            outputs, data_loss, penalty = self._forward_backward(x, y, record_bn,
+                                                                 sample=sample)
             square_sums = self._grad_square_sums() if math.isfinite(data_loss) else None
             if square_sums is None:
                 return self._diverge(x, y, outputs, progress, data_loss)
+            if health is not None:
+                if self.step == 0:
+                    health.record_initial_loss(data_loss)
+                if sample:
+                    health.observe_gradients()
+                    health.before_step()
             self.optimizer.step(self.network)
+            if sample:
+                health.after_step()
         self.step += 1
         rows = stop - start
         progress.offset, progress.batch = stop, progress.batch + 1
@@ -218,25 +236,38 @@ class Trainer:
         return BatchSnapshot(self.epoch + 1, progress.batch, progress.batches, self.step,
                              data_loss + penalty, data_loss, penalty, self.optimizer.lr, self.elapsed)
 
-    def _forward_backward(self, x: np.ndarray, y: np.ndarray,
-                          record_bn: bool) -> tuple[np.ndarray, float, float]:
-        """Like ``Network.compute_gradients``, but keeps the outputs for the epoch's metric
-        and, on the epoch's last batch, the batch statistics BatchNorm layers saw."""
+    def _forward_backward(self, x: np.ndarray, y: np.ndarray, record_bn: bool,
+                          sample: bool = False) -> tuple[np.ndarray, float, float]:
+        """Like ``Network.compute_gradients``, but keeps the outputs for the epoch's metric,
+        on the epoch's last batch the batch statistics BatchNorm layers saw, and on a sampled
+        batch hands every layer's output to the health recorder."""
         network, ctx = self.network, self._train_ctx
         network.zero_grad()
-        if record_bn:
+        if record_bn or sample:
             outputs = x
+            if sample:
+                self.health.begin_sample(len(x))
             for index, layer in enumerate(network.layers):
-                if isinstance(layer, BatchNorm):
+                if record_bn and isinstance(layer, BatchNorm):
                     self._progress.bn_stats[index] = (outputs.mean(axis=0), outputs.var(axis=0))
                     self._progress.bn_rows = len(x)
-                outputs = layer.forward(outputs, ctx)
+                inputs, outputs = outputs, layer.forward(outputs, ctx)
+                if sample:
+                    self.health.observe(index, inputs, outputs)
         else:
             outputs = network.forward(x, ctx)
         data_loss = float(network.loss.forward(outputs, y))
         if not math.isfinite(data_loss):
             return outputs, data_loss, 0.0
-        network.backward(network.loss.backward(), input_grad=False)
+        if sample:  # Network.backward unrolled, so the recorder sees the gradient flow
+            dout, layers = network.loss.backward(), network.layers
+            for index in range(len(layers) - 1, 0, -1):
+                self.health.observe_flow(index, dout)
+                dout = layers[index].backward(dout)
+            self.health.observe_flow(0, dout)
+            layers[0].backward_params_only(dout)
+        else:
+            network.backward(network.loss.backward(), input_grad=False)
         return outputs, data_loss, network.add_penalty_gradients(self.regularization)
 
     def _grad_square_sums(self) -> list[float] | None:
@@ -275,6 +306,7 @@ class Trainer:
                             layer.buffers["running_var"].copy())
                     for index, stats in progress.bn_stats.items()
                     for layer in [self.network.layers[index]]}
+        health = None if self.health is None else self.health.finish_epoch(self.epoch, grad_norms)
         self._progress = None
         self.diverged = None
         self._tick()
@@ -282,7 +314,7 @@ class Trainer:
             self.epoch, self.step, progress.loss_sum / rows, progress.data_loss_sum / rows,
             train_metric, val["loss"], val["data_loss"], val["metric"], other["loss"],
             other["metric"], self.metric_name, grad_norms, self.optimizer.lr, self.elapsed, bn_stats,
-            progress.bn_rows)
+            progress.bn_rows, health)
         self.history.append(snapshot.history_entry())
         return snapshot
 
@@ -303,6 +335,8 @@ class Trainer:
         # The optimizer's moments were accumulated on the way to divergence: start afresh.
         self.optimizer = self.config.make_optimizer()
         self._progress = None
+        if self.health is not None:
+            self.health.discard_epoch()
         self._tick()
         self.diverged = DivergedSnapshot(
             self.epoch + 1, progress.batch + 1, failed_step, kind, index,
@@ -353,6 +387,8 @@ class Trainer:
         self._view_layers = None if len(self._grad_views) == len(self._grad_layers) else [
             position for position, grads in enumerate(self._grad_layers.values()) for _ in grads]
         self._backup = WeightBackup(network)
+        if self.health is not None and not self.health.fits(network):
+            self.health = HealthRecorder(network)
         self._n_outputs = network.output_dim
         self._train_ctx = Context.train(self.rng, bn_stats=self.config.bn_stats)
 

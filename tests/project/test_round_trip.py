@@ -1,4 +1,5 @@
 """Saving and loading a project: identical predictions, identical continuation, data found again."""
+import io
 import json
 import shutil
 import zipfile
@@ -164,3 +165,48 @@ def test_data_source_from_a_reloaded_dataset_keeps_its_embedded_copy(tmp_path, i
     project = load_project(tmp_path / "p.nnproj")
     assert DataSource.from_dataset(project.dataset) is project.data_source
     assert project.data_source.embedded_bytes == iris_csv.read_bytes()
+
+
+def test_layer_health_history_and_histograms_round_trip(tmp_path):
+    dataset = make_builtin("two_spirals", n_samples=200)
+    trainer = trainer_for(dataset, "dense:8,relu,dense:8,sigmoid", epochs=3, batch_size=8)
+    list(trainer.run())
+    path = save_project(tmp_path / "health.nnproj", trainer.network, dataset, trainer)
+    project = load_project(path)
+    assert project.history == trainer.history and "layers" in project.history[0]
+    with zipfile.ZipFile(path) as archive:
+        saved = json.loads(archive.read("project.json"))
+    assert saved["history"][0]["layers"][1]["dead_fraction"] is not None
+    restored = project.make_trainer()
+    for index in range(len(trainer.network.layers)):
+        for kind, (low, high, epochs, counts) in trainer.health.frames(index).items():
+            again = restored.health.frames(index)[kind]
+            assert (low, high, epochs) == again[:3]
+            np.testing.assert_array_equal(counts, again[3])
+
+
+def test_a_project_saved_before_layer_health_still_loads_and_trains(tmp_path):
+    dataset = make_builtin("two_spirals", n_samples=200)
+    trainer = trainer_for(dataset, epochs=2)
+    list(trainer.run())
+    path = save_project(tmp_path / "old.nnproj", trainer.network, dataset, trainer)
+    with zipfile.ZipFile(path) as archive:  # strip what layer health added
+        members = {name: archive.read(name) for name in archive.namelist()}
+    document = json.loads(members["project.json"])
+    for entry in document["history"]:
+        for key in ("layers", "health_rows", "initial_loss"):
+            entry.pop(key, None)
+    members["project.json"] = json.dumps(document).encode()
+    arrays = np.load(io.BytesIO(members["trainer.npz"]))
+    kept = {key: arrays[key] for key in arrays.files if not key.startswith("health/")}
+    buffer = io.BytesIO()
+    np.savez(buffer, **kept)
+    members["trainer.npz"] = buffer.getvalue()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    project = load_project(path)
+    assert "layers" not in project.history[0]
+    resumed = project.make_trainer()
+    list(resumed.run(1))
+    assert "layers" in resumed.history[-1] and len(resumed.history) == 3

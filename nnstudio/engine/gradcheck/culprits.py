@@ -103,7 +103,7 @@ def localize(tensors: list[TensorSummary], problems: list[Problem], labels: list
         own_params = params.get(index, [])
         status_in = _status(own_in)
         status_params = worst_status(_status(t) for t in own_params)
-        arriving = _status(inputs.get(index + 1))
+        arriving = _arriving(inputs.get(index + 1))
         bad_in, bad_params = status_in == MISMATCH, status_params == MISMATCH
         label = labels[index]
         if bad_in or bad_params:
@@ -133,6 +133,16 @@ def localize(tensors: list[TensorSummary], problems: list[Problem], labels: list
 
 def _status(tensor: TensorSummary | None) -> str | None:
     return None if tensor is None or tensor.checked == 0 else tensor.status
+
+
+def _arriving(tensor: TensorSummary | None) -> str | None:
+    """The status of the gradient reaching a layer, as evidence: "ok" only when some of
+    its elements agree well above the noise floor — all-noise agreement (e.g. a gradient
+    zeroed by a bug after it, against a numeric one hidden in rounding) proves nothing."""
+    status = _status(tensor)
+    if status in (OK, KINK) and tensor.evidence == 0 and tensor.max_abs_error > 0:
+        return UNVERIFIABLE
+    return status
 
 
 def _layer_culprits(index: int, label: str, own_in: TensorSummary | None,

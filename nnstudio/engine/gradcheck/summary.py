@@ -7,7 +7,7 @@ import numpy as np
 
 from .results import KINK, MISMATCH, OK, UNVERIFIABLE, ElementResult, ScreenResult, TensorInfo
 from .store import ResultStore
-from .verdict import VERDICT_NAMES
+from .verdict import CODE_KINK, CODE_OK, VERDICT_NAMES
 
 UNCHECKED = "unchecked"
 
@@ -46,6 +46,9 @@ class TensorSummary:
     worst: ElementResult | None
     screen: ScreenResult | None
     unverifiable: int = 0
+    #: agreeing elements of a size well above the noise floor (> 2x): the ones whose
+    #: agreement is evidence that the tensor is right, not only that both sides are noise
+    evidence: int = 0
 
     @property
     def name(self) -> str:
@@ -110,11 +113,12 @@ class LayerSummary:
 
 
 class _Tally:
-    __slots__ = ("counts", "max_abs", "max_rel", "worst_row", "worst_score")
+    __slots__ = ("counts", "max_abs", "max_rel", "worst_row", "worst_score", "evidence")
 
     def __init__(self) -> None:
         self.counts = [0] * len(VERDICT_NAMES)  # by verdict code: ok, kink, mismatch, unverifiable
         self.max_abs = self.max_rel = 0.0
+        self.evidence = 0  # agreeing elements whose size is well above the noise floor
         self.worst_row = -1
         self.worst_score = -1.0
 
@@ -132,7 +136,10 @@ class SummaryBook:
         """Count one delivered row (scalar path: stepping element by element)."""
         column = self._store.column
         tally = self._tallies[int(column("tensor", row, row + 1)[0])]
-        tally.counts[int(column("code", row, row + 1)[0])] += 1
+        code = int(column("code", row, row + 1)[0])
+        tally.counts[code] += 1
+        if code in (CODE_OK, CODE_KINK) and float(column("scale", row, row + 1)[0]) > 2 * self._atol:
+            tally.evidence += 1
         abs_error = float(column("abs_error", row, row + 1)[0])
         tally.max_abs = max(tally.max_abs, abs_error)
         if float(column("scale", row, row + 1)[0]) > self._atol:
@@ -150,6 +157,9 @@ class SummaryBook:
         codes = np.bincount(column("code", start, stop), minlength=len(VERDICT_NAMES))
         for code in range(len(VERDICT_NAMES)):
             tally.counts[code] += int(codes[code])
+        agreeing = np.isin(column("code", start, stop), (CODE_OK, CODE_KINK))
+        tally.evidence += int(np.count_nonzero(agreeing & (column("scale", start, stop)
+                                                            > 2 * self._atol)))
         tally.max_abs = max(tally.max_abs, float(column("abs_error", start, stop).max()))
         significant = column("scale", start, stop) > self._atol
         if significant.any():
@@ -171,7 +181,8 @@ class SummaryBook:
         ok, kink, mismatch, unverifiable = tally.counts
         worst = self._store.result(tally.worst_row) if tally.worst_row >= 0 else None
         return TensorSummary(info, sum(tally.counts), ok, kink, mismatch, tally.max_abs,
-                             tally.max_rel, worst, self._screens.get(info.name), unverifiable)
+                             tally.max_rel, worst, self._screens.get(info.name), unverifiable,
+                             tally.evidence)
 
     def tensors(self) -> list[TensorSummary]:
         return [self.tensor(position) for position in range(len(self._tallies))]

@@ -1,6 +1,7 @@
 """A full check of a 26,000-parameter network: the window keeps answering, Stop is prompt."""
 from __future__ import annotations
 
+import gc
 import time
 
 from PySide6.QtCore import Qt, QTimer
@@ -35,11 +36,19 @@ class GapMeter:
 
 def test_full_check_of_26k_parameters_keeps_the_window_responsive(qtbot, studio):
     window, parts = large_studio(studio)
-    meter = GapMeter()
-    started = time.perf_counter()
-    press(qtbot, parts, "end", timeout=60000)
-    elapsed = time.perf_counter() - started
-    meter.timer.stop()
+    # The objects earlier tests left behind (450,000 in a full run) are not the window's doing,
+    # but a full garbage collection of them takes ~0.3 s on a loaded machine whenever it falls
+    # inside the measured run: keep them out of the collector for the measurement.
+    gc.collect()
+    gc.freeze()
+    try:
+        meter = GapMeter()
+        started = time.perf_counter()
+        press(qtbot, parts, "end", timeout=60000)
+        elapsed = time.perf_counter() - started
+        meter.timer.stop()
+    finally:
+        gc.unfreeze()
     view = parts.view
     # every parameter and every layer's input gradient (one phase: no BatchNorm or Dropout)
     assert [phase.name for phase in parts.controller.phases] == ["fit"]

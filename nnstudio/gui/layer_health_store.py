@@ -1,0 +1,134 @@
+"""What the Layers view has received: per-layer series over epochs, histogram frames, and the
+history entries the engine's findings rules read. Bookkeeping only; numbers come from the
+trainer's snapshots (live) or a trainer's history and recorder (a loaded project).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from nnstudio.training.health import align_frames, find_problems
+from nnstudio.training.health.histograms import MAX_FRAMES
+
+from .series import EnvelopeSeries
+
+#: small multiples per layer: entry key of each, and which keys can feed the "fraction" one
+SERIES = ("grad_norm", "update_ratio", "fraction")
+FRACTION_KEYS = ("dead_fraction", "saturated_fraction")
+HISTOGRAM_KINDS = ("weights", "gradients", "activations")
+#: stored points per small multiple (a plot ~150 pixels wide; past it, min/max envelopes)
+SMALL_MULTIPLE_CAP = 1024
+
+
+class LayerHealthStore:
+    """Series per (layer index, name), frames per (layer index, kind), history entries."""
+
+    def __init__(self) -> None:
+        self.clear()
+
+    def clear(self) -> None:
+        self.series: dict[tuple[int, str], EnvelopeSeries] = {}
+        self.frames: dict[tuple[int, str], list[tuple[int, float, float, np.ndarray]]] = {}
+        self.entries: list[dict[str, Any]] = []
+        self.fraction_names: dict[int, str] = {}
+        self.version = 0  # bumped by every change, so views redraw only when needed
+
+    # -- input ----------------------------------------------------------------------------
+    def add_epochs(self, epochs: list[tuple[int, object]]) -> None:
+        """(epoch number, :class:`~nnstudio.training.health.EpochHealth`) pairs of one bundle.
+
+        A fast run sends a thousand epochs a bundle. Most of them were not sampled and carry
+        only gradient norms: those go straight into the series; the series grow once per
+        bundle, and only sampled epochs are kept for the findings rules (which read nothing
+        else but the initial loss).
+        """
+        sampled, grad_x, grad_y = [], {}, {}
+        for epoch, health in epochs:
+            if health.rows or health.initial_loss is not None:
+                sampled.append({"epoch": epoch, **health.history_fields()})
+            else:
+                for layer in health.layers:
+                    value = layer["grad_norm"]
+                    if value is not None:
+                        index = layer["layer_index"]
+                        grad_x.setdefault(index, []).append(float(epoch))
+                        grad_y.setdefault(index, []).append(value)
+            for index, kinds in health.histograms.items():
+                for kind, (low, high, counts) in kinds.items():
+                    frames = self.frames.setdefault((index, kind), [])
+                    frames.append((epoch, low, high, counts))
+                    if len(frames) > MAX_FRAMES:  # as the recorder thins its own
+                        frames[:] = frames[::2]
+        for index, xs in grad_x.items():
+            self._extend((index, "grad_norm"), xs, grad_y[index])
+        self.add_entries(sampled)
+
+    def add_entries(self, entries: list[dict[str, Any]]) -> None:
+        """History entries with "epoch" and "layers" (others are ignored)."""
+        points: dict[tuple[int, str], tuple[list[float], list[float]]] = {}
+        for entry in entries:
+            layers = entry.get("layers")
+            if not isinstance(layers, list):
+                continue
+            self.entries.append(entry)
+            epoch = float(entry["epoch"])
+            for layer in layers:
+                index = layer["layer_index"]
+                for name in SERIES:
+                    key = name
+                    if name == "fraction":
+                        key = next((k for k in FRACTION_KEYS if k in layer), None)
+                        if key is None:
+                            continue
+                        self.fraction_names[index] = key
+                    value = layer.get(key)
+                    if value is not None and np.isfinite(value):
+                        xs, ys = points.setdefault((index, name), ([], []))
+                        xs.append(epoch)
+                        ys.append(value)
+        for key, (xs, ys) in points.items():
+            self._extend(key, xs, ys)
+        self.version += 1
+
+    def _extend(self, key: tuple[int, str], xs: list[float], ys: list[float]) -> None:
+        series = self.series.get(key)
+        if series is None:
+            series = self.series[key] = EnvelopeSeries(SMALL_MULTIPLE_CAP)
+            series.appended = 0
+        series.extend(xs, ys)
+        series.appended += len(xs)
+
+    def load(self, history: list[dict[str, Any]], recorder=None) -> None:
+        """Replace everything by a saved history and, if given, a recorder's kept frames."""
+        self.clear()
+        self.add_entries(history)
+        if recorder is not None:
+            for index in range(len(recorder.labels)):
+                for kind, (low, high, epochs, counts) in recorder.frames(index).items():
+                    self.frames[(index, kind)] = [(epoch, low, high, row)
+                                                  for epoch, row in zip(epochs, counts)]
+        self.version += 1
+
+    # -- output ---------------------------------------------------------------------------
+    def data(self, index: int, name: str) -> tuple[np.ndarray, np.ndarray]:
+        series = self.series.get((index, name))
+        return series.data() if series is not None else (np.empty(0), np.empty(0))
+
+    def count(self, index: int, name: str) -> int:
+        """Points appended to a series so far (a redraw is needed when it changes)."""
+        series = self.series.get((index, name))
+        return 0 if series is None else series.appended
+
+    def frame_count(self, index: int) -> int:
+        return sum(len(self.frames.get((index, kind), ())) for kind in HISTOGRAM_KINDS)
+
+    def heatmap(self, index: int, kind: str) -> tuple[float, float, list[int], np.ndarray]:
+        """(low, high, epochs, share of the frame's values per bin (F, BINS)) of one tensor."""
+        low, high, epochs, counts = align_frames(self.frames.get((index, kind), []))
+        totals = counts.sum(axis=1, keepdims=True)
+        shares = counts / np.maximum(totals, 1)
+        return low, high, epochs, shares
+
+    def findings(self, task: str, n_classes: int | None):
+        return find_problems(self.entries, task, n_classes)

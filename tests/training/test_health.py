@@ -1,0 +1,218 @@
+"""Layer health: the planted problems are found, correct networks raise nothing, the numbers
+are what they claim, and the statistics survive a resume and a project round trip."""
+import json
+
+import numpy as np
+import pytest
+
+from nnstudio.data import Dataset, make_builtin
+from nnstudio.engine import build_network
+from nnstudio.training import TrainConfig, Trainer
+from nnstudio.training.health import (BINS, HistogramTrack, align_frames, check_initial_loss,
+                                      find_problems, overfit_tiny_batch)
+from nnstudio.training.health.recorder import SAMPLE_EVERY
+
+
+def train(dataset, spec, epochs=30, prepare=None, **settings):
+    network = build_network(spec, dataset.n_features, dataset.task, dataset.n_outputs, seed=0)
+    if prepare is not None:
+        prepare(network)
+    trainer = Trainer(network, dataset, TrainConfig(epochs=epochs, **settings))
+    list(trainer.run())
+    return trainer, find_problems(trainer.history, dataset.task, dataset.n_outputs)
+
+
+def kinds(findings):
+    return {finding.kind for finding in findings}
+
+
+def raw_inputs():
+    """Features in the thousands, not standardized: a sigmoid stack saturates at once."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((300, 4)) * 1000 + 500
+    return Dataset.from_arrays(x, (x[:, 0] > 500).astype(np.int64), "classification", standardize=False)
+
+
+# -- planted problems ----------------------------------------------------------------
+def test_a_large_negative_bias_kills_the_relus_and_no_gradient_gets_through():
+    def negative_bias(network):
+        network.layers[0].params["b"][...] = -10.0
+    _, findings = train(make_builtin("iris"), "dense:16,relu", prepare=negative_bias,
+                        optimizer="sgd", lr=0.01)
+    dead = next(f for f in findings if f.kind == "dead")
+    assert dead.layer_index == 1 and dead.epoch == 1
+    assert dead.message.startswith("layer 1 ReLU: 100 % of units dead since epoch 1")
+    assert "vanishing" in kinds(findings)
+
+
+def test_a_sigmoid_stack_on_unstandardized_inputs_saturates_and_its_gradients_vanish():
+    _, findings = train(raw_inputs(), "dense:16,sigmoid,dense:16,sigmoid")
+    saturated = next(f for f in findings if f.kind == "saturated")
+    assert saturated.layer_label == "1:Sigmoid" and "saturated since epoch 1" in saturated.message
+    vanishing = next(f for f in findings if f.kind == "vanishing")
+    assert "gradients shrink 10" in vanishing.message and "sigmoid" in vanishing.message
+
+
+def test_sgd_with_learning_rate_10_is_told_its_learning_rate_is_too_high():
+    _, findings = train(make_builtin("iris"), "dense:16,tanh", optimizer="sgd", lr=10.0, momentum=0.0)
+    update = next(f for f in findings if f.kind == "update_high")
+    assert "the learning rate is too high" in update.message and update.layer_index is not None
+
+
+@pytest.mark.parametrize("name, spec, settings", [
+    ("iris", "dense:16,relu", {}),
+    ("iris", "dense:16,batchnorm,relu,dense:16,relu", {"optimizer": "sgd", "lr": 0.05}),
+    ("two_spirals", "dense:32,relu,dense:32,relu", {}),
+    ("xor", "dense:16,batchnorm,relu,dropout:0.2,dense:8,tanh", {}),
+    ("circles", "dense:16,tanh,dense:16,tanh", {"optimizer": "sgd", "lr": 0.05}),
+    ("regression_surface", "dense:32,tanh,dense:32,tanh", {}),
+])
+def test_correct_networks_raise_no_finding(name, spec, settings):
+    _, findings = train(make_builtin(name), spec, epochs=60, **settings)
+    assert findings == []
+
+
+# -- what the numbers mean -----------------------------------------------------------
+def test_every_history_entry_has_one_layer_entry_per_layer_with_the_keys_of_its_type():
+    trainer, _ = train(make_builtin("iris"), "dense:8,batchnorm,relu,dense:8,tanh", epochs=3)
+    entry = trainer.history[0]
+    assert [layer["label"] for layer in entry["layers"]] == [
+        "0:Dense(8)", "1:BatchNorm", "2:ReLU", "3:Dense(8)", "4:Tanh", "5:Dense(3)"]
+    common = {"layer_index", "label", "type", "grad_norm", "weight_norm", "update_ratio",
+              "output_grad_norm", "activation_mean", "activation_std"}
+    relu, tanh, batchnorm = entry["layers"][2], entry["layers"][4], entry["layers"][1]
+    assert set(relu) == common | {"dead_fraction"} and set(tanh) == common | {"saturated_fraction"}
+    assert set(batchnorm) == common | {"bn_mean_gap", "bn_var_ratio"}
+    assert set(entry["layers"][0]) == common
+    assert relu["grad_norm"] is None and entry["layers"][0]["grad_norm"] == entry["grad_norms"]["0:Dense(8)"]
+    assert entry["health_rows"] == 32 and entry["initial_loss"] > 0
+    assert "initial_loss" not in trainer.history[1]
+    assert json.loads(json.dumps(trainer.history, allow_nan=False)) == trainer.history
+
+
+def test_statistics_match_a_direct_computation_on_the_sampled_batch():
+    dataset = make_builtin("iris")
+    network = build_network("dense:8,relu", dataset.n_features, dataset.task, dataset.n_outputs, seed=0)
+    trainer = Trainer(network, dataset, TrainConfig(epochs=1, batch_size=200))  # one batch: step 0
+    before = {name: value.copy() for name, value in network.state_dict().items()}
+    x = trainer._arrays["train"][0]
+    hidden = x @ before["0.W"] + before["0.b"]
+    list(trainer.run())
+    dense, relu = trainer.history[0]["layers"][:2]
+    assert dense["activation_mean"] == pytest.approx(hidden.mean(), rel=1e-5)
+    assert dense["activation_std"] == pytest.approx(hidden.std(), rel=1e-4)
+    assert relu["dead_fraction"] == pytest.approx(np.mean(~(hidden > 0).any(axis=0)))
+    step = np.concatenate([(network.layers[0].params[k] - before[f"0.{k}"]).ravel() for k in ("W", "b")])
+    scale = np.concatenate([before["0.W"].ravel(), before["0.b"].ravel()])
+    assert dense["update_ratio"] == pytest.approx(np.linalg.norm(step) / np.linalg.norm(scale), rel=1e-4)
+
+
+def test_only_sampled_batches_are_measured_and_health_can_be_switched_off():
+    dataset = make_builtin("iris")
+    trainer, _ = train(dataset, "dense:8,relu", epochs=SAMPLE_EVERY // 4 + 2)
+    rows = [entry["health_rows"] for entry in trainer.history]
+    assert rows[0] > 0 and rows[1] == 0 and trainer.history[1]["layers"][1]["dead_fraction"] is None
+    network = build_network("dense:8,relu", dataset.n_features, dataset.task, dataset.n_outputs, seed=0)
+    plain = Trainer(network, dataset, TrainConfig(epochs=2), health=False)
+    list(plain.run())
+    assert "layers" not in plain.history[0] and plain.health is None
+
+
+def test_resuming_mid_epoch_gives_the_same_statistics_and_histograms():
+    dataset = make_builtin("two_spirals", n_samples=400)
+    def fresh():
+        net = build_network("dense:16,relu,dense:16,tanh", dataset.n_features, dataset.task,
+                            dataset.n_outputs, seed=0)
+        return Trainer(net, dataset, TrainConfig(epochs=6, batch_size=8))
+    whole = fresh()
+    list(whole.run())
+    first = fresh()
+    run = first.run()
+    for _ in range(70):  # past the second sample of epoch 2
+        next(run)
+    weights, state, history = first.network.state_dict(), first.state_dict(), first.history
+    run.close()
+    resumed = fresh()
+    resumed.network.load_state_dict(weights)
+    resumed.load_state_dict(state)
+    resumed.history = list(history)
+    list(resumed.run())
+    assert resumed.history == whole.history
+    for index in range(len(whole.network.layers)):
+        for kind, (low, high, epochs, counts) in whole.health.frames(index).items():
+            again = resumed.health.frames(index)[kind]
+            assert (low, high, epochs) == again[:3]
+            np.testing.assert_array_equal(counts, again[3])
+
+
+# -- histograms ----------------------------------------------------------------------
+def test_histogram_edges_double_and_older_frames_merge_exactly():
+    track = HistogramTrack("signed")
+    track.add(np.array([-0.3, 0.1, 0.2, 0.45]))
+    assert (track.low, track.high) == (-0.5, 0.5)
+    first = track.close_epoch(1)
+    track.add(np.array([1.5, -0.05]))
+    assert (track.low, track.high) == (-2.0, 2.0)
+    assert track.frames[0].sum() == 4 and len(track.frames[0]) == BINS
+    edges = track.edges()
+    merged = np.histogram([-0.3, 0.1, 0.2, 0.45], bins=edges)[0]
+    np.testing.assert_array_equal(track.frames[0], merged)
+    np.testing.assert_array_equal(track.counts, np.histogram([1.5, -0.05], bins=edges)[0])
+    low, high, epochs, aligned = align_frames([(1, -0.5, 0.5, first), (2, -2.0, 2.0, track.counts)])
+    assert (low, high, epochs) == (-2.0, 2.0, [1, 2])
+    np.testing.assert_array_equal(aligned[0], merged)
+
+
+def test_epochs_with_histograms_carry_the_frames_in_the_snapshot():
+    dataset = make_builtin("iris")
+    network = build_network("dense:8,sigmoid", dataset.n_features, dataset.task, dataset.n_outputs, seed=0)
+    trainer = Trainer(network, dataset, TrainConfig(epochs=1))
+    epoch = list(trainer.run())[-1]
+    low, high, counts = epoch.health.histograms[1]["activations"]
+    assert (low, high) == (0.0, 1.0) and counts.sum() == 32 * 8
+    assert set(epoch.health.histograms[0]) == {"weights", "gradients", "activations"}
+
+
+# -- sanity checks -------------------------------------------------------------------
+def test_initial_loss_check_compares_with_ln_c_and_catches_huge_initial_weights():
+    dataset = make_builtin("iris")
+    network = build_network("dense:16,batchnorm,relu", dataset.n_features, dataset.task,
+                            dataset.n_outputs, seed=0)
+    good = check_initial_loss(network, dataset)
+    assert good.passed and "ln 3 = 1.10" in good.message
+    network.layers[-1].params["W"] *= 30
+    before = network.state_dict()
+    bad = check_initial_loss(network, dataset)
+    assert not bad.passed and "check the initialisation" in bad.message
+    for name, value in network.state_dict().items():
+        np.testing.assert_array_equal(value, before[name])
+
+
+def test_a_correct_network_overfits_20_rows_and_a_broken_backward_does_not():
+    dataset = make_builtin("iris")
+    network = build_network("dense:16,relu", dataset.n_features, dataset.task, dataset.n_outputs, seed=0)
+    before = network.state_dict()
+    result = overfit_tiny_batch(network, dataset, TrainConfig(l2=0.1))
+    assert result.passed and result.values["rows"] == 20 and "the network can learn" in result.message
+    for name, value in network.state_dict().items():
+        np.testing.assert_array_equal(value, before[name])
+    network.layers[1].set_fault("inverted_mask")
+    broken = overfit_tiny_batch(network, dataset, TrainConfig(), steps=200)
+    assert not broken.passed and "cannot even fit 20 rows" in broken.message
+
+
+def test_packed_histograms_count_like_one_track_per_tensor():
+    from nnstudio.training.health.histograms import PackedTracks
+    rng = np.random.default_rng(0)
+    flat = np.concatenate([rng.standard_normal(50), 3 * rng.standard_normal(9000), np.zeros(5)])
+    spans = [slice(0, 50), slice(50, 9050), slice(9050, 9055)]
+    packed = PackedTracks([HistogramTrack() for _ in spans], spans)
+    single = [HistogramTrack() for _ in spans]
+    for _ in range(2):
+        packed.add(flat)
+        for track, span in zip(single, spans):
+            track.add(flat[span])
+        flat = flat * 1.5
+    for one, other in zip(packed.tracks, single):
+        assert (one.low, one.high) == (other.low, other.high)
+        np.testing.assert_array_equal(one.counts, other.counts)
