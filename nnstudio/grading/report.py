@@ -10,14 +10,13 @@ import base64
 import html
 import json
 import os
-import struct
 import tempfile
-import zlib
 from pathlib import Path
 
 import numpy as np
 
 from ..engine.json_values import json_safe
+from ..engine.png import png_bytes
 from .grader import Grade
 
 STATUS_COLOURS = {"passed": "#1a7f37", "failed": "#b35900", "error": "#b42318",
@@ -103,17 +102,4 @@ def heatmap_png(rel_error: np.ndarray, cell: int = 20) -> str:
     rgb = (white + (red - white) * level[..., None]).astype(np.uint8)
     rgb[np.isnan(grid)] = (200, 200, 200)
     rgb = np.repeat(np.repeat(rgb, cell, axis=0), cell, axis=1)
-    return base64.b64encode(encode_png(rgb)).decode("ascii")
-
-
-def encode_png(rgb: np.ndarray) -> bytes:
-    """A minimal PNG encoder (8-bit RGB, no filtering): no imaging library needed."""
-    height, width, _ = rgb.shape
-    rows = b"".join(b"\x00" + rgb[row].tobytes() for row in range(height))
-
-    def chunk(kind: bytes, payload: bytes) -> bytes:
-        return (struct.pack(">I", len(payload)) + kind + payload
-                + struct.pack(">I", zlib.crc32(kind + payload) & 0xFFFFFFFF))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows, 6))
-            + chunk(b"IEND", b""))
+    return base64.b64encode(png_bytes(rgb)).decode("ascii")

@@ -17,12 +17,12 @@ can name the files to load.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..engine.json_values import json_safe
 from ..engine.network import Network
 from ..training import TrainConfig, Trainer
 from ..training.health.layout import layer_entries_ok
@@ -169,24 +169,12 @@ def save_project(path: str | Path, network: Network, data: Any = None, training:
         "extras": dict(extras or {}),
         "custom_layers": [record.to_json() for record in records_for(network, path.parent)],
     }
-    members[PROJECT_JSON] = json.dumps(finite_json(document), indent=1, allow_nan=False).encode("utf-8")
+    members[PROJECT_JSON] = json.dumps(json_safe(document), indent=1, allow_nan=False).encode("utf-8")
     members[WEIGHTS] = encode_npz(network.state_dict())
     if arrays:
         members[TRAINER_ARRAYS] = encode_npz(arrays)
     write_zip_atomically(path, dict(sorted(members.items())))
     return path
-
-
-def finite_json(value: Any) -> Any:
-    """``value`` with NaN and infinities (anywhere, e.g. in a history) as None: strict JSON,
-    as the gradient-check reports write it."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {key: finite_json(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [finite_json(item) for item in value]
-    return value
 
 
 def _data_source(data: Any) -> DataSource | None:

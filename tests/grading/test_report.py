@@ -5,7 +5,8 @@ import zlib
 
 import numpy as np
 
-from nnstudio.grading.report import encode_png, heatmap_png, write_reports
+from nnstudio.engine.png import png_bytes as encode_png
+from nnstudio.grading.report import heatmap_png, write_reports
 
 from .conftest import DGAMMA_BUG, student
 

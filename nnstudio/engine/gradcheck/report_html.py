@@ -12,12 +12,11 @@ numpy, so no image library (and no Qt) is needed.
 from __future__ import annotations
 
 import base64
-import struct
-import zlib
 from html import escape
 
 import numpy as np
 
+from ..png import png_bytes
 from .results import KINK, MISMATCH, UNVERIFIABLE
 
 MAX_HEATMAPS = 8
@@ -30,23 +29,6 @@ _CSS = ("<style>.nnstudio-gradcheck td,.nnstudio-gradcheck th{padding:1px 8px;te
 _STATUS_STYLE = {MISMATCH: "background:#ffebee;color:#b71c1c;font-weight:bold",
                  UNVERIFIABLE: "background:#fff3e0;color:#e65100;font-weight:bold",
                  KINK: "background:#fffde7"}
-
-
-def png_bytes(rgb: np.ndarray) -> bytes:
-    """An RGB image (H, W, 3) uint8 as PNG bytes (8-bit truecolour, no filtering)."""
-    rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
-    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.shape[0] < 1 or rgb.shape[1] < 1:
-        raise ValueError(f"png_bytes needs an (H, W, 3) image, got shape {rgb.shape}")
-    height, width = rgb.shape[:2]
-    raw = b"".join(b"\x00" + row.tobytes() for row in rgb)  # filter type 0 per scanline
-
-    def chunk(tag: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + tag + data
-                + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 9))
-            + chunk(b"IEND", b""))
 
 
 def heatmap_rgb(shape: tuple[int, ...], elements) -> np.ndarray:
@@ -138,4 +120,4 @@ def phased_html(report) -> str:
     return "\n".join(parts)
 
 
-__all__ = ["heatmap_rgb", "phased_html", "png_bytes", "report_html"]
+__all__ = ["heatmap_rgb", "phased_html", "report_html"]

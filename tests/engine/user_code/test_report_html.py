@@ -9,7 +9,8 @@ import numpy as np
 
 from nnstudio.engine import build_network
 from nnstudio.engine.gradcheck import check_network
-from nnstudio.engine.gradcheck.report_html import heatmap_rgb, png_bytes
+from nnstudio.engine.gradcheck.report_html import heatmap_rgb
+from nnstudio.engine.png import png_bytes
 
 
 def decode_png(data: bytes) -> np.ndarray:
