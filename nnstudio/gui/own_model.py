@@ -14,7 +14,6 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
                                QLabel, QLineEdit, QMessageBox, QPushButton, QWidget)
@@ -26,7 +25,7 @@ from nnstudio.resources import RESOURCES_DIR
 
 from .gradcheck.controller import CheckController, PhaseRun
 from .gradcheck.custom_layer_action import PYTHON_FILTER, WARNING_TITLE, warning_text
-from .gradcheck.install import CHECK_MENU
+from .gradcheck.install import CHECK_MENU, CloseWatcher
 from .gradcheck.report_export import ask_and_export
 from .gradcheck.store import CheckProgress, ResultStore
 from .gradcheck.view import GradCheckView
@@ -178,7 +177,7 @@ def install_own_model(window) -> OwnModelParts:
     action.setStatusTip("Runs the file's code: only for files you trust")
     action.triggered.connect(lambda: check_own_model(window))
     window.add_menu_action(CHECK_MENU, action)
-    window.installEventFilter(_Shutdown(controller, window))
+    window.installEventFilter(CloseWatcher(controller, window))
     return parts
 
 
@@ -217,16 +216,3 @@ def check_own_model(window, path: str | None = None, factory: str = DEFAULT_FACT
     parts.controller.set_model(model, f"{Path(path).name}:{factory}")
     window.views.setCurrentIndex(parts.tab_index)
     return parts.view.run_command("end")
-
-
-class _Shutdown(QObject):
-    """Stops the model check when the window closes (an event filter on the window)."""
-
-    def __init__(self, controller: CheckController, parent) -> None:
-        super().__init__(parent)
-        self._controller = controller
-
-    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt override
-        if event.type() == QEvent.Type.Close:
-            self._controller.shutdown()
-        return False

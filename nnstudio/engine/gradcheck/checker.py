@@ -49,6 +49,16 @@ class _TensorRef:
     plan: np.ndarray       # flat indices to check, in order
 
 
+def element_plan(size: int, config: CheckConfig, position: int) -> np.ndarray:
+    """Flat indices of tensor ``position`` to visit: all, or ``samples_per_tensor`` seeded
+    random ones (sorted), a stream per tensor independent of masks and other tensors."""
+    k = config.samples_per_tensor
+    if k is None or k >= size:
+        return np.arange(size, dtype=np.intp)
+    rng = np.random.default_rng([config.seed, 1, position])
+    return np.sort(rng.choice(size, size=k, replace=False)).astype(np.intp)
+
+
 class GradientChecker:
     """Checks a network's backward pass against central differences, element by element.
 
@@ -129,13 +139,7 @@ class GradientChecker:
                 self.objective.input_gradients[index], layer, False, INPUT)
 
     def _plan(self, size: int, position: int) -> np.ndarray:
-        """Flat indices to visit: all, or k seeded random ones (sorted) per tensor."""
-        k = self.config.samples_per_tensor
-        if k is None or k >= size:
-            return np.arange(size, dtype=np.intp)
-        # A stream per tensor, independent of the dropout masks and of the other tensors.
-        rng = np.random.default_rng([self.config.seed, 1, position])
-        return np.sort(rng.choice(size, size=k, replace=False)).astype(np.intp)
+        return element_plan(size, self.config, position)
 
     # -- driving ------------------------------------------------------------------
     def advance(self, until: str = "element") -> Iterator[ElementResult]:

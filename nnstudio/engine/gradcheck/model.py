@@ -24,6 +24,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from .analytic import EPS
+from .checker import element_plan
 from .config import DEFAULT_ATOL, DEFAULT_H, DEFAULT_RTOL, CheckConfig
 from .model_objective import ModelObjective
 from .model_report import ModelCheckReport, summarize
@@ -92,11 +93,7 @@ class ModelChecker:
         self.started = time.perf_counter()
 
     def _plan(self, size: int, position: int) -> np.ndarray:
-        k = self.config.samples_per_tensor
-        if k is None or k >= size:
-            return np.arange(size, dtype=np.intp)
-        rng = np.random.default_rng([self.config.seed, 1, position])
-        return np.sort(rng.choice(size, size=k, replace=False)).astype(np.intp)
+        return element_plan(size, self.config, position)
 
     # -- state ----------------------------------------------------------------------
     @property

@@ -38,7 +38,7 @@ class GradCheckParts:
     fault_menu: QMenu
 
 
-class _CloseWatcher(QObject):
+class CloseWatcher(QObject):
     """Stops a running check when the window closes, so no thread outlives it."""
 
     def __init__(self, controller: CheckController, parent: QObject) -> None:
@@ -66,7 +66,7 @@ def install_gradcheck(window) -> GradCheckParts:
     _add_menus(window, parts)
     _attach_stack_menu(window, injector)
     _connect(window, parts)
-    window.installEventFilter(_CloseWatcher(controller, window))
+    window.installEventFilter(CloseWatcher(controller, window))
     return parts
 
 
