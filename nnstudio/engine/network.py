@@ -267,7 +267,9 @@ class Network:
             layer.reset_running_stats()
 
     def recompute_population_statistics(self, x: np.ndarray) -> dict[int, tuple[float, float]]:
-        """Set each BatchNorm's running mean/var to the population statistics of its input.
+        """Set each BatchNorm's running mean/var to the population statistics of its input
+        (and those of any layer keeping ``running_mean`` / ``running_var`` buffers of its
+        input's width, as a user's own normalization layer may).
 
         The inference procedure of Ioffe & Szegedy (2015): layers before each BatchNorm run
         in inference mode with their own statistics already recomputed; the variance is
@@ -282,12 +284,19 @@ class Network:
         ctx = Context.inference()
         moved = {}
         for index, layer in enumerate(self.layers):
-            if isinstance(layer, BatchNorm):
-                old_mean = layer.buffers["running_mean"].astype(np.float64)
-                old_var = layer.buffers["running_var"].astype(np.float64)
-                layer.set_population_stats(x.mean(axis=0), x.var(axis=0, ddof=1))
-                moved[index] = (float(np.max(np.abs(layer.buffers["running_mean"] - old_mean))),
-                                float(np.max(np.abs(layer.buffers["running_var"] - old_var))))
+            buffers = layer.buffers
+            if "running_mean" in buffers and "running_var" in buffers \
+                    and buffers["running_mean"].shape == x.shape[-1:]:
+                old_mean = buffers["running_mean"].astype(np.float64)
+                old_var = buffers["running_var"].astype(np.float64)
+                mean, var = x.mean(axis=0), x.var(axis=0, ddof=1)
+                if isinstance(layer, BatchNorm):
+                    layer.set_population_stats(mean, var)
+                else:
+                    buffers["running_mean"][...] = mean
+                    buffers["running_var"][...] = var
+                moved[index] = (float(np.max(np.abs(buffers["running_mean"] - old_mean))),
+                                float(np.max(np.abs(buffers["running_var"] - old_var))))
             x = layer.forward(x, ctx)
         for layer in self.layers:
             layer.cache.clear()

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..context import Context
+from ..losses import MeanSquaredError, SoftmaxCrossEntropy
 from ..network import Network
 from ..regularization import Regularization
 from .guard import LayerGuard
@@ -118,8 +119,6 @@ def rounding_scale(data_loss: float, penalty: float, boundaries: list[np.ndarray
     multiple of |L| — and grows where rounding really does (large targets, BatchNorm on a
     nearly constant feature, whose dx is ∝ 1/√eps).
     """
-    from ..losses import MeanSquaredError, SoftmaxCrossEntropy
-
     total = abs(data_loss) + abs(penalty)
     for value, grad in zip(boundaries, input_gradients):
         total += float(np.abs(value * grad).sum())

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..layers import BatchNorm, Dropout
 from ..network import Network
+from ..user_code import call_user
 from .checker import GradientChecker
 from .config import CheckConfig
 from .guard import is_builtin
@@ -79,27 +80,11 @@ def predict_network(network: Network, x: np.ndarray) -> tuple[Network, list[str]
     if not never_trained(network) or len(x) < 2:
         return network, []
     realistic = network.copy(np.float64)
-    _population_statistics(realistic, np.asarray(x, dtype=np.float64))
+    call_user(realistic.recompute_population_statistics, np.asarray(x, dtype=np.float64),
+              context="in forward, recomputing running statistics for the predict phase")
     return realistic, ["the network was never trained (running mean 0, variance 1, which "
                        "would make the normalisation the identity): the predict phase uses "
                        "the population statistics of the check batch instead"]
-
-
-def _population_statistics(network: Network, x: np.ndarray) -> None:
-    """Ioffe & Szegedy's inference statistics, layer by layer, for every normalizer."""
-    from ..context import Context
-    from ..user_code import call_user
-
-    ctx = Context.inference()
-    for index, layer in enumerate(network.layers):
-        buffers = layer.buffers
-        if {"running_mean", "running_var"} <= set(buffers) \
-                and buffers["running_mean"].shape == x.shape[-1:]:
-            buffers["running_mean"][...] = x.mean(axis=0)
-            buffers["running_var"][...] = x.var(axis=0, ddof=1)
-        x = call_user(layer.forward, x, ctx, context=f"in forward of layer {index}")
-    for layer in network.layers:
-        layer.cache.clear()
 
 
 def phase_checker(network: Network, x: np.ndarray, y: np.ndarray, config: CheckConfig,
