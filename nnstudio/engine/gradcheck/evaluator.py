@@ -126,14 +126,7 @@ class ChunkEvaluator:
                     if counts[:, 0].any():
                         kinks[later] = counts
         delta = row_loss_change(obj.network.loss, out_rows, base.outputs[-1], obj.y, rows)
-        p = rows.size // 2
-        flip_plus, flip_minus = np.zeros(p, dtype=bool), np.zeros(p, dtype=bool)
-        for counts in kinks.values():
-            flip_plus |= counts[:, 1] > 0
-            flip_minus |= counts[:, 2] > 0
-        data = obj.base.data_loss + delta
-        return ChunkOutcome(data[0::2], data[1::2], {i: c[:, 0] for i, c in kinks.items()},
-                            flip_plus, flip_minus)
+        return _chunk_outcome(obj.base.data_loss + delta, kinks)
 
     def piece_size(self, layer_index: int) -> int:
         """Elements per piece: the (2P, N, D) stacks a piece creates stay within STACK_BUDGET."""
@@ -187,14 +180,7 @@ class ChunkEvaluator:
 
     def _outcome(self, outputs: np.ndarray, lane: "_Lane", kinks: dict) -> ChunkOutcome:
         losses = self.objective.stack_loss(outputs, lane.network, lane.buffer("loss", outputs.shape))
-        p = outputs.shape[0] // 2
-        flip_plus, flip_minus = np.zeros(p, dtype=bool), np.zeros(p, dtype=bool)
-        for counts in kinks.values():
-            flip_plus |= counts[:, 1] > 0
-            flip_minus |= counts[:, 2] > 0
-        return ChunkOutcome(losses[0::2], losses[1::2],
-                            {i: c[:, 0] for i, c in kinks.items() if c[:, 0].any()},
-                            flip_plus, flip_minus)
+        return _chunk_outcome(losses, kinks)
 
     # -- paths --------------------------------------------------------------------
     def _base_of(self, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -308,6 +294,18 @@ class ChunkEvaluator:
         if patterns and base.patterns[k] is not None:
             _record(kinks, k, start, p, _flipped(np.stack(patterns), base.patterns[k]))
         return np.stack(outputs)
+
+
+def _chunk_outcome(losses: np.ndarray, kinks: dict[int, np.ndarray]) -> ChunkOutcome:
+    """losses (2P,) in (θ+h, θ−h) pairs and per-layer (P, 3) flip counts -> the outcome."""
+    p = losses.size // 2
+    flip_plus, flip_minus = np.zeros(p, dtype=bool), np.zeros(p, dtype=bool)
+    for counts in kinks.values():
+        flip_plus |= counts[:, 1] > 0
+        flip_minus |= counts[:, 2] > 0
+    return ChunkOutcome(losses[0::2], losses[1::2],
+                        {i: c[:, 0] for i, c in kinks.items() if c[:, 0].any()},
+                        flip_plus, flip_minus)
 
 
 def _record(kinks: dict, index: int, start: int, p: int, counts: np.ndarray) -> None:
