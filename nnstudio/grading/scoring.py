@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nnstudio.engine.gradcheck.analytic import EPS
-from nnstudio.engine.gradcheck.verdict import (CODE_OK, FLOOR_SAFETY, classify, errors,
-                                               violation)
+from nnstudio.engine.gradcheck import verdict
+from nnstudio.engine.gradcheck.verdict import CODE_OK, classify, errors, violation
 from nnstudio.engine.json_values import finite_or_none
 
 from .plan import CONFIRM_FACTOR, CheckPlan
@@ -135,7 +134,7 @@ def noise_floor(plan: CheckPlan, trusted: CallResult) -> float:
         grad = trusted.arrays.get(plan.grad_names[name])
         if grad is not None and grad.shape == value.shape:
             total += float(np.abs(value * grad).sum())
-    return FLOOR_SAFETY * EPS * total / check.h
+    return verdict.noise_floor(total, check.h)
 
 
 def _gradient_tensors(plan: CheckPlan, calls: dict[int, CallResult],

@@ -20,8 +20,6 @@ from ..regularization import Regularization
 from .guard import LayerGuard
 from .results import Problem
 
-#: numpy's float64 machine epsilon, the unit of rounding error.
-EPS = float(np.finfo(np.float64).eps)
 
 
 class BackwardProblem(Exception):

@@ -202,7 +202,7 @@ class GradientChecker:
 
     @property
     def atol(self) -> float:
-        """The noise floor in use: ``config.atol``, times max(1, |L(θ)|) when scaling."""
+        """The noise floor in use: from the rounding error of the evaluations, or ``config.atol``."""
         return self.objective.atol
 
     @property

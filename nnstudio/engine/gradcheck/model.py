@@ -23,7 +23,6 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from .analytic import EPS
 from .checker import element_plan
 from .config import DEFAULT_ATOL, DEFAULT_H, DEFAULT_RTOL, CheckConfig
 from .model_objective import ModelObjective
@@ -32,7 +31,7 @@ from .phases import FIT, PREDICT, PhasedReport
 from .refine import Measure, decide
 from .results import KINK, MISMATCH, UNVERIFIABLE, ElementResult, TensorInfo
 from .summary import LayerSummary, TensorSummary
-from .verdict import FLOOR_SAFETY, NEGLIGIBLE, RULES, VERDICT_NAMES, errors, violation
+from .verdict import NEGLIGIBLE, RULES, VERDICT_NAMES, errors, noise_floor, violation
 
 UNTIL = ("element", "tensor", "layer", "mismatch", "end")
 #: rounding of a model's hidden activations is unseen: count it as large as that of its
@@ -104,15 +103,13 @@ class ModelChecker:
         S = |L| + 1 + 2·Σ|θ·∂L/∂θ| (what a black box shows of ``analytic.rounding_scale``);
         else the configured atol (times max(1, |L|) with ``atol_scales_with_loss``).
         """
-        objective = self.objective
-        if self.config.atol is not None:
-            scale = max(1.0, abs(objective.loss)) if self.config.atol_scales_with_loss else 1.0
-            return self.config.atol * scale
+        objective, config = self.objective, self.config
         if self._floor is None:
             spread = sum(float(np.abs(objective.template.params[name] * grad).sum())
                          for name, grad in objective.gradients.items())
             self.rounding = abs(objective.loss) + 1.0 + HIDDEN_ROUNDING_FACTOR * spread
-            self._floor = FLOOR_SAFETY * EPS * self.rounding / self.config.h
+            self._floor = noise_floor(self.rounding, config.h, config.atol, objective.loss,
+                                      config.atol_scales_with_loss)
         return self._floor
 
     @property

@@ -16,11 +16,11 @@ from ..context import Context
 from ..layers import BatchNorm, Dropout
 from ..losses import SoftmaxCrossEntropy, check_labels
 from ..network import Network, NonFiniteError
-from .analytic import EPS, BackwardProblem, analytic_pass, determinism_probe, rounding_scale
+from .analytic import BackwardProblem, analytic_pass, determinism_probe, rounding_scale
 from .config import CheckConfig
 from .guard import guard_custom_layers
 from .results import Problem
-from .verdict import FLOOR_SAFETY, NEGLIGIBLE
+from .verdict import NEGLIGIBLE, noise_floor
 
 
 @dataclass
@@ -95,11 +95,9 @@ class Objective:
         #: rounding-error scale S of one evaluation (see analytic.rounding_scale)
         self.rounding = self._rounding_scale()
         #: the verdict's noise floor: FLOOR_SAFETY·ε·S/h, or the configured atol
-        if config.atol is None:
-            self.atol = FLOOR_SAFETY * EPS * self.rounding / config.h
-        else:
-            loss = abs(self.base.data_loss + self.base.penalty)
-            self.atol = config.atol * (max(1.0, loss) if config.atol_scales_with_loss else 1.0)
+        self.atol = noise_floor(self.rounding, config.h, config.atol,
+                                self.base.data_loss + self.base.penalty,
+                                config.atol_scales_with_loss)
         #: |analytic| above this matters (NEGLIGIBLE times the largest gradient)
         self.significant = NEGLIGIBLE * self._largest_gradient()
 

@@ -33,12 +33,23 @@ RULE_TEXT: dict[str, str] = {
                        "the difference, and no step can tell",
 }
 
+#: numpy's float64 machine epsilon, the unit of rounding error.
+EPS = float(np.finfo(np.float64).eps)
 #: floor = FLOOR_SAFETY · ε · S / h, S from ``analytic.rounding_scale``; measured in
-#: bench/gradcheck_tolerances.py (worst correct element at a few % of its tolerance).
+#: bench/gradcheck_tolerances.py (0 false alarms in 10,000 correct networks).
 FLOOR_SAFETY = 4.0
 #: |analytic| below this fraction of the network's largest gradient is negligible: such an
 #: element is never "unverifiable" (a Dense bias before BatchNorm has gradient 0).
 NEGLIGIBLE = 1e-6
+
+
+def noise_floor(rounding: float, h: float, atol: float | None = None, loss: float = 0.0,
+                scales_with_loss: bool = False) -> float:
+    """The absolute floor of the rule: FLOOR_SAFETY·ε·S/h from the rounding scale S of one
+    evaluation, or a fixed ``atol`` (times max(1, |L|) when ``scales_with_loss``)."""
+    if atol is None:
+        return FLOOR_SAFETY * EPS * rounding / h
+    return atol * (max(1.0, abs(loss)) if scales_with_loss else 1.0)
 
 
 def errors(analytic: np.ndarray, numeric: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
