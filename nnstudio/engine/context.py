@@ -2,11 +2,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Literal
 
 import numpy as np
 
-BNStats = Literal["auto", "batch", "running"]
 BN_STATS_CHOICES: tuple[str, ...] = ("auto", "batch", "running")
 
 
@@ -31,7 +29,7 @@ class Context:
     training: bool = False
     update_stats: bool = False
     rng: np.random.Generator | None = None
-    bn_stats: BNStats = "auto"
+    bn_stats: str = "auto"
 
     def __post_init__(self) -> None:
         if self.bn_stats not in BN_STATS_CHOICES:
@@ -40,12 +38,12 @@ class Context:
             )
 
     @classmethod
-    def train(cls, rng: np.random.Generator, bn_stats: BNStats = "auto") -> "Context":
+    def train(cls, rng: np.random.Generator, bn_stats: str = "auto") -> "Context":
         """Context of a training step: dropout on, batch statistics, running stats move."""
         return cls(training=True, update_stats=True, rng=rng, bn_stats=bn_stats)
 
     @classmethod
-    def inference(cls, bn_stats: BNStats = "auto") -> "Context":
+    def inference(cls, bn_stats: str = "auto") -> "Context":
         """Context of prediction: dropout off, running statistics, nothing moves."""
         return cls(training=False, update_stats=False, rng=None, bn_stats=bn_stats)
 

@@ -118,7 +118,9 @@ def evaluate_arrays(network: Network, x: np.ndarray, y: np.ndarray, task: str,
 def _accumulate(network: Network, x: np.ndarray, y: np.ndarray, ctx: Context, chunk: int,
                 metric_name: str) -> tuple[float, Any]:
     """Row-weighted loss sum and, per metric, correct count or per-output squared residuals."""
-    loss_sum, hits = 0.0, (0 if metric_name == "accuracy" else 0.0)
+    # hits: a count (accuracy) or, from the first chunk on, residual sums per output
+    hits: Any = 0 if metric_name == "accuracy" else 0.0
+    loss_sum = 0.0
     with np.errstate(over="ignore", invalid="ignore"):  # a non-finite loss is reported, not warned
         for start, stop in batch_bounds(len(x), chunk):
             outputs = network.forward(x[start:stop], ctx)
