@@ -179,8 +179,9 @@ def convert_frame(frame: pd.DataFrame, target: str | None = None) -> PieceResult
     result.text = {str(name): value for name, value in text.items()}
     if target in result.numeric:
         values = block[:, result.numeric.index(target)]
-        uniques = np.unique(values[~np.isnan(values)])
-        result.target_uniques = uniques if len(uniques) <= _MAX_TARGET_UNIQUES else None
+        target_uniques = np.unique(values[~np.isnan(values)])
+        result.target_uniques = (target_uniques if len(target_uniques) <= _MAX_TARGET_UNIQUES
+                                 else None)
     return result
 
 
