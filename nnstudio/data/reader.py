@@ -166,8 +166,8 @@ def convert_frame(frame: pd.DataFrame, target: str | None = None) -> PieceResult
         elif dtype.kind in "iuf":
             numeric.append(name)
         else:  # text, bool, or anything else pandas inferred: coded as text
-            codes, uniques = pd.factorize(frame[name], use_na_sentinel=True)
-            text[name] = (codes.astype(np.int32), [str(u) for u in uniques])
+            codes, labels = pd.factorize(frame[name], use_na_sentinel=True)
+            text[name] = (codes.astype(np.int32), [str(u) for u in labels])
     with np.errstate(over="ignore", invalid="ignore"):
         block = (frame[numeric].to_numpy(dtype=np.float32) if numeric
                  else np.empty((len(frame), 0), np.float32))
@@ -179,9 +179,8 @@ def convert_frame(frame: pd.DataFrame, target: str | None = None) -> PieceResult
     result.text = {str(name): value for name, value in text.items()}
     if target in result.numeric:
         values = block[:, result.numeric.index(target)]
-        target_uniques = np.unique(values[~np.isnan(values)])
-        result.target_uniques = (target_uniques if len(target_uniques) <= _MAX_TARGET_UNIQUES
-                                 else None)
+        uniques = np.unique(values[~np.isnan(values)])
+        result.target_uniques = uniques if len(uniques) <= _MAX_TARGET_UNIQUES else None
     return result
 
 
