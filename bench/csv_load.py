@@ -34,8 +34,11 @@ CHILD = r"""
 import json, resource, sys, time
 mode, path = sys.argv[1], sys.argv[2]
 import numpy, pandas
-if mode == "ours":
+if mode.startswith("ours"):
     from nnstudio.data import LoadOptions, load_csv
+if mode == "ours_1_stream":
+    import nnstudio.data.csv.pieces  # parse in one stream; the writer keeps its threads
+    nnstudio.data.csv.pieces.default_workers = lambda: 1
 
 def rss_mb():
     with open("/proc/self/statm") as handle:
@@ -58,6 +61,7 @@ print(json.dumps({"time": elapsed, "peak": peak, "growth": peak - before}))
 MODES = {
     "pandas": "bare pandas.read_csv",
     "ours": "nnstudio load_csv (whole path)",
+    "ours_1_stream": "nnstudio load_csv, one stream",
     "pandas_1_thread": "bare pandas.read_csv, 1 thread",
 }
 

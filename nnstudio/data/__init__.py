@@ -32,16 +32,15 @@ How files are read
 * Row numbers in messages count data rows from 1 (header excluded); line numbers
   are lines of the file (header included).
 """
-from .assemble import RowReport
 from .builtin import builtin_names, make_builtin
-from .dataset import Dataset, LoadReport
+from .csv.loader import load_csv
+from .csv.table import infer_schema, read_table
+from .dataset import Dataset, LoadReport, RowReport
 from .errors import Cancelled, DataError
-from .loader import load_csv
 from .options import MISSING_TOKENS, LoadOptions
 from .preprocessing import ColumnEncoding, Preprocessing
 from .schema import ColumnInfo, Schema
 from .standardize import Standardizer
-from .table import infer_schema, read_table
 
 __all__ = [
     "Cancelled", "ColumnEncoding", "ColumnInfo", "DataError", "Dataset", "LoadOptions",
