@@ -8,6 +8,10 @@ numpy and pandas only; nothing here imports Qt or :mod:`nnstudio.gui`.
 
 How files are read
 ------------------
+The reader is the :mod:`nnstudio.data.csv` package (sniffing, pieces, reading, locating
+problems, writing and assembling the arrays); the modules beside it here know nothing of
+CSV.
+
 * Parsing is done by pandas' C engine: the data region is cut into one stream per
   CPU (at most 4), each read by its own thread in chunks of about 16 MB;
   ``progress`` is reported as chunks arrive and ``cancel`` is polled meanwhile.
