@@ -1,9 +1,10 @@
 """What the reader learns about each column as pieces of a file arrive.
 
-A :class:`ColumnState` gathers, over all pieces, the numbers a schema decision
-needs (missing count, range, distinct texts and their counts, whether the column
-counts rows) and, for text columns, the per-piece integer codes into one list of
-distinct texts shared by the whole file.
+A :class:`PieceResult` is one piece as the reader converted it (from a CSV file, or
+from a whole DataFrame for :func:`~nnstudio.data.infer_schema`). A :class:`ColumnState`
+gathers, over all pieces, the numbers a schema decision needs (missing count, range,
+distinct texts and their counts, whether the column counts rows) and, for text columns,
+the per-piece integer codes into one list of distinct texts shared by the whole file.
 """
 from __future__ import annotations
 

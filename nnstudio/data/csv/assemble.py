@@ -156,8 +156,6 @@ def _check_rows(y_all: np.ndarray, schema: Schema, rows: RowReport, path: str | 
                              hint="Choose another missing-value policy")
 
 
-
-
 def _category_fills(pieces, columns: PieceColumns, schema: Schema, keeps, assignment: np.ndarray,
                     opts: LoadOptions) -> dict[str, list]:
     """Most frequent one-hot position among training rows per categorical feature.

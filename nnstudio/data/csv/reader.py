@@ -1,15 +1,16 @@
 """Parse one piece of a CSV file's data region with pandas' C engine and convert it.
 
 A piece is a run of complete records (see :mod:`nnstudio.data.csv.pieces` for how a
-file is cut). Each piece becomes a :class:`PieceResult` right away: numbers as
-one float32 block, text as integer codes; the pandas frame is dropped, so memory
-stays near the size of the float32 data.
+file is cut). Each piece becomes a :class:`~nnstudio.data.columns.PieceResult` right
+away: numbers as one float32 block, text as integer codes; the pandas frame is dropped,
+so memory stays near the size of the float32 data.
 """
 from __future__ import annotations
 
 import csv
 import io
 import re
+
 import numpy as np
 import pandas as pd
 
