@@ -121,27 +121,29 @@ class MainWindow(QMainWindow):
         self.docks["Training"].raise_()
 
     def _connect(self) -> None:
-        session, controller, panel = self.session, self.controller, self.training_panel
-        panel.start_requested.connect(controller.start)
-        panel.pause_requested.connect(controller.toggle_pause)
-        panel.step_requested.connect(controller.step)
-        panel.stop_requested.connect(controller.stop)
-        panel.reset_requested.connect(controller.reset_weights)
-        controller.message.connect(self.show_status)
-        controller.failed.connect(self.show_error)
-        self.editor.refused.connect(self.show_status)
-        self.data_panel.failed.connect(self.show_error)
-        self.data_panel.confirm_replace = self.files.confirm_replace
+        session, controller, panel, data = (self.session, self.controller, self.training_panel,
+                                            self.data_panel)
+        for signal, slot in ((panel.start_requested, controller.start),
+                             (panel.pause_requested, controller.toggle_pause),
+                             (panel.step_requested, controller.step),
+                             (panel.stop_requested, controller.stop),
+                             (panel.reset_requested, controller.reset_weights),
+                             (controller.message, self.show_status),
+                             (controller.failed, self.show_error),
+                             (self.editor.refused, self.show_status),
+                             (data.failed, self.show_error),
+                             (data.file_chosen, self.show_data_panel),
+                             (data.message, self.show_status),
+                             (self.batchnorm_panel.message, self.show_status),
+                             (session.problem, self.show_status),
+                             (session.modified_changed, self._update_title),
+                             (session.path_changed, self._update_title),
+                             (self.curves.export_button.clicked, self.files.export_curves)):
+            signal.connect(slot)
+        data.confirm_replace = self.files.confirm_replace
         controller.confirm_reset = lambda: messages.confirm(
             self, "Reset weights", "Throw away the trained weights and the curves, and "
             "initialise the weights again from the seed?")
-        self.data_panel.file_chosen.connect(self.show_data_panel)
-        self.data_panel.message.connect(self.show_status)
-        self.batchnorm_panel.message.connect(self.show_status)
-        session.problem.connect(self.show_status)
-        session.modified_changed.connect(self._update_title)
-        session.path_changed.connect(self._update_title)
-        self.curves.export_button.clicked.connect(self.files.export_curves)
 
     # -- extension points ---------------------------------------------------------------
     def add_view(self, title: str, widget: QWidget) -> int:

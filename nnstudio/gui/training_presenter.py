@@ -66,14 +66,12 @@ class TrainingPresenter(QObject):
         self._flushing = self._flush_again = False
         self._pending_progress: tuple | None = None
         controller.add_probe("boundary", views.boundary.make_probe)
-        controller.state_changed.connect(self._on_state)
-        controller.batches.connect(self._on_batches)
-        controller.epochs.connect(self._on_epochs)
-        controller.probes.connect(self._on_probes)
-        controller.progress.connect(self._on_progress)
-        controller.bundle_handled.connect(self._schedule)
-        controller.history_cleared.connect(views.curves.clear)
-        controller.finished.connect(self._on_finished)
+        slots = {"state_changed": self._on_state, "batches": self._on_batches,
+                 "epochs": self._on_epochs, "probes": self._on_probes,
+                 "progress": self._on_progress, "bundle_handled": self._schedule,
+                 "history_cleared": views.curves.clear, "finished": self._on_finished}
+        for name, slot in slots.items():
+            getattr(controller, name).connect(slot)
         # after this presenter's own slots: a run that pauses or ends is drawn first, then
         # the trainer's position replaces whatever progress the last bundle carried
         self.run_status = RunStatus(controller, session, views.panel, views.curves, self)
