@@ -7,7 +7,8 @@ Modules: ``main_window`` (layout, menus via ``menus``, extension points), ``sess
 shared state and its signals), ``architecture`` + ``builder/`` (palette, stack, property
 editor, undo commands), ``data_panel`` + ``data_preview``, ``training_panel`` +
 ``training_controller`` + ``workers`` (generator in a QThread, coalesced bundles,
-pause/step/stop), ``curves`` + ``series`` + ``plot_ranges``, ``batchnorm_panel``,
+pause/step/stop), ``training_presenter`` + ``redraw_pacer`` + ``run_status`` (a run on
+screen, paced redraws), ``curves`` + ``series`` + ``plot_ranges``, ``batchnorm_panel``,
 ``boundary_view``, ``files`` (projects, recent files), ``launch`` (app.py, ``nnstudio gui``).
 
 Extension points (used by the gradient-check view in ``gui/gradcheck``):

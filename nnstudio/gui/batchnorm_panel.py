@@ -191,11 +191,10 @@ class BatchNormPanel(QWidget):
         self.layer_table.setRowCount(len(layers))
         for row, (index, layer) in enumerate(layers):
             self.layer_table.setItem(row, 0, _item(f"{index}: {layer.describe()}"))
-            combo = QComboBox()
-            combo.addItems(["auto", "batch", "running"])
+            combo = self._override_combo(row)
+            combo.blockSignals(True)  # showing the network's value is not an edit
             combo.setCurrentText(layer.stats)
-            combo.currentTextChanged.connect(lambda text, i=index: self._set_override(i, text))
-            self.layer_table.setCellWidget(row, 1, combo)
+            combo.blockSignals(False)
             self.layer_table.setItem(row, 2, _item(f"{layer.momentum:g}"))
             uses = layer.stats if layer.stats != "auto" else self.session.bn_mode
             self.layer_table.setItem(row, 3, _item(uses))
@@ -217,8 +216,22 @@ class BatchNormPanel(QWidget):
         self._update_enabled()
         self._draw_stats()
 
-    def _set_override(self, index: int, stats: str) -> None:
-        if not self.editor.set_setting(index, "stats", stats):
+    def _override_combo(self, row: int) -> QComboBox:
+        """The override combo of ``row``, made once and then kept: its own change refills
+        this table (editor → session → ``network_changed``) while it is still emitting, so
+        the refill must update it, not replace it."""
+        combo = self.layer_table.cellWidget(row, 1)
+        if isinstance(combo, QComboBox):
+            return combo
+        combo = QComboBox()
+        combo.addItems(["auto", "batch", "running"])
+        combo.currentTextChanged.connect(lambda text, r=row: self._set_override(r, text))
+        self.layer_table.setCellWidget(row, 1, combo)
+        return combo
+
+    def _set_override(self, row: int, stats: str) -> None:
+        layers = self.batchnorm_layers()
+        if not (row < len(layers) and self.editor.set_setting(layers[row][0], "stats", stats)):
             self._fill_layer_table()
 
     def selected_layer_index(self) -> int | None:
@@ -363,8 +376,13 @@ class BatchNormPanel(QWidget):
         self._show_numbers()
 
     def recompute(self) -> bool:
-        """Ask, recompute over the training set, redraw, and report what changed."""
-        return recompute_with_report(self)
+        """Ask, recompute over the training set, redraw, and report what changed (also on
+        the status line, through ``message``)."""
+        report = recompute_with_report(self)
+        if report is None:
+            return False
+        self.message.emit(report)
+        return True
 
     def evaluate_modes(self) -> dict[str, dict]:
         """Validation numbers in both modes, from the trainer (ValueError while it runs)."""

@@ -164,12 +164,12 @@ class OwnModelDialog(QDialog):
 
 
 def install_own_model(window) -> OwnModelParts:
-    """The "Own model" view and the Check menu's action (``window.own_model``)."""
+    """The "Own model" view and the Check menu's action; returns them (the window keeps
+    them as ``window.own_model``)."""
     controller = OwnModelController(window.session, window)
     view = OwnModelView(controller)
     tab_index = window.add_view(VIEW_TITLE, view)
     parts = OwnModelParts(controller, view, tab_index)
-    window.own_model = parts
     view.message.connect(window.show_status)
     view.controls.export_button.clicked.connect(lambda: ask_and_export(view, window))
     controller.failed.connect(window.show_error)

@@ -158,6 +158,11 @@ class Session(QObject):
         fresh = not (keep_weights and old is not None and _carry_weights(old, network))
         self.network_changed.emit(fresh)
 
+    def mark_weights_changed(self) -> None:
+        """The network's weights or statistics changed in place (e.g. a training run ended):
+        tell every view (``weights_changed``)."""
+        self.weights_changed.emit()
+
     def reset_weights(self) -> None:
         self.rebuild_network(keep_weights=False)
         self.set_modified()
@@ -187,7 +192,7 @@ class Session(QObject):
         if refusal:
             raise ValueError(refusal)
         moved = self.network.recompute_population_statistics(self.dataset.x_train)
-        self.weights_changed.emit()
+        self.mark_weights_changed()
         self.set_modified()
         return moved
 
