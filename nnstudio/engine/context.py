@@ -18,9 +18,10 @@ BNMode = Literal["batch", "running"]
 BN_STATS_CHOICES: tuple[str, ...] = (AUTO, BATCH, RUNNING)
 #: the statistics actually used: what an evaluation, a gradient check or the window's switch picks
 BN_STATS_MODES: tuple[str, ...] = (BATCH, RUNNING)
-#: how each mode is named to a user (interface, reports)
-BN_STATS_LABELS: dict[str, str] = {BATCH: "batch statistics (training mode)",
-                                   RUNNING: "running statistics (inference mode)"}
+#: how each mode is named to a user, alone and with the phase it belongs to
+BN_STATS_NAMES: dict[str, str] = {BATCH: "batch statistics", RUNNING: "running statistics"}
+BN_STATS_LABELS: dict[str, str] = {BATCH: f"{BN_STATS_NAMES[BATCH]} (training mode)",
+                                   RUNNING: f"{BN_STATS_NAMES[RUNNING]} (inference mode)"}
 
 
 def require_bn_stats(value: str, what: str = "bn_stats",

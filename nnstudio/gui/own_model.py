@@ -18,6 +18,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
                                QLabel, QLineEdit, QMessageBox, QPushButton, QWidget)
 
+from nnstudio.engine.context import BATCH
 from nnstudio.engine.gradcheck import FIT, PREDICT, SELECTED, check_batch
 from nnstudio.engine.gradcheck.model import ModelChecker
 from nnstudio.engine.user_model import DEFAULT_FACTORY, load_model
@@ -76,7 +77,7 @@ class OwnModelController(CheckController):
         x, y = check_batch(dataset.x_train, dataset.y_train, self.settings.batch_size, config.seed)
         chosen = self.settings.phases
         if chosen == SELECTED:
-            names = (FIT,) if config.bn_stats == "batch" else (PREDICT,)
+            names = (FIT,) if config.bn_stats == BATCH else (PREDICT,)
         elif chosen in (FIT, PREDICT):
             names = (chosen,)
         else:

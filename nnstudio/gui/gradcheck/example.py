@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from nnstudio.engine.context import BATCH, RUNNING
 from nnstudio.resources import RESOURCES_DIR
 
 EXAMPLE_DIR = RESOURCES_DIR / "examples"
@@ -32,10 +33,10 @@ class Scenario:
 
 
 SCENARIOS = {
-    "fixed": Scenario("batch", "fixed", True),
-    "redraw": Scenario("batch", "redraw", False),
-    "running": Scenario("running", "fixed", True),
-    "off": Scenario("batch", "off", True),
+    "fixed": Scenario(BATCH, "fixed", True),
+    "redraw": Scenario(BATCH, "redraw", False),
+    "running": Scenario(RUNNING, "fixed", True),
+    "off": Scenario(BATCH, "off", True),
 }
 
 
