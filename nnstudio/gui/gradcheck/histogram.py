@@ -17,7 +17,6 @@ from .store import HISTOGRAM_EDGES, LOG_CEILING, LOG_FLOOR, ResultStore
 
 BAR_COLOURS = {OK: "#43a047", KINK: KINK_ORANGE, UNVERIFIABLE: UNVERIFIABLE_PURPLE,
                MISMATCH: MISMATCH_RED}
-BAR_NAMES = {OK: "ok", KINK: "kink", UNVERIFIABLE: "unverifiable", MISMATCH: "mismatch"}
 
 
 class ErrorHistogram(QWidget):
@@ -31,7 +30,7 @@ class ErrorHistogram(QWidget):
         self.plot.setXRange(LOG_FLOOR, LOG_CEILING, padding=0.02)
         # the legend is a line above the plot: inside it, it covered the bars
         self.legend = QLabel(" &nbsp; ".join(
-            f"<span style='color:{BAR_COLOURS[v]}'>■</span> {BAR_NAMES[v]}"
+            f"<span style='color:{BAR_COLOURS[v]}'>■</span> {v}"
             for v in BAR_COLOURS))
         self.legend.setObjectName("histogramLegend")
         width = float(HISTOGRAM_EDGES[1] - HISTOGRAM_EDGES[0])
