@@ -28,7 +28,7 @@ from .gradcheck.controller import CheckController, PhaseRun
 from .gradcheck.custom_layer_action import PYTHON_FILTER, WARNING_TITLE, warning_text
 from .gradcheck.install import CHECK_MENU, CloseWatcher
 from .gradcheck.report_export import ask_and_export
-from .gradcheck.store import CheckProgress, ResultStore
+from .gradcheck.store import CheckProgress, DisplayResults
 from .gradcheck.view import GradCheckView
 
 VIEW_TITLE = "Own model"
@@ -92,7 +92,7 @@ class OwnModelController(CheckController):
                 notes = ["the model has no set_mode('train' | 'test'): only the fit phase "
                          "can be checked"]
             # The floor scales with the loss, known once the worker has run it (_deliver).
-            store = ResultStore(list(checker.tensors), config.atol or 0.0)
+            store = DisplayResults(list(checker.tensors), config.atol or 0.0)
             phases.append(PhaseRun(name, checker, store, CheckProgress.of(checker, name), notes))
         self.phases, self.current, self.shown = phases, 0, 0
         self.started.emit(phases[0].store)

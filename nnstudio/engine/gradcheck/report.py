@@ -43,8 +43,7 @@ import numpy as np
 
 from .culprits import Culprit, LayerRole, localize
 from .labels import loss_label
-from .results import (INPUT_PARAM, KINK, MISMATCH, OK, UNVERIFIABLE, ElementResult, Problem,
-                      ScreenResult)
+from .results import INPUT_PARAM, MISMATCH, OK, UNVERIFIABLE, ElementResult, Problem, ScreenResult
 from .summary import LayerSummary, TensorSummary, verdict_counts
 from .verdict import RULE_TEXT, errors, violation
 

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from nnstudio.engine.gradcheck import KINK, MISMATCH, OK, UNVERIFIABLE
 
 from .status import KINK_ORANGE, MISMATCH_RED, UNVERIFIABLE_PURPLE
-from .store import HISTOGRAM_EDGES, LOG_CEILING, LOG_FLOOR, ResultStore
+from .store import HISTOGRAM_EDGES, LOG_CEILING, LOG_FLOOR, DisplayResults
 
 BAR_COLOURS = {OK: "#43a047", KINK: KINK_ORANGE, UNVERIFIABLE: UNVERIFIABLE_PURPLE,
                MISMATCH: MISMATCH_RED}
@@ -55,7 +55,7 @@ class ErrorHistogram(QWidget):
     def set_tolerance(self, rtol: float) -> None:
         self.tolerance_line.setValue(float(np.log10(rtol)) if rtol > 0 else LOG_FLOOR)
 
-    def show_counts(self, store: ResultStore | None) -> None:
+    def show_counts(self, store: DisplayResults | None) -> None:
         """Stacked bars: ok at the bottom, then kinks, unverifiable, mismatches."""
         base = np.zeros_like(self._centres)
         for verdict in BAR_COLOURS:

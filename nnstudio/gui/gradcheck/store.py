@@ -106,8 +106,9 @@ class TensorGrid:
         return 1, max(1, self.info.size)
 
 
-class ResultStore:
-    """All results of one check, filed by tensor; plus histogram counts per verdict."""
+class DisplayResults:
+    """All results of one check, filed by tensor for drawing; plus histogram counts per
+    verdict. (The checker's own columnar rows are the engine's ``ResultStore``.)"""
 
     def __init__(self, tensors: list[TensorInfo], atol: float) -> None:
         self.atol = atol

@@ -25,7 +25,7 @@ from .histogram import ErrorHistogram
 from .phase_bar import PhaseBar
 from .settings import SettingsForm
 from .status import status_text
-from .store import CheckProgress, ResultStore
+from .store import CheckProgress, DisplayResults
 from .summary_line import SummaryLine
 from .table import ResultsTable
 from .tree import StatusTree
@@ -178,10 +178,10 @@ class GradCheckView(QWidget):
 
     # -- controller events ----------------------------------------------------------------
     @property
-    def store(self) -> ResultStore | None:
+    def store(self) -> DisplayResults | None:
         return self.controller.store
 
-    def _on_started(self, _store: ResultStore) -> None:
+    def _on_started(self, _store: DisplayResults) -> None:
         self.table.clear()
         self.detail.show_result(None)
         self.shown_tensor = None
