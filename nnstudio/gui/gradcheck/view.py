@@ -246,9 +246,9 @@ class GradCheckView(QWidget):
         finally:
             self._programmatic_selection = False
         self.table.set_selected_tensor(name)
-        self._refresh_heatmap(force_title=True)
+        self._refresh_heatmap()
 
-    def _refresh_heatmap(self, force_title: bool = False) -> None:
+    def _refresh_heatmap(self) -> None:
         store, name = self.store, self.shown_tensor
         grid = None if store is None or name is None else store.grids.get(name)
         if grid is None:
