@@ -1,11 +1,12 @@
 """Pictures of the gradient-check view in its teaching situations, for looking at.
 
-    QT_QPA_PLATFORM=offscreen python -m nnstudio.gui.gradcheck.screenshots [FOLDER]
+    QT_QPA_PLATFORM=offscreen python bench/gradcheck_screenshots.py [FOLDER]
 
 writes PNGs (default ``./screenshots``): the whole 1440×900 window before a check, the guide,
 a BatchNorm fault found (whole window, the view alone, and a wide window without docks),
 the first mismatch, a ReLU kink, the re-drawn dropout mask of the guided example, a
-26,000-parameter network with a broken Dense layer, and the histogram.
+26,000-parameter network with a broken Dense layer, and the histogram. A review tool, not
+part of the product: it drives the whole window from outside, as ``bench/screenshots.py`` does.
 """
 from __future__ import annotations
 
