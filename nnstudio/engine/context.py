@@ -12,8 +12,8 @@ RUNNING: Final = "running"
 #: a setting (network-wide or a layer's override) that defers: to ``Context.training``, or
 #: for a layer to the network-wide choice
 AUTO: Final = "auto"
+#: the type checker's spelling of BN_STATS_CHOICES (a Literal takes only literal strings)
 BNStats = Literal["auto", "batch", "running"]
-BNMode = Literal["batch", "running"]
 #: what a BatchNorm statistics setting may say (``Context.bn_stats``, ``BatchNorm.stats``)
 BN_STATS_CHOICES: tuple[str, ...] = (AUTO, BATCH, RUNNING)
 #: the statistics actually used: what an evaluation, a gradient check or the window's switch picks
