@@ -6,10 +6,10 @@ session); the validation numbers are the trainer's.
 """
 from __future__ import annotations
 
+from nnstudio.engine.context import BN_STATS_NAMES
+
 from . import messages
 from .number_text import format_number
-
-MODE_TITLES = {"running": "Running statistics", "batch": "Batch statistics"}
 
 
 def recompute_with_report(panel) -> str | None:
@@ -39,7 +39,7 @@ def recompute_with_report(panel) -> str | None:
     text = (f"Recomputed over {n_train} training rows: running mean moved by up to "
             f"{mean_move:.3g}, running variance by up to {var_move:.3g}")
     if before is not None and after is not None:
-        text += (f"; validation loss ({MODE_TITLES[mode].lower()}) "
+        text += (f"; validation loss ({BN_STATS_NAMES[mode]}) "
                  f"{format_number(before)} → {format_number(after)}")
     panel.recompute_report.setText(text + ".")
     panel.redraw_statistics()

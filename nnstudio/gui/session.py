@@ -16,11 +16,10 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
 from nnstudio.engine import Network, build_network
+from nnstudio.engine.context import BN_STATS_MODES, require_bn_stats
 from nnstudio.training import TrainConfig
 
 from .architecture import ArchitectureModel, LayerEntry, default_entries
-
-BN_MODES = ("batch", "running")
 
 
 @dataclass(frozen=True)
@@ -129,8 +128,7 @@ class Session(QObject):
         return self.train_config.eval_bn_stats
 
     def set_bn_mode(self, mode: str) -> None:
-        if mode not in BN_MODES:
-            raise ValueError(f"BatchNorm mode must be one of {BN_MODES}, got {mode!r}")
+        require_bn_stats(mode, "BatchNorm mode", BN_STATS_MODES)
         if mode != self.bn_mode:
             self.set_train_config(self.train_config.with_eval_bn_stats(mode))
 
