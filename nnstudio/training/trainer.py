@@ -208,6 +208,7 @@ class Trainer:
         stop = min(start + self.config.batch_size, n)
         if n - stop == 1:  # never leave a single row for a batch of its own
             stop = n
+        assert progress.x_ordered is not None and progress.y_ordered is not None  # gathered
         x, y = progress.x_ordered[start:stop], progress.y_ordered[start:stop]
         self._backup.save(self.epoch + 1, progress.batch + 1, self.step)
         health = self.health
@@ -229,7 +230,7 @@ class Trainer:
             full = self.config.batch_size
             record_bn = (stop - start >= full and n - stop < full) or (
                 stop == n and not progress.bn_stats)
-            outputs, data_loss, penalty = self._forward_backward(x, y, record_bn,
+            outputs, data_loss, penalty = self._forward_backward(x, y, progress, record_bn,
                                                                  sample=sample)
             square_sums = self._grad_square_sums() if math.isfinite(data_loss) else None
             if square_sums is None:
@@ -243,7 +244,7 @@ class Trainer:
                 if measure == "light":
                     health.observe_step()
             self.optimizer.step(self.network)
-            if measure is not None:
+            if measure is not None and health is not None:
                 health.after_step()
         self.step += 1
         rows = stop - start
@@ -262,36 +263,37 @@ class Trainer:
         return BatchSnapshot(self.epoch + 1, progress.batch, progress.batches, self.step,
                              data_loss + penalty, data_loss, penalty, self.optimizer.lr, self.elapsed)
 
-    def _forward_backward(self, x: np.ndarray, y: np.ndarray, record_bn: bool,
-                          sample: bool = False) -> tuple[np.ndarray, float, float]:
+    def _forward_backward(self, x: np.ndarray, y: np.ndarray, progress: EpochProgress,
+                          record_bn: bool, sample: bool = False) -> tuple[np.ndarray, float, float]:
         """Like ``Network.compute_gradients``, but keeps the outputs for the epoch's metric,
         on the epoch's last batch the batch statistics BatchNorm layers saw, and on a sampled
         batch hands every layer's output to the health recorder."""
-        network, ctx = self.network, self._train_ctx
+        network, ctx, health = self.network, self._train_ctx, self.health
+        sample = sample and health is not None
         network.zero_grad()
         if record_bn or sample:
             outputs, kept = x, []
             for index, layer in enumerate(network.layers):
                 if record_bn and isinstance(layer, BatchNorm):
-                    self._progress.bn_stats[index] = (outputs.mean(axis=0), outputs.var(axis=0))
-                    self._progress.bn_rows = len(x)
+                    progress.bn_stats[index] = (outputs.mean(axis=0), outputs.var(axis=0))
+                    progress.bn_rows = len(x)
                 outputs = layer.forward(outputs, ctx)
-                if sample:
-                    kept.append(outputs.copy() if self.health.copy_output[index] else outputs)
+                if health is not None and sample:
+                    kept.append(outputs.copy() if health.copy_output[index] else outputs)
         else:
             outputs = network.forward(x, ctx)
         data_loss = float(network.loss.forward(outputs, y))
         if not math.isfinite(data_loss):
             return outputs, data_loss, 0.0
-        if sample:  # Network.backward unrolled, so the recorder sees the gradient flow
-            dout, layers, copy_flow = network.loss.backward(), network.layers, self.health.copy_flow
+        if health is not None and sample:  # Network.backward unrolled: the recorder sees the flow
+            dout, layers, copy_flow = network.loss.backward(), network.layers, health.copy_flow
             flows = [dout] * len(layers)
             for index in range(len(layers) - 1, 0, -1):
                 flows[index] = dout.copy() if copy_flow[index] else dout
                 dout = layers[index].backward(dout)
             flows[0] = dout.copy() if copy_flow[0] else dout
             layers[0].backward_params_only(dout)
-            self.health.observe_sample(x, kept, flows)
+            health.observe_sample(x, kept, flows)
         else:
             network.backward(network.loss.backward(), input_grad=False)
         return outputs, data_loss, network.add_penalty_gradients(self.regularization)
@@ -317,6 +319,7 @@ class Trainer:
 
     def _finish_epoch(self) -> EpochSnapshot:
         progress, rows = self._progress, self.n_train
+        assert progress is not None, "an epoch ends after its batches"
         self.epoch += 1
         if self._ss_tot is None:
             train_metric = progress.correct / rows

@@ -178,7 +178,7 @@ def _update_ratio(epochs: list[dict]) -> list[Finding]:
         return []
     medians = {index: sorted(value for _, value, _ in points)[len(points) // 2]
                for index, points in series.items()}
-    index = max(medians, key=medians.get)
+    index = max(medians, key=lambda layer: medians[layer])
     points = series[index]
     if medians[index] > UPDATE_TOO_HIGH:
         epoch = next(epoch for epoch, value, _ in points if value > UPDATE_TOO_HIGH)

@@ -39,8 +39,10 @@ class HistogramTrack:
     def __init__(self, shape: str = "signed", fixed: tuple[float, float] | None = None) -> None:
         if shape not in SHAPES:
             raise ValueError(f"histogram shape must be one of {SHAPES}, got {shape!r}")
+        if shape == "fixed" and fixed is None:
+            raise ValueError("a fixed histogram needs its (low, high) range")
         self.shape = shape
-        self.low, self.high = fixed if shape == "fixed" else (0.0, 0.0)
+        self.low, self.high = fixed if fixed is not None and shape == "fixed" else (0.0, 0.0)
         self.counts = np.zeros(BINS, dtype=np.int64)
         self.frame_epochs: list[int] = []
         self.frames: list[np.ndarray] = []

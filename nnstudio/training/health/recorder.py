@@ -51,7 +51,7 @@ from typing import Any
 
 import numpy as np
 
-from ...engine.layers import BUILTIN_LAYERS
+from ...engine.layers import BUILTIN_LAYERS, BatchNorm
 from ...engine.network import Network
 from ..divergence import layer_label
 from .histograms import BINS, HistogramTrack
@@ -143,7 +143,7 @@ class HealthRecorder:
                 self.tracks[(index, "gradients")] = HistogramTrack("signed")
             self.tracks[(index, "activations")] = activation_track(layer)
         self._track_keys = list(self.tracks)
-        eps = {i: float(layer.eps) for i, layer in enumerate(layers) if self.kinds[i] == "batchnorm"}
+        eps = {i: float(layer.eps) for i, layer in enumerate(layers) if isinstance(layer, BatchNorm)}
         flat = network.flat_parameters()
         self._widths = network.output_dims()
         self._zeros = np.zeros((len(ARRAYS), len(layers)))
@@ -246,6 +246,7 @@ class HealthRecorder:
     def after_step(self) -> None:
         """After the optimizer step of a sampled batch."""
         sample = self._sample
+        assert sample is not None, "after_step without a measured step"
         if self._reducer.compact:
             sample.update = self._reducer.update_row(self._before, self._parameters(copy=False))
             sample.after, self._before = True, None
@@ -363,7 +364,7 @@ class HealthRecorder:
         ranges = None
         if counts is not None:
             epochs = [record.epoch for record in records]
-            nonempty = counts.any(axis=2)
+            nonempty = counts.sum(axis=2) > 0
             for position, track in enumerate(reducer.track_list):
                 kept = nonempty[:, position].tolist()
                 track.keep_frames([e for e, k in zip(epochs, kept) if k],

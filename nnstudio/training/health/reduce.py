@@ -263,7 +263,7 @@ class Reducer:
             vectors = [getattr(sample, attribute) for sample in samples]
             if not self.param_layers or vectors[0] is None:
                 continue
-            if self.picks is not None:
+            if self.picks is not None and self.pick_sizes is not None:
                 block = np.array(vectors) if self.compact else np.array(vectors)[:, self.picks]
                 parts.append((block.reshape(-1), np.tile(self.pick_sizes, len(samples)),
                               np.tile(self.parameter_tracks[kind], len(samples)),
@@ -325,7 +325,9 @@ def square_norm(value: np.ndarray) -> float:
 
 def column_or_none(values: np.ndarray) -> list:
     """A column as a list: floats, and None where not finite."""
-    return np.where(np.isfinite(values), values, None).tolist()
+    column = values.astype(object)
+    column[~np.isfinite(values)] = None
+    return column.tolist()
 
 
 def safe_ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:

@@ -93,6 +93,7 @@ def overfit_tiny_batch(network: Network, dataset: Any, config: TrainConfig | Non
     config = config or TrainConfig()
     task = check_fit(network, dataset)
     copy = network.copy()
+    assert copy.input_dim is not None, "check_fit passed: the network is built"
     copy.build(copy.input_dim, config.seed)  # fresh weights: a trained copy would pass trivially
     for layer in copy.layers:
         if isinstance(layer, Dropout):
