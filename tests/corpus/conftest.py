@@ -1,10 +1,8 @@
 """Shared builders of the hardening corpus: small valid projects to damage, and a CLI runner."""
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
-import zipfile
 
 import numpy as np
 import pytest
@@ -34,26 +32,6 @@ def trained_project(path, epochs: int = 2, optimizer: str = "adam"):
 @pytest.fixture
 def project_file(tmp_path):
     return trained_project(tmp_path / "good.nnproj")
-
-
-def members_of(path) -> dict[str, bytes]:
-    with zipfile.ZipFile(path) as archive:
-        return {name: archive.read(name) for name in archive.namelist()}
-
-
-def write_members(path, members: dict[str, bytes]):
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return path
-
-
-def edit_json(path, change):
-    members = members_of(path)
-    document = json.loads(members["project.json"])
-    change(document)
-    members["project.json"] = json.dumps(document).encode()
-    return write_members(path, members)
 
 
 def nnstudio(*args, cwd=None, timeout: float = 120):

@@ -13,7 +13,9 @@ from hypothesis import strategies as st
 from nnstudio.commands.info import format_summary, project_summary
 from nnstudio.project import ProjectError, load_project
 
-from .conftest import members_of, trained_project, write_members
+from tests.project_files import members_of, write_members
+
+from .conftest import trained_project
 
 _FOLDER = Path(tempfile.mkdtemp(prefix="nnstudio-mutations-"))
 ORIGINAL = trained_project(_FOLDER / "original.nnproj", epochs=1).read_bytes()

@@ -17,7 +17,9 @@ from nnstudio.commands.info import format_summary, project_summary
 from nnstudio.project import ProjectError, load_project, save_project
 from nnstudio.project.network_io import MAX_PARAMETERS
 
-from .conftest import edit_json, members_of, nnstudio, write_members
+from tests.project_files import edit_json, members_of, write_members
+
+from .conftest import nnstudio
 
 
 def refused(path, *parts):

@@ -12,6 +12,7 @@ from nnstudio.engine import build_network
 from nnstudio.project import DataSource, ProjectError, load_project, save_project
 from nnstudio.resources import resource_path
 from nnstudio.training import TrainConfig, Trainer
+from tests.training.test_health import assert_same_frames
 
 SPEC = "dense:12,batchnorm,relu,dropout:0.2,dense:6,tanh"
 
@@ -177,12 +178,7 @@ def test_layer_health_history_and_histograms_round_trip(tmp_path):
     with zipfile.ZipFile(path) as archive:
         saved = json.loads(archive.read("project.json"))
     assert saved["history"][0]["layers"][1]["dead_fraction"] is not None
-    restored = project.make_trainer()
-    for index in range(len(trainer.network.layers)):
-        for kind, (low, high, epochs, counts) in trainer.health.frames(index).items():
-            again = restored.health.frames(index)[kind]
-            assert (low, high, epochs) == again[:3]
-            np.testing.assert_array_equal(counts, again[3])
+    assert_same_frames(project.make_trainer(), trainer)
 
 
 def test_a_project_saved_before_layer_health_still_loads_and_trains(tmp_path):

@@ -1,7 +1,6 @@
 """Damaged, truncated, foreign and malicious project files are refused with a message that
 names the problem, and nothing in them is executed; saving never destroys the old file."""
 import io
-import json
 import zipfile
 
 import numpy as np
@@ -11,6 +10,7 @@ from nnstudio.data import make_builtin
 from nnstudio.engine import build_network
 from nnstudio.project import ProjectError, load_project, save_project
 from nnstudio.project import archive as archive_module
+from tests.project_files import edit_json, members_of, write_members
 
 
 @pytest.fixture
@@ -18,26 +18,6 @@ def project_file(tmp_path):
     dataset = make_builtin("iris")
     network = build_network("dense:8,batchnorm,relu", dataset.n_features, dataset.task, dataset.n_outputs)
     return save_project(tmp_path / "good.nnproj", network, dataset)
-
-
-def members_of(path):
-    with zipfile.ZipFile(path) as archive:
-        return {name: archive.read(name) for name in archive.namelist()}
-
-
-def write_members(path, members):
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return path
-
-
-def edit_json(path, change):
-    members = members_of(path)
-    document = json.loads(members["project.json"])
-    change(document)
-    members["project.json"] = json.dumps(document).encode()
-    return write_members(path, members)
 
 
 def edit_weights(path, change):

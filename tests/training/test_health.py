@@ -185,9 +185,14 @@ def test_resuming_mid_epoch_gives_the_same_statistics_and_histograms():
     resumed.history = list(history)
     list(resumed.run())
     assert resumed.history == whole.history
-    for index in range(len(whole.network.layers)):
-        for kind, (low, high, epochs, counts) in whole.health.frames(index).items():
-            again = resumed.health.frames(index)[kind]
+    assert_same_frames(resumed, whole)
+
+
+def assert_same_frames(trainer, other):
+    """Both trainers kept the same histogram frames, on the same edges, for every layer."""
+    for index in range(len(other.network.layers)):
+        for kind, (low, high, epochs, counts) in other.health.frames(index).items():
+            again = trainer.health.frames(index)[kind]
             assert (low, high, epochs) == again[:3]
             np.testing.assert_array_equal(counts, again[3])
 
