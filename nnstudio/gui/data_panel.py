@@ -207,7 +207,7 @@ class DataPanel(QWidget):
         worker.progress.connect(self.progress.setValue)
         worker.returned.connect(self._on_loaded)
         worker.errored.connect(self._on_error)
-        worker.done.connect(self._on_done)
+        worker.finished.connect(self._on_done)
         self.worker = worker
         self._set_loading(True)
         self.message.emit(f"Loading {Path(self.path).name}…")
