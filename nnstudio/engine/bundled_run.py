@@ -16,8 +16,8 @@ then waits after its current item, at most a given time per hold. The GUI holds 
 handles events: both threads need the GIL, and without the hold a tab switch during a fast
 run takes a fifth of a second of GIL ping-pong instead of a few milliseconds.
 
-Every wait here blocks on a ``threading.Event`` (the GIL released), none polls in a loop of
-its own but the paused wait, which looks at the stop flag every ``PAUSE_POLL`` seconds.
+Waits block on ``threading`` primitives, the GIL released; a paused run looks at the stop
+flag every ``PAUSE_POLL`` seconds.
 """
 from __future__ import annotations
 

@@ -10,6 +10,8 @@ worker. What is ours:
   ``step(n)`` and stop act between the *items* (superqt's own pause and quit act between
   the bundles it sees, up to half a second apart, and its pause polls every 10 ms).
   ``paused_changed(bool)`` says when the run pauses or resumes (also when a step is done).
+  Its ``work`` loop is ours (ten lines): superqt's takes a ``RuntimeError`` of the
+  generator for a deleted object and reports nothing.
 - The GUI goes first: from the first event the GUI thread handles after waking (a click, a
   paint, a timer) until its event loop is idle again, the worker waits after its current
   item (at most ``GUI_HOLD_LIMIT`` s each time): both threads need the GIL.
