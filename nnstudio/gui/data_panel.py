@@ -17,6 +17,7 @@ from nnstudio.data import Cancelled, LoadOptions, builtin_names, load_csv, make_
 
 from .data_preview import PreviewTable, read_preview
 from .session import Session
+from .worker_run import prepared
 from .workers import FunctionWorker
 
 TASK_CHOICES = (("infer from the target", None), ("classification", "classification"),
@@ -198,10 +199,8 @@ class DataPanel(QWidget):
             return False
         if not self.confirm_replace("load a dataset"):
             return False
-        try:
-            options = self.options()
-        except ValueError as exc:
-            self.failed.emit("Check the loading options", str(exc))
+        options = prepared(self.options, self.failed, {ValueError: "Check the loading options"})
+        if options is None:
             return False
         worker = FunctionWorker(load_csv, self.path, options)
         worker.progress.connect(self.progress.setValue)

@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, Signal
 from nnstudio.training import BatchSnapshot, DivergedSnapshot, EpochSnapshot, Trainer
 
 from .session import Session
-from .worker_run import WorkerRun
+from .worker_run import WorkerRun, prepared
 from .workers import Bundle, GeneratorWorker, Probe
 
 STOP_TIMEOUT_MS = 900
@@ -152,10 +152,8 @@ class TrainingController(QObject):
     def start(self, paused_after_steps: int | None = None) -> bool:
         if self.state != "idle":
             return False
-        try:
-            trainer = self.ensure_trainer()
-        except ValueError as exc:
-            self.failed.emit("Cannot start training", str(exc))
+        trainer = prepared(self.ensure_trainer, self.failed, {ValueError: "Cannot start training"})
+        if trainer is None:
             return False
         epochs = self.session.train_config.epochs
         if trainer.epoch < epochs:

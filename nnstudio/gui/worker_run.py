@@ -10,9 +10,31 @@ the worker, so a handler may hold it while it draws (``worker.gui_turn()``).
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, TypeVar
+
+from PySide6.QtCore import SignalInstance
 
 from .workers import Bundle, GeneratorWorker
+
+T = TypeVar("T")
+
+
+def prepared(prepare: Callable[[], T], failed: SignalInstance,
+             titles: dict[type[ValueError], str]) -> T | None:
+    """``prepare()`` (what a worker is about to run on), or None once a refusal was shown.
+
+    A ``ValueError`` it raises (no dataset, bad options, an error in the user's code) is
+    emitted as ``failed(title, message)``, the title that of the first class in ``titles``
+    the error is an instance of; another error is raised.
+    """
+    try:
+        return prepare()
+    except ValueError as exc:
+        for kind, title in titles.items():
+            if isinstance(exc, kind):
+                failed.emit(title, str(exc))
+                return None
+        raise
 
 
 class WorkerRun:

@@ -29,7 +29,7 @@ from nnstudio.engine.gradcheck import (SELECTED, CheckConfig, GradientChecker, c
 from nnstudio.engine.user_code import UserCodeError
 
 from ..session import Session
-from ..worker_run import WorkerRun
+from ..worker_run import WorkerRun, prepared
 from ..workers import Bundle, GeneratorWorker, Probe
 from .store import CheckProgress, ResultStore
 
@@ -162,13 +162,10 @@ class CheckController(QObject):
         """Run the check up to ``until`` in a worker; False if it cannot start."""
         if self.state == "running":
             return False
-        try:
-            phase = self._ensure_phase()
-        except UserCodeError as exc:
-            self.failed.emit("Error in your code", str(exc))
-            return False
-        except ValueError as exc:
-            self.failed.emit("Cannot run the gradient check", str(exc))
+        phase = prepared(self._ensure_phase, self.failed,
+                         {UserCodeError: "Error in your code",
+                          ValueError: "Cannot run the gradient check"})
+        if phase is None:
             return False
         checker = phase.checker
         if checker.finished:
