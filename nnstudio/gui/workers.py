@@ -21,7 +21,8 @@ worker. What is ours:
 - Lifetime: :meth:`~_Lifetime.wait` for one worker, :meth:`~_Lifetime.abandon` (the owner
   goes away while an item may still run: stop, and cut the signals off), and
   :func:`wait_for_jobs` at exit, so a window closed during a 4.5 s batch never aborts the
-  process.
+  process. A worker starts at once, also inside an event loop (superqt's ``start`` then
+  waits for a timer, and a GUI thread blocked in :meth:`~_Lifetime.wait` never gets it).
 
 Every signal is emitted on a QObject that lives in the GUI thread, so each receiver (a
 widget slot, a plain function, a test's waitSignal) runs there, never in the worker thread.
@@ -88,8 +89,15 @@ class _Lifetime:
         # thread of its own, or a third job would queue behind two paused ones.
         pool = QThreadPool.globalInstance()
         pool.setMaxThreadCount(max(pool.maxThreadCount(), len(running_jobs()) + 1))
+        if self in WorkerBase._worker_set:
+            raise RuntimeError("This worker is already started!")
         self.running = True
-        super().start()
+        # superqt's start, but at once: inside an event loop superqt defers it by a timer,
+        # and a GUI thread that then blocks waiting for the work (a closing window) would
+        # wait for a start that only its own event loop can make
+        WorkerBase._worker_set.add(self)
+        self._finished.connect(WorkerBase._set_discard)
+        pool.start(self)
 
     def run(self) -> None:
         try:

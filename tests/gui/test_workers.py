@@ -210,3 +210,22 @@ def test_the_event_filter_is_removed_when_the_work_ends(qtbot):
     with qtbot.waitSignal(worker.finished, timeout=2000):
         worker.start()
     assert worker._gate._dispatcher is None and worker.control.holds == 0
+
+
+def test_a_worker_started_inside_the_event_loop_can_be_waited_for_at_once(qtbot):
+    """A closing window starts nothing but waits for the work it stops; superqt's own start
+    waits for the event loop when called inside one, so that wait would time out."""
+    from PySide6.QtCore import QTimer
+
+    result = {}
+
+    def start_stop_and_wait():
+        worker = GeneratorWorker(endless_counter([]))
+        worker.yielded.connect(lambda bundle: worker.acknowledge())
+        worker.start()
+        worker.stop()
+        result["ended"] = worker.wait(2000)
+
+    QTimer.singleShot(0, start_stop_and_wait)
+    qtbot.waitUntil(lambda: "ended" in result, timeout=5000)
+    assert result["ended"]
