@@ -3,7 +3,7 @@ check) or a function (CSV loading, the tiny-batch check).
 
 superqt carries the thread (a runnable in Qt's global pool), the ``started`` / ``yielded``
 / ``returned`` / ``errored`` / ``finished`` signals and the keeping alive of a started
-worker. What is ours:
+worker. What is ours (each override says which superqt behaviour it replaces and why):
 
 - :class:`GeneratorWorker` drives :meth:`nnstudio.engine.bundled_run.BundledRun.run`, so
   ``yielded`` carries a :class:`Bundle` of items, rate-limited and acknowledged, and pause,
@@ -50,7 +50,7 @@ __all__ = ["GUI_HOLD_LIMIT", "Bundle", "FunctionWorker", "GeneratorWorker", "Pro
 GUI_HOLD_LIMIT = 0.1
 #: signals cut off from an owner that goes away (superqt's private ``_finished``, which
 #: lets go of the worker once it has ended, stays)
-PUBLIC_SIGNALS = ("started", "yielded", "returned", "errored", "warned", "finished",
+PUBLIC_SIGNALS = ("started", "yielded", "returned", "errored", "finished",
                   "paused_changed", "progress")
 
 
@@ -100,13 +100,23 @@ class _Lifetime:
         pool.start(self)
 
     def run(self) -> None:
+        """superqt's ``run`` (called by the pool) without its capture of warnings: that
+        swaps the process-wide ``warnings.showwarning`` and filters from this thread, and
+        after two overlapping workers every warning of the process went, for good, to the
+        ``warned`` signal of a worker that had ended."""
+        self._running = True
+        self.started.emit()
         try:
-            super().run()
-        finally:
-            if self._running:  # superqt lets a BaseException (SystemExit) through
-                self._running = False
-                self.finished.emit()
-                self._finished.emit(self)
+            try:
+                result = self.work()
+            except Exception as exc:  # noqa: BLE001 - reported to the GUI, never swallowed
+                self.errored.emit(exc)
+            else:
+                self.returned.emit(result)
+        finally:  # also after a BaseException (SystemExit in user code): the owner hears
+            self._running = False
+            self.finished.emit()
+            self._finished.emit(self)
             self._ended.set()
 
     def _on_finished(self) -> None:

@@ -229,3 +229,20 @@ def test_a_worker_started_inside_the_event_loop_can_be_waited_for_at_once(qtbot)
     QTimer.singleShot(0, start_stop_and_wait)
     qtbot.waitUntil(lambda: "ended" in result, timeout=5000)
     assert result["ended"]
+
+
+def test_overlapping_workers_leave_the_processs_warnings_alone(qtbot):
+    import warnings
+
+    show, filters = warnings.showwarning, list(warnings.filters)
+    release_first, release_second = threading.Event(), threading.Event()
+    first = FunctionWorker(lambda progress, cancel: release_first.wait(5))
+    second = FunctionWorker(lambda progress, cancel: release_second.wait(5))
+    first.start()
+    second.start()
+    qtbot.wait(50)
+    release_first.set()
+    assert first.wait(2000)
+    release_second.set()
+    assert second.wait(2000)
+    assert warnings.showwarning is show and warnings.filters == filters
