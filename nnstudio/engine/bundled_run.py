@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Generator, Iterator
+from typing import Any
 
 #: seconds between two looks at the stop flag while paused
 PAUSE_POLL = 0.05

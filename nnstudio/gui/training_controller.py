@@ -2,9 +2,10 @@
 
 The controller owns the ``Trainer`` (kept across Start/Stop so that a run continues where it
 stopped, with its optimizer state and counters) and, through a
-:class:`~nnstudio.gui.worker_run.WorkerRun`, the ``GeneratorWorker`` driving ``Trainer.run``. Bundles of snapshots arrive at most ``BUNDLE_RATE`` times a second; each
-feeds the curves, the progress bar and, per epoch, the BatchNorm panel. A probe copies what
-the decision boundary needs in the worker thread, between batches.
+:class:`~nnstudio.gui.worker_run.WorkerRun`, the ``GeneratorWorker`` driving ``Trainer.run``.
+Bundles of snapshots arrive at most ``BUNDLE_RATE`` times a second; each feeds the curves,
+the progress bar and, per epoch, the BatchNorm panel. A probe copies what the decision
+boundary needs in the worker thread, between batches.
 """
 from __future__ import annotations
 

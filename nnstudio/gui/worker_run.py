@@ -10,7 +10,8 @@ the worker, so a handler may hold it while it draws (``worker.gui_turn()``).
 """
 from __future__ import annotations
 
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 from PySide6.QtCore import SignalInstance
 

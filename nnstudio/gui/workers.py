@@ -32,10 +32,12 @@ from __future__ import annotations
 import atexit
 import threading
 import warnings
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any
 
-from PySide6.QtCore import QAbstractEventDispatcher, QCoreApplication, QObject, QThreadPool, Signal
+from PySide6.QtCore import (QAbstractEventDispatcher, QCoreApplication, QObject, QThreadPool,
+                            Signal)
 from superqt.utils import FunctionWorker as _SuperFunctionWorker
 from superqt.utils import GeneratorWorker as _SuperGeneratorWorker
 from superqt.utils._qthreading import GeneratorWorkerSignals, WorkerBase, WorkerBaseSignals

@@ -88,7 +88,7 @@ def test_step_runs_exactly_the_step_items_then_pauses_by_itself():
                      on_self_pause=paused_by_step.set)
     run.pause()
     run.step(3)
-    bundles, result, thread = drive_in_thread(run)
+    bundles, _result, thread = drive_in_thread(run)
     assert paused_by_step.wait(5) and run.wait_until_held(5)
     assert run.paused and run.held
     # three batches (0, 1, 3); the epoch item 2 does not count
@@ -146,7 +146,7 @@ def test_probes_run_in_the_runs_thread_at_their_interval_and_on_every_forced_bun
             yield i
 
     run = BundledRun(numbers, max_rate=200, probes=[every_time, rarely])
-    bundles, result, thread = drive_in_thread(run)
+    bundles, _result, thread = drive_in_thread(run)
     thread.join(10)
     assert len(bundles) > 2
     assert all(bundle.probes["where"] == "x" for bundle in bundles)
@@ -165,7 +165,7 @@ def test_a_hold_makes_the_run_wait_once_at_most_its_limit():
             yield len(pulled)
 
     run = BundledRun(forever)
-    bundles, result, thread = drive_in_thread(run)
+    _bundles, _result, thread = drive_in_thread(run)
     wait_for(lambda: len(pulled) > 100)
     run.hold(longest=5.0)
     run.hold(longest=5.0)  # holds nest

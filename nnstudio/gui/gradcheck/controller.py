@@ -5,9 +5,9 @@ The checker is built from a snapshot of the session (a copy of the network, the 
 "Step element" after "Run to next mismatch" continues where the check stopped. Each command
 (``"element"``, ``"tensor"``, ``"layer"``, ``"mismatch"``, ``"end"``) drives
 ``checker.advance(until)`` in a :class:`~nnstudio.gui.workers.GeneratorWorker` (started
-and retired by a :class:`~nnstudio.gui.worker_run.WorkerRun`), which bundles the results (at most 15 GUI updates a second). A probe takes the checker's
-own summaries in the worker thread at bundle time, so the GUI never reads the live checker
-while the worker writes to it.
+and retired by a :class:`~nnstudio.gui.worker_run.WorkerRun`), which bundles the results
+(at most 15 GUI updates a second). A probe takes the checker's own summaries in the worker
+thread at bundle time, so the GUI never reads the live checker while the worker writes to it.
 
 A network with BatchNorm, Dropout or a custom layer is checked in two phases by default,
 fit then predict (``engine.gradcheck.phases``), each with its own checker and store; "Run
