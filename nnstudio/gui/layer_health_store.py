@@ -1,6 +1,6 @@
 """What the Layers view has received: per-layer series over epochs, histogram frames, and the
 history entries the engine's findings rules read. Bookkeeping only; numbers come from the
-trainer's snapshots (live) or a trainer's history and recorder (a loaded project).
+trainer's recorder (live: ``health.take()``) or a trainer's history and recorder (a loaded project).
 """
 from __future__ import annotations
 
@@ -36,33 +36,17 @@ class LayerHealthStore:
 
     # -- input ----------------------------------------------------------------------------
     def add_epochs(self, epochs: list[tuple[int, object]]) -> None:
-        """(epoch number, :class:`~nnstudio.training.health.EpochHealth`) pairs of one bundle.
-
-        A fast run sends a thousand epochs a bundle. Most of them were not sampled and carry
-        only gradient norms: those go straight into the series; the series grow once per
-        bundle, and only sampled epochs are kept for the findings rules (which read nothing
-        else but the initial loss).
-        """
-        sampled, grad_x, grad_y = [], {}, {}
+        """(epoch number, :class:`~nnstudio.training.health.EpochHealth`) pairs of one bundle."""
+        entries = []
         for epoch, health in epochs:
-            if health.rows or health.initial_loss is not None:
-                sampled.append({"epoch": epoch, **health.history_fields()})
-            else:
-                for layer in health.layers:
-                    value = layer["grad_norm"]
-                    if value is not None:
-                        index = layer["layer_index"]
-                        grad_x.setdefault(index, []).append(float(epoch))
-                        grad_y.setdefault(index, []).append(value)
+            entries.append({"epoch": epoch, **health.history_fields()})
             for index, kinds in health.histograms.items():
                 for kind, (low, high, counts) in kinds.items():
                     frames = self.frames.setdefault((index, kind), [])
                     frames.append((epoch, low, high, counts))
                     if len(frames) > MAX_FRAMES:  # as the recorder thins its own
                         frames[:] = frames[::2]
-        for index, xs in grad_x.items():
-            self._extend((index, "grad_norm"), xs, grad_y[index])
-        self.add_entries(sampled)
+        self.add_entries(entries)
 
     def add_entries(self, entries: list[dict[str, Any]]) -> None:
         """History entries with "epoch" and "layers" (others are ignored)."""

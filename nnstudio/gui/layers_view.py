@@ -195,9 +195,11 @@ class LayersView(QWidget):
 
     # -- data -----------------------------------------------------------------------------
     def add_epochs(self, epochs: list) -> None:
-        offset = self.controller.epoch_offset
-        self.store.add_epochs([(offset + snapshot.epoch, snapshot.health) for snapshot in epochs
-                               if snapshot.health is not None])
+        """A bundle brought ``epochs``: take what the recorder computed of them (and before)."""
+        trainer = self.controller.trainer
+        if epochs and trainer is not None and trainer.health is not None:
+            offset = self.controller.epoch_offset
+            self.store.add_epochs([(offset + health.epoch, health) for health in trainer.health.take()])
 
     def clear(self) -> None:
         self.store.clear()
@@ -217,6 +219,8 @@ class LayersView(QWidget):
         if trainer is None:
             self.store.clear()
         else:
+            if trainer.health is not None:
+                trainer.health.take()  # the history and the kept frames below hold them
             self.store.load(trainer.history, trainer.health)
         self._forget_drawn()
         self.flush(force=True)

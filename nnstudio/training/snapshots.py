@@ -69,9 +69,6 @@ class EpochSnapshot:
         at the end of the epoch. Copies, shape (D,) each.
     bn_batch_rows : int
         Rows of the batch those batch statistics come from.
-    health : EpochHealth or None
-        Per-layer statistics and histogram frames of the epoch (see
-        :mod:`nnstudio.training.health`); None when the trainer records none.
     """
 
     epoch: int
@@ -91,7 +88,6 @@ class EpochSnapshot:
     bn_batch_stats: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = field(
         default_factory=dict)
     bn_batch_rows: int = 0
-    health: Any = None
 
     def history_entry(self) -> dict[str, Any]:
         """The JSON-safe record kept in ``Trainer.history`` (no timing, no arrays).
@@ -104,8 +100,6 @@ class EpochSnapshot:
         for name in HISTORY_KEYS:
             if isinstance(entry[name], float):
                 entry[name] = json_float(entry[name])
-        if self.health is not None:
-            entry.update(self.health.history_fields())
         return entry
 
 

@@ -53,9 +53,12 @@ class Trainer:
     batch : int         batches done in the epoch in progress (0 between epochs)
     step : int          optimizer updates
     elapsed : float     seconds spent inside :meth:`run`
-    history : list[dict]  one JSON-safe entry per completed epoch
+    history : list[dict]  one JSON-safe entry per completed epoch; its layer statistics
+                          arrive in batches (complete when a run ends, after
+                          ``state_dict()`` and after ``health.take()``/``health.flush()``)
     diverged : DivergedSnapshot or None   the last divergence, cleared by the next good epoch
-    health : HealthRecorder or None   layer statistics of the epoch in progress, histograms
+    health : HealthRecorder or None   layer statistics and histograms; ``health.take()`` hands
+                                      a live view the epochs computed since it last asked
     """
 
     def __init__(self, network: Network, dataset: Any, config: TrainConfig | None = None,
@@ -125,6 +128,8 @@ class Trainer:
             if self._run_token is not token:
                 return
             self._t0 = perf_counter()
+        if self.health is not None:
+            self.health.flush()
 
     def evaluate(self, split: str = "val", bn_stats: str | None = None) -> dict[str, Any]:
         """Loss (with penalty), data loss and metric on a split, with dropout off.
@@ -196,7 +201,10 @@ class Trainer:
         x, y = progress.x_ordered[start:stop], progress.y_ordered[start:stop]
         self._backup.save(self.epoch + 1, progress.batch + 1, self.step)
         health = self.health
-        sample = health is not None and health.wants_sample(self.step)
+        # every epoch's first step is measured ("light"); some steps also look inside ("full")
+        measure = None if health is None else health.measures(self.step, progress.batch, self.epoch,
+                                                              self.batches_per_epoch)
+        sample = measure == "full"
         # Overflow is expected on the way to divergence, which is detected and reported
         # below; numpy's warnings would only add noise. Scoped per batch, not across yields.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -211,13 +219,13 @@ class Trainer:
             if square_sums is None:
                 return self._diverge(x, y, outputs, progress, data_loss)
             if health is not None:
+                health.observe_units()
                 if self.step == 0:
                     health.record_initial_loss(data_loss)
-                if sample:
-                    health.observe_gradients()
-                    health.before_step()
+                if measure == "light":
+                    health.observe_step()
             self.optimizer.step(self.network)
-            if sample:
+            if measure is not None:
                 health.after_step()
         self.step += 1
         rows = stop - start
@@ -244,28 +252,28 @@ class Trainer:
         network, ctx = self.network, self._train_ctx
         network.zero_grad()
         if record_bn or sample:
-            outputs = x
-            if sample:
-                self.health.begin_sample(len(x))
+            outputs, kept = x, []
             for index, layer in enumerate(network.layers):
                 if record_bn and isinstance(layer, BatchNorm):
                     self._progress.bn_stats[index] = (outputs.mean(axis=0), outputs.var(axis=0))
                     self._progress.bn_rows = len(x)
-                inputs, outputs = outputs, layer.forward(outputs, ctx)
+                outputs = layer.forward(outputs, ctx)
                 if sample:
-                    self.health.observe(index, inputs, outputs)
+                    kept.append(outputs.copy() if self.health.copy_output[index] else outputs)
         else:
             outputs = network.forward(x, ctx)
         data_loss = float(network.loss.forward(outputs, y))
         if not math.isfinite(data_loss):
             return outputs, data_loss, 0.0
         if sample:  # Network.backward unrolled, so the recorder sees the gradient flow
-            dout, layers = network.loss.backward(), network.layers
+            dout, layers, copy_flow = network.loss.backward(), network.layers, self.health.copy_flow
+            flows = [dout] * len(layers)
             for index in range(len(layers) - 1, 0, -1):
-                self.health.observe_flow(index, dout)
+                flows[index] = dout.copy() if copy_flow[index] else dout
                 dout = layers[index].backward(dout)
-            self.health.observe_flow(0, dout)
+            flows[0] = dout.copy() if copy_flow[0] else dout
             layers[0].backward_params_only(dout)
+            self.health.observe_sample(x, kept, flows)
         else:
             network.backward(network.loss.backward(), input_grad=False)
         return outputs, data_loss, network.add_penalty_gradients(self.regularization)
@@ -306,7 +314,6 @@ class Trainer:
                             layer.buffers["running_var"].copy())
                     for index, stats in progress.bn_stats.items()
                     for layer in [self.network.layers[index]]}
-        health = None if self.health is None else self.health.finish_epoch(self.epoch, grad_norms)
         self._progress = None
         self.diverged = None
         self._tick()
@@ -314,8 +321,11 @@ class Trainer:
             self.epoch, self.step, progress.loss_sum / rows, progress.data_loss_sum / rows,
             train_metric, val["loss"], val["data_loss"], val["metric"], other["loss"],
             other["metric"], self.metric_name, grad_norms, self.optimizer.lr, self.elapsed, bn_stats,
-            progress.bn_rows, health)
-        self.history.append(snapshot.history_entry())
+            progress.bn_rows)
+        entry = snapshot.history_entry()
+        self.history.append(entry)
+        if self.health is not None:  # fills the entry's "layers" when it computes them
+            self.health.close_epoch(self.epoch, grad_norms, entry)
         return snapshot
 
     # -- divergence -----------------------------------------------------------------

@@ -7,10 +7,10 @@ import pytest
 
 from nnstudio.data import Dataset, make_builtin
 from nnstudio.engine import build_network
-from nnstudio.training import TrainConfig, Trainer
+from nnstudio.training import EpochSnapshot, TrainConfig, Trainer
 from nnstudio.training.health import (BINS, HistogramTrack, align_frames, check_initial_loss,
                                       find_problems, overfit_tiny_batch)
-from nnstudio.training.health.recorder import SAMPLE_EVERY
+from nnstudio.training.health.recorder import FULL_EVERY_STEPS, SAMPLE_EVERY
 
 
 def train(dataset, spec, epochs=30, prepare=None, **settings):
@@ -99,7 +99,9 @@ def test_statistics_match_a_direct_computation_on_the_sampled_batch():
     hidden = x @ before["0.W"] + before["0.b"]
     list(trainer.run())
     dense, relu = trainer.history[0]["layers"][:2]
-    assert dense["activation_mean"] == pytest.approx(hidden.mean(), rel=1e-5)
+    # the mean of a standardized input's image is near 0: judged against the spread
+    exact = hidden.astype(np.float64)
+    assert dense["activation_mean"] == pytest.approx(exact.mean(), abs=1e-6 * exact.std())
     assert dense["activation_std"] == pytest.approx(hidden.std(), rel=1e-4)
     assert relu["dead_fraction"] == pytest.approx(np.mean(~(hidden > 0).any(axis=0)))
     step = np.concatenate([(network.layers[0].params[k] - before[f"0.{k}"]).ravel() for k in ("W", "b")])
@@ -107,15 +109,56 @@ def test_statistics_match_a_direct_computation_on_the_sampled_batch():
     assert dense["update_ratio"] == pytest.approx(np.linalg.norm(step) / np.linalg.norm(scale), rel=1e-4)
 
 
-def test_only_sampled_batches_are_measured_and_health_can_be_switched_off():
+def test_every_epoch_is_measured_and_health_can_be_switched_off():
     dataset = make_builtin("iris")
     trainer, _ = train(dataset, "dense:8,relu", epochs=SAMPLE_EVERY // 4 + 2)
-    rows = [entry["health_rows"] for entry in trainer.history]
-    assert rows[0] > 0 and rows[1] == 0 and trainer.history[1]["layers"][1]["dead_fraction"] is None
+    # every epoch: gradient and weight norms, update ratio, dead units
+    assert all(entry["layers"][1]["dead_fraction"] is not None and entry["layers"][0]["update_ratio"]
+               and entry["layers"][0]["weight_norm"] for entry in trainer.history)
+    # a look inside (a sampled batch) once FULL_EVERY_STEPS steps have passed: on Iris's
+    # 4 batches an epoch, every 8th epoch's first batch (and step 128 in epoch 33)
+    every = FULL_EVERY_STEPS // 4
+    sampled = [entry["epoch"] for entry in trainer.history if entry["health_rows"]]
+    assert sampled == [epoch for epoch in range(1, len(trainer.history) + 1) if (epoch - 1) % every == 0
+                       or epoch == SAMPLE_EVERY // 4 + 1]
+    assert all((entry["layers"][0]["activation_mean"] is None) == (entry["health_rows"] == 0)
+               for entry in trainer.history)
     network = build_network("dense:8,relu", dataset.n_features, dataset.task, dataset.n_outputs, seed=0)
     plain = Trainer(network, dataset, TrainConfig(epochs=2), health=False)
     list(plain.run())
     assert "layers" not in plain.history[0] and plain.health is None
+
+
+def test_a_unit_is_dead_only_if_no_row_of_the_epoch_activates_it():
+    """Each unit fires on about one row of the epoch, rarely one of the sampled batch's."""
+    dataset = make_builtin("iris")
+    network = build_network("dense:8,relu", dataset.n_features, dataset.task, dataset.n_outputs, seed=0)
+    trainer = Trainer(network, dataset, TrainConfig(epochs=1, batch_size=16, optimizer="sgd",
+                                                    lr=1e-12, momentum=0.0))
+    dense = network.layers[0].params
+    x = trainer._arrays["train"][0].astype(np.float64)
+    dense["b"][...] = -np.quantile(x @ dense["W"], 0.99, axis=0)
+    hidden = x @ dense["W"] + dense["b"]
+    list(trainer.run())
+    relu = trainer.history[0]["layers"][1]
+    assert relu["dead_fraction"] == pytest.approx(np.mean(~(hidden > 0).any(axis=0)))
+    assert relu["dead_fraction"] < 0.5
+    assert trainer.history[0]["health_rows"] == 16
+
+
+def test_a_live_view_takes_every_epoch_once_in_order_as_soon_as_it_ends():
+    dataset = make_builtin("iris")
+    network = build_network("dense:8,tanh", dataset.n_features, dataset.task, dataset.n_outputs, seed=0)
+    trainer = Trainer(network, dataset, TrainConfig(epochs=40))
+    taken = []
+    for snapshot in trainer.run():
+        if isinstance(snapshot, EpochSnapshot):
+            fresh = trainer.health.take()
+            assert fresh and fresh[-1].epoch == snapshot.epoch
+            assert trainer.history[-1]["layers"] == fresh[-1].layers
+            taken += [health.epoch for health in fresh]
+    assert taken == list(range(1, 41))
+    assert trainer.health.take() == []
 
 
 def test_resuming_mid_epoch_gives_the_same_statistics_and_histograms():
@@ -163,14 +206,17 @@ def test_histogram_edges_double_and_older_frames_merge_exactly():
     np.testing.assert_array_equal(aligned[0], merged)
 
 
-def test_epochs_with_histograms_carry_the_frames_in_the_snapshot():
+def test_sampled_epochs_bring_their_histogram_frames():
     dataset = make_builtin("iris")
     network = build_network("dense:8,sigmoid", dataset.n_features, dataset.task, dataset.n_outputs, seed=0)
-    trainer = Trainer(network, dataset, TrainConfig(epochs=1))
-    epoch = list(trainer.run())[-1]
-    low, high, counts = epoch.health.histograms[1]["activations"]
+    trainer = Trainer(network, dataset, TrainConfig(epochs=3))
+    list(trainer.run())
+    epochs = trainer.health.take()
+    assert [health.epoch for health in epochs] == [1, 2, 3]
+    low, high, counts = epochs[0].histograms[1]["activations"]
     assert (low, high) == (0.0, 1.0) and counts.sum() == 32 * 8
-    assert set(epoch.health.histograms[0]) == {"weights", "gradients", "activations"}
+    assert set(epochs[0].histograms[0]) == {"weights", "gradients", "activations"}
+    assert epochs[1].histograms == {}  # not sampled (4 batches an epoch)
 
 
 # -- sanity checks -------------------------------------------------------------------
@@ -201,18 +247,19 @@ def test_a_correct_network_overfits_20_rows_and_a_broken_backward_does_not():
     assert not broken.passed and "cannot even fit 20 rows" in broken.message
 
 
-def test_packed_histograms_count_like_one_track_per_tensor():
-    from nnstudio.training.health.histograms import PackedTracks
+def test_many_pieces_count_like_a_histogram_per_tensor_on_the_grown_edges():
+    from nnstudio.training.health.histograms import count_pieces, strided
     rng = np.random.default_rng(0)
-    flat = np.concatenate([rng.standard_normal(50), 3 * rng.standard_normal(9000), np.zeros(5)])
-    spans = [slice(0, 50), slice(50, 9050), slice(9050, 9055)]
-    packed = PackedTracks([HistogramTrack() for _ in spans], spans)
-    single = [HistogramTrack() for _ in spans]
-    for _ in range(2):
-        packed.add(flat)
-        for track, span in zip(single, spans):
-            track.add(flat[span])
-        flat = flat * 1.5
-    for one, other in zip(packed.tracks, single):
-        assert (one.low, one.high) == (other.low, other.high)
-        np.testing.assert_array_equal(one.counts, other.counts)
+    tensors = {(slot, track): scale * rng.standard_normal(size)
+               for slot, scale in ((0, 1.0), (1, 3.0))
+               for track, size in ((0, 50), (1, 9000), (2, 5))}
+    tensors[(1, 2)][0] = np.nan  # left out
+    tracks = [HistogramTrack() for _ in range(3)]
+    counts = count_pieces(tracks, [(slot, track, strided(values)) for (slot, track), values
+                                   in tensors.items()], 2)
+    for (slot, track), values in tensors.items():
+        kept = strided(values)
+        expected = np.histogram(kept[np.isfinite(kept)], bins=tracks[track].edges())[0]
+        np.testing.assert_array_equal(counts[slot, track], expected)
+    largest = max(np.nanmax(np.abs(tensors[(slot, 1)])) for slot in (0, 1))
+    assert tracks[1].high / 2 < largest <= tracks[1].high

@@ -50,31 +50,8 @@ class HistogramTrack:
         return self.high > self.low
 
     def add(self, values: np.ndarray) -> None:
-        """Count ``values`` (any shape) into the epoch in progress; non-finite ones are left out.
-
-        Called on sampled batches only, but on small networks each numpy call here is a
-        visible share of a training step: the common path is six calls.
-        """
-        flat = values.reshape(-1)
-        if flat.size > MAX_ELEMENTS:
-            flat = flat[::-(-flat.size // MAX_ELEMENTS)]
-        if flat.size == 0:
-            return
-        if self.shape != "fixed":
-            largest = float(np.abs(flat).max())
-            if not (self.started and largest <= self.high):  # also when NaN
-                if not math.isfinite(largest):
-                    flat = flat[np.isfinite(flat)]
-                    if flat.size == 0:
-                        return
-                    largest = float(np.abs(flat).max())
-                self._cover(largest)
-        elif not np.isfinite(flat.sum()):
-            flat = flat[np.isfinite(flat)]
-        shifted = flat - self.low if self.low else flat
-        index = (shifted * (BINS / (self.high - self.low))).astype(np.intp)
-        np.minimum(index, BINS - 1, out=index)  # the top edge; nothing lies below low
-        self.counts += np.bincount(index, minlength=BINS)
+        """Count ``values`` (any shape) into the epoch in progress; non-finite ones are left out."""
+        self.counts += count_pieces([self], [(0, 0, strided(values))], 1)[0, 0]
 
     def _cover(self, largest: float) -> None:
         """Start or widen the range (by doublings) so that it holds ``largest``."""
@@ -102,16 +79,20 @@ class HistogramTrack:
     def close_epoch(self, epoch: int) -> np.ndarray | None:
         """Keep the epoch's counts as a frame (if any were counted) and return it (read only)."""
         frame = self.counts
+        self.counts = np.zeros(BINS, dtype=np.int64)
         if not frame.any():
             return None
-        # the frame is shared with the caller: kept frames are never changed in place
-        # (a wider range replaces them by merged copies)
-        self.frame_epochs.append(int(epoch))
-        self.frames.append(frame)
-        if len(self.frames) > MAX_FRAMES:
-            self.frame_epochs, self.frames = self.frame_epochs[::2], self.frames[::2]
-        self.counts = np.zeros(BINS, dtype=np.int64)
+        self.keep_frames([epoch], [frame])
         return frame
+
+    def keep_frames(self, epochs: list[int], frames: list[np.ndarray]) -> None:
+        """Keep non-empty ``frames`` (BINS,) of ``epochs``; the caller never changes them
+        (a wider range replaces kept frames by merged copies, never in place)."""
+        for epoch, frame in zip(epochs, frames):  # one at a time: thinned as if epoch by epoch
+            self.frame_epochs.append(int(epoch))
+            self.frames.append(frame)
+            if len(self.frames) > MAX_FRAMES:
+                self.frame_epochs, self.frames = self.frame_epochs[::2], self.frames[::2]
 
     def discard_epoch(self) -> None:
         self.counts[:] = 0
@@ -185,47 +166,60 @@ def align_frames(frames: list[tuple[int, float, float, np.ndarray]]
     return low, high, [f[0] for f in frames], np.array(rows, dtype=np.int64)
 
 
-class PackedTracks:
-    """The tracks of consecutive slices of one flat array (a network's packed parameters, or
-    their gradients), counted with one ``bincount`` for all slices instead of one per tensor:
-    on a small network the number of numpy calls is the cost.
+def strided(values: np.ndarray) -> np.ndarray:
+    """``values`` flattened, evenly strided down to at most ``MAX_ELEMENTS`` (a view)."""
+    flat = values.reshape(-1)
+    return flat[::-(-flat.size // MAX_ELEMENTS)] if flat.size > MAX_ELEMENTS else flat
 
-    Parameters
-    ----------
-    tracks : list of HistogramTrack ("signed"), one per slice
-    spans : list of slice, consecutive slices of the flat array
+
+def count_pieces(tracks: list[HistogramTrack], pieces: list[tuple[int, int, np.ndarray]],
+                 slots: int) -> np.ndarray:
+    """:func:`count_values` for (slot, track index, values 1-D) triples."""
+    pieces = [piece for piece in pieces if piece[2].size]
+    if not pieces:
+        return np.zeros((slots, len(tracks), BINS), dtype=np.int64)
+    return count_values(tracks, np.concatenate([piece[2] for piece in pieces]),
+                        np.array([piece[2].size for piece in pieces]),
+                        np.array([piece[1] for piece in pieces], dtype=np.intp),
+                        np.array([piece[0] for piece in pieces], dtype=np.intp), slots)
+
+
+def count_values(tracks: list[HistogramTrack], values: np.ndarray, sizes: np.ndarray,
+                 track_of: np.ndarray, slot_of: np.ndarray, slots: int) -> np.ndarray:
+    """Count many tensors into many tracks at once: (slots, len(tracks), BINS) counts.
+
+    ``values`` holds the tensors one after the other, ``sizes[i]`` elements for piece ``i``
+    of track ``track_of[i]`` and slot ``slot_of[i]`` (e.g. one piece per epoch and layer;
+    every size > 0). Every track first grows to hold all of its pieces (its kept frames
+    merge exactly, as in :meth:`HistogramTrack.add`), then one ``bincount`` counts every
+    piece: on a small network the number of numpy calls is the cost, and this makes it the
+    same for one epoch or forty. Non-finite values are left out.
     """
-
-    def __init__(self, tracks: list[HistogramTrack], spans: list[slice]) -> None:
-        picks = [np.arange(span.start, span.stop, max(1, -(-(span.stop - span.start) // MAX_ELEMENTS)))
-                 for span in spans]
-        self.tracks = tracks
-        self.picks = np.concatenate(picks)
-        sizes = [len(pick) for pick in picks]
-        self.sizes = np.array(sizes)
-        self.starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.intp)
-        self.offsets = np.repeat(np.arange(len(spans)) * BINS, sizes)
-        self._ranges: list[tuple[float, float]] | None = None
-
-    def add(self, flat: np.ndarray) -> None:
-        values = flat[self.picks]
-        largest = np.maximum.reduceat(np.abs(values), self.starts)
-        highs = [track.high if track.started else -1.0 for track in self.tracks]
-        if not (largest <= highs).all():  # also when NaN: grow ranges (rare)
-            if not np.isfinite(largest).all():
-                for track, span in zip(self.tracks, np.split(values, self.starts[1:])):
-                    track.add(span)  # the careful path
-                return
-            for track, biggest in zip(self.tracks, largest):
-                track._cover(float(biggest))
-        ranges = [(track.low, track.high) for track in self.tracks]
-        if ranges != self._ranges:
-            self._ranges = ranges
-            self._low = np.repeat([low for low, _ in ranges], self.sizes)
-            self._scale = np.repeat([BINS / (high - low) for low, high in ranges], self.sizes)
-        index = ((values - self._low) * self._scale).astype(np.intp)
-        np.minimum(index, BINS - 1, out=index)
-        index += self.offsets
-        counts = np.bincount(index, minlength=len(self.tracks) * BINS).reshape(len(self.tracks), BINS)
-        for track, row in zip(self.tracks, counts):
-            track.counts += row
+    n_tracks = len(tracks)
+    counts = np.zeros((slots, n_tracks, BINS), dtype=np.int64)
+    starts = np.zeros(len(sizes), dtype=np.intp)
+    np.cumsum(sizes[:-1], out=starts[1:])
+    largest = np.maximum.reduceat(np.abs(values), starts)
+    if not np.isfinite(largest).all():  # rare: a batch on its way to divergence
+        keep = np.isfinite(values)
+        sizes = np.add.reduceat(keep, starts)
+        values, track_of, slot_of = values[keep], track_of[sizes > 0], slot_of[sizes > 0]
+        sizes = sizes[sizes > 0]
+        if not len(sizes):
+            return counts
+        starts = np.zeros(len(sizes), dtype=np.intp)
+        np.cumsum(sizes[:-1], out=starts[1:])
+        largest = np.maximum.reduceat(np.abs(values), starts)
+    biggest = np.full(n_tracks, -1.0)
+    np.maximum.at(biggest, track_of, largest)
+    for track, value in zip(tracks, biggest.tolist()):
+        if value >= 0 and track.shape != "fixed" and not (track.started and value <= track.high):
+            track._cover(value)
+    lows = np.array([track.low for track in tracks])
+    scales = np.array([BINS / (track.high - track.low) if track.started else 0.0 for track in tracks])
+    index = ((values - np.repeat(lows[track_of], sizes)) * np.repeat(scales[track_of], sizes)
+             ).astype(np.intp)
+    np.clip(index, 0, BINS - 1, out=index)  # the top edge; fixed ranges hold their values
+    index += np.repeat((slot_of * n_tracks + track_of) * BINS, sizes)
+    counts += np.bincount(index, minlength=slots * n_tracks * BINS).reshape(slots, n_tracks, BINS)
+    return counts

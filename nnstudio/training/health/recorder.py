@@ -3,68 +3,99 @@
 What is measured, and on which rows
 -----------------------------------
 - ``grad_norm``: the trainer's mean over every batch of the epoch of the L2 norm of the
-  layer's parameter gradients, every epoch.
-- Everything else comes from *sampled* batches: the first step and every ``SAMPLE_EVERY``-th
-  step after it. Their forward pass is the training step's own (the trainer hands each
-  layer's output over as it goes); nothing is run twice. Sampling keeps the cost within a few
-  percent of a step even on the smallest networks, where every numpy call counts. An epoch
-  without a sampled batch (small datasets: a few batches per epoch) reports None for these,
-  and ``health_rows`` says how many rows an epoch's numbers come from.
+  layer's parameter gradients.
+- ``dead_fraction`` (ReLU, LeakyReLU): units whose input was ≤ 0 on every row of the epoch;
+  ``saturated_fraction`` (Tanh, Sigmoid): units whose output was within 1 % of an end of its
+  range (|y| > 0.99 for tanh, y < 0.01 or y > 0.99 for sigmoid) on more than half of the
+  epoch's rows. Both from every batch: the step's own masks and outputs.
+- Everything else comes from *sampled* batches: the first batch of every epoch and every
+  ``SAMPLE_EVERY``-th step (long epochs get several). Their forward pass is the training
+  step's own (the trainer hands each layer's output over as it goes); nothing is run twice.
+  ``health_rows`` says how many rows an epoch's numbers come from.
   ``weight_norm``: L2 norm of the layer's parameters at the end of the epoch;
   ``update_ratio``: ‖Δθ‖ / ‖θ‖ of the sampled optimizer steps (their mean over the epoch);
   ``output_grad_norm``: the L2 norm of ∂loss/∂(the layer's output) on a sampled batch (root
   mean square over the epoch's samples), the gradient *flowing* back through the network
   (unlike ``grad_norm`` it does not grow with the scale of the layer's input);
   ``activation_mean`` / ``activation_std`` over every element of the layer's output;
-  ``dead_fraction`` (ReLU, LeakyReLU): units whose input was ≤ 0 on every sampled row of the
-  epoch; ``saturated_fraction`` (Tanh, Sigmoid): units whose output was within 1 % of an end
-  of its range (|y| > 0.99 for tanh, y < 0.01 or y > 0.99 for sigmoid) on more than half of
-  the sampled rows; ``bn_mean_gap`` / ``bn_var_ratio`` (BatchNorm): how far the batch
-  statistics of its input sit from the running ones (mean over features of
-  |μ_batch − μ_running| / σ_running, and of σ²_batch / σ²_running; running after the batch).
+  ``bn_mean_gap`` / ``bn_var_ratio`` (BatchNorm): how far the batch statistics of its input
+  sit from the running ones (mean over features of |μ_batch − μ_running| / σ_running, and of
+  σ²_batch / σ²_running; running after the batch).
 - Histograms (:mod:`.histograms`) of each layer's parameters, parameter gradients and
-  outputs, on every ``HISTOGRAM_EVERY``-th sampled batch: one frame per epoch that had one.
+  outputs on the sampled batches: one frame per epoch.
+
+When the numbers are computed
+-----------------------------
+A step only keeps references (:mod:`.reduce` says why); the numbers of closed epochs are
+computed together when ``FLUSH_EPOCHS`` of them wait or their material passes
+``FLUSH_BYTES``, when a run ends, and whenever someone asks (:meth:`HealthRecorder.take`,
+:meth:`~HealthRecorder.frames`, :meth:`~HealthRecorder.to_arrays`). Each closed epoch's
+history entry is then filled in, and its :class:`EpochHealth` waits in :meth:`take` for a
+live view. A lock makes :meth:`take` safe from another thread while training runs: it only
+touches closed epochs.
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+import threading
+from collections import deque
 from typing import Any
 
 import numpy as np
 
+from ...engine.layers import BUILTIN_LAYERS
 from ...engine.network import Network
 from ..divergence import layer_label
-from .histograms import HistogramTrack, PackedTracks
+from .histograms import BINS, HistogramTrack
 from .layout import activation_track, layer_kind, layer_spans
+from .reduce import (ARRAYS, BN_GAP, BN_RATIO, BN_SAMPLES, COUNT, FLOW, SQUARES, TOTAL, UPDATE,
+                     EpochRecord, Reducer, Sample, column_or_none, safe_ratio)
 
-#: a batch is sampled for activation statistics at step 0 and every this many steps
+#: a batch is sampled every this many steps ...
 SAMPLE_EVERY = 128
-#: every this many sampled batches also feed the histograms (a histogram costs several
-#: numpy calls per tensor; the heatmap keeps at most ``MAX_FRAMES`` epochs anyway)
-HISTOGRAM_EVERY = 1
-#: "within 1 % of either end of its range"
-SATURATION_MARGIN = 0.01
-#: a unit is saturated when it is so on more than this share of the sampled rows
+#: ... and at the start of an epoch when this many steps have passed since (short epochs:
+#: every few epochs; one sampled batch cost about 60 µs on Iris, an epoch there 460 µs)
+FULL_EVERY_STEPS = 32
+#: an epoch's per-batch unit references are reduced every this many batches (memory bound)
+UNIT_BATCHES = 64
+#: closed epochs are computed together when this many wait ...
+FLUSH_EPOCHS = 32
+#: ... or when what they keep passes this many bytes
+FLUSH_BYTES = 16 << 20
+#: computed epochs a live view has not taken yet, at most
+OUTBOX = 4096
+#: a unit is saturated when it is so on more than this share of the epoch's rows
 SATURATED_ROWS = 0.5
 KINDS = ("weights", "gradients", "activations")
-#: per-layer sums of the epoch in progress
-ARRAYS = ("count", "total", "squares", "bn_gap", "bn_ratio", "bn_samples", "update", "flow")
+UNIT_CACHE = {"rectifier": "active", "tanh": "out", "sigmoid": "out"}
 
 
-@dataclass(slots=True)
 class EpochHealth:
     """What one epoch adds: the JSON-safe per-layer entries and the new histogram frames.
 
     ``histograms``: layer index -> {"weights" | "gradients" | "activations": (low, high,
-    counts (BINS,) int64)}, arrays the recorder no longer changes; empty for an epoch
-    without a sampled batch.
+    counts (BINS,) int64)}, arrays the recorder no longer changes (built when first read:
+    most epochs of a fast run are never looked at one by one).
     """
 
-    layers: list[dict[str, Any]]
-    rows: int
-    initial_loss: float | None = None
-    histograms: dict[int, dict[str, tuple[float, float, np.ndarray]]] = field(default_factory=dict)
+    __slots__ = ("epoch", "layers", "rows", "initial_loss", "_frames", "_histograms")
+
+    def __init__(self, epoch: int, layers: list[dict[str, Any]], rows: int,
+                 initial_loss: float | None = None, frames: tuple | None = None) -> None:
+        self.epoch, self.layers, self.rows, self.initial_loss = epoch, layers, rows, initial_loss
+        self._frames = frames  # (counts (T, BINS), track keys, ranges) of this epoch
+        self._histograms: dict | None = None
+
+    @property
+    def histograms(self) -> dict[int, dict[str, tuple[float, float, np.ndarray]]]:
+        if self._histograms is None:
+            self._histograms = {}
+            if self._frames is not None:
+                counts, keys, ranges = self._frames
+                for position, ((index, kind), (low, high)) in enumerate(zip(keys, ranges)):
+                    if counts[position].any():
+                        self._histograms.setdefault(index, {})[kind] = (low, high, counts[position])
+        return self._histograms
 
     def history_fields(self) -> dict[str, Any]:
         fields = {"layers": self.layers, "health_rows": self.rows}
@@ -74,7 +105,7 @@ class EpochHealth:
 
 
 class HealthRecorder:
-    """Accumulates the epoch in progress; the trainer calls it at a few points of a step."""
+    """Keeps what the trainer hands over at a few points of a step; see the module notes."""
 
     def __init__(self, network: Network) -> None:
         self.network = network
@@ -83,235 +114,232 @@ class HealthRecorder:
         self.labels = [layer_label(network, index) for index in range(len(layers))]
         self.param_layers = [index for index, layer in enumerate(layers) if layer.params]
         self._spans, self._starts = layer_spans(network, self.param_layers)
-        self._templates = [self._template(index) for index in range(len(layers))]
         self.tracks: dict[tuple[int, str], HistogramTrack] = {}
         for index, layer in enumerate(layers):
             if layer.params:
                 self.tracks[(index, "weights")] = HistogramTrack("signed")
                 self.tracks[(index, "gradients")] = HistogramTrack("signed")
             self.tracks[(index, "activations")] = activation_track(layer)
-        self._packed = None
-        if self._spans is not None:
-            spans = [self._spans[index] for index in self.param_layers]
-            self._packed = {kind: PackedTracks([self.tracks[(index, kind)] for index in self.param_layers],
-                                               spans) for kind in ("weights", "gradients")}
-        self.initial_loss: float | None = None
-        self._sampled = 0  # sampled batches since the start: every HISTOGRAM_EVERY-th counts
-        self._histogram_now = False
-        self._before: np.ndarray | None = None
-        self._reset_epoch()
+        self._track_keys = list(self.tracks)
+        eps = {i: float(layer.eps) for i, layer in enumerate(layers) if self.kinds[i] == "batchnorm"}
+        flat = network.flat_parameters()
+        self._reducer = Reducer(self.kinds, self.param_layers, self._starts,
+                                0 if flat is None else len(flat[0]), self.tracks, eps)
+        self._units = [(i, UNIT_CACHE[kind]) for i, kind in enumerate(self.kinds) if kind in UNIT_CACHE]
+        self._batchnorms = [i for i, kind in enumerate(self.kinds) if kind == "batchnorm"]
+        # a layer of the user's may change its input or its gradient in place: what it is
+        # handed is copied before it is kept
+        builtin = [type(layer) in BUILTIN_LAYERS for layer in layers]
+        self.copy_output = [not later for later in builtin[1:]] + [False]
+        self.copy_flow = [not own for own in builtin]
+        self._columns = self._entry_columns()
+        self._lock = threading.Lock()
+        self._closed: list[EpochRecord] = []
+        self._closed_bytes = 0
+        self._outbox: deque[EpochHealth] = deque(maxlen=OUTBOX)
+        self._sample: Sample | None = None
+        self._open = self._new_record()
 
     def fits(self, network: Network) -> bool:
         """Whether this recorder still describes ``network`` (same layers, same widths)."""
         return network is self.network and self.labels == [
             layer_label(network, index) for index in range(len(network.layers))]
 
-    def _reset_epoch(self) -> None:
-        n = len(self.kinds)
-        self.samples = self.rows = self.histogram_samples = 0
-        # plain lists: a sampled batch adds one number per layer, cheaper than numpy items
-        for name in ARRAYS:
-            setattr(self, name, [0.0] * n)
-        widths = self.network.output_dims()
-        self.active = {i: np.zeros(widths[i], dtype=bool)
-                       for i, kind in enumerate(self.kinds) if kind == "rectifier"}
-        self.saturated = {i: np.zeros(widths[i], dtype=np.int64)
-                          for i, kind in enumerate(self.kinds) if kind in ("tanh", "sigmoid")}
+    def _new_record(self) -> EpochRecord:
+        return EpochRecord(self.network.output_dims(), self.kinds)
 
     # -- hooks of the training step -------------------------------------------------------
     @staticmethod
-    def wants_sample(step: int) -> bool:
-        return step % SAMPLE_EVERY == 0
+    def measures(step: int, batch: int, epoch: int, batches_per_epoch: int) -> str | None:
+        """What step ``step`` (batch ``batch`` of epoch ``epoch``, both 0-based) records:
+        "full" (a sampled batch), "light" (only its update ratio) or None."""
+        if step % SAMPLE_EVERY == 0:
+            return "full"
+        if batch:
+            return None
+        every = -(-FULL_EVERY_STEPS // max(batches_per_epoch, 1))  # in epochs
+        return "full" if epoch % every == 0 else "light"
 
     def record_initial_loss(self, data_loss: float) -> None:
         if math.isfinite(data_loss):
-            self.initial_loss = float(data_loss)
+            self._open.initial_loss = float(data_loss)
 
-    def begin_sample(self, rows: int) -> None:
-        self.samples += 1
-        self.rows += rows
-        self._histogram_now = self._sampled % HISTOGRAM_EVERY == 0
-        self._sampled += 1
-        if self._histogram_now:
-            self.histogram_samples += 1
+    def observe_sample(self, x: np.ndarray, outputs: list[np.ndarray], flows: list[np.ndarray]) -> None:
+        """A sampled batch after its backward pass: input ``x`` (N, D), every layer's output
+        and the gradient of the loss for it, in layer order (copied where ``copy_output`` /
+        ``copy_flow`` say so, by the caller)."""
+        sample = self._sample = Sample(len(x), outputs, flows)
+        layers = self.network.layers
+        for index in self._batchnorms:
+            layer = layers[index]
+            cache, inputs = layer.cache, outputs[index - 1] if index else x
+            if cache.get("batch") and inputs.ndim == 2:
+                sample.batchnorm.append((index, inputs[0], cache["xhat"][0], cache["inv_std"][0],
+                                         layer.buffers["running_mean"].copy(),
+                                         layer.buffers["running_var"].copy()))
+        sample.grads = self._parameters(gradients=True)
+        sample.before = self._parameters()
+        self._open.samples.append(sample)
 
-    def observe(self, index: int, inputs: np.ndarray, outputs: np.ndarray) -> None:
-        """Layer ``index`` of a sampled batch turned inputs (N, D_in) into outputs (N, D)."""
-        total, squares = float(outputs.sum()), float(np.vdot(outputs, outputs))
-        if not (math.isfinite(total) and math.isfinite(squares)):
-            return  # the batch is about to be reported as diverged
-        self.count[index] += float(outputs.size)
-        self.total[index] += total
-        self.squares[index] += squares
-        kind = self.kinds[index]
-        if kind == "rectifier":
-            active = self.network.layers[index].cache.get("active")
-            active = outputs > 0 if active is None else active
-            np.logical_or(self.active[index], active.any(axis=0), out=self.active[index])
-        elif kind == "tanh":
-            self.saturated[index] += (np.abs(outputs) > 1 - SATURATION_MARGIN).sum(axis=0)
-        elif kind == "sigmoid":
-            near_end = np.abs(outputs - 0.5) > 0.5 - SATURATION_MARGIN
-            self.saturated[index] += near_end.sum(axis=0)
-        elif kind == "batchnorm":
-            self._observe_batchnorm(index, inputs)
-        if self._histogram_now:
-            self.tracks[(index, "activations")].add(outputs)
-
-    def _observe_batchnorm(self, index: int, inputs: np.ndarray) -> None:
-        """Batch against running statistics, from what the forward pass cached: 1/σ_batch
-        and x̂ give μ_batch from a single row, no second pass over the batch."""
-        layer = self.network.layers[index]
-        cache = layer.cache
-        if not cache.get("batch") or inputs.ndim != 2:
-            return
-        inv_std = cache["inv_std"][0]
-        batch_mean = inputs[0] - cache["xhat"][0] / inv_std
-        running_std = np.sqrt(layer.buffers["running_var"] + layer.eps)
-        self.bn_gap[index] += float((np.abs(batch_mean - layer.buffers["running_mean"]) / running_std).mean())
-        self.bn_ratio[index] += float((1.0 / (inv_std * running_std) ** 2).mean())
-        self.bn_samples[index] += 1
-
-    def observe_flow(self, index: int, dout: np.ndarray) -> None:
-        """∂loss/∂(output of layer ``index``) (N, D) of a sampled batch, during backward."""
-        self.flow[index] += float(np.vdot(dout, dout))
-
-    def observe_gradients(self) -> None:
-        """After the backward pass of a sampled batch (gradients and weights histograms)."""
-        if not self._histogram_now:
-            return
-        flat = self.network.flat_parameters()
-        if flat is not None and self._packed is not None:
-            self._packed["weights"].add(flat[0])
-            self._packed["gradients"].add(flat[1])
-            return
-        for index, (values, grads) in self._layer_arrays().items():
-            weights, gradients = self.tracks[(index, "weights")], self.tracks[(index, "gradients")]
-            for value in values:
-                weights.add(value)
-            for grad in grads:
-                gradients.add(grad)
-
-    def _layer_arrays(self) -> dict[int, tuple[list[np.ndarray], list[np.ndarray]]]:
-        """Layer index -> (its parameter arrays, its gradient arrays): one flat slice each
-        when the network packs its parameters (a layer's tensors are adjacent there)."""
-        flat, layers = self.network.flat_parameters(), self.network.layers
-        if flat is not None and self._spans is not None:
-            return {index: ([flat[0][span]], [flat[1][span]]) for index, span in self._spans.items()}
-        return {index: (list(layers[index].params.values()), list(layers[index].grads.values()))
-                for index in self.param_layers}
-
-    def before_step(self) -> None:
-        """A sampled batch, before the optimizer moves the weights."""
-        flat = self.network.flat_parameters()
-        if flat is not None and self._starts is not None:
-            self._before = flat[0].copy()
-        else:
-            self._before = None
-            self._before_layers = {index: [v.copy() for v in self.network.layers[index].params.values()]
-                                   for index in self.param_layers}
+    def observe_step(self) -> None:
+        """A step that only records its update ratio, before the optimizer moves the weights."""
+        self._sample = Sample(0, [], [], light=True)
+        self._sample.before = self._parameters()
+        self._open.samples.append(self._sample)
 
     def after_step(self) -> None:
-        """After the step of a sampled batch: add each layer's ‖Δθ‖ / ‖θ‖ to the epoch's sum."""
+        """After the optimizer step of a sampled batch."""
+        self._sample.after = self._parameters()
+        self._sample = None
+
+    def observe_units(self) -> None:
+        """Every batch, after its forward pass: the masks of rectifiers and the outputs of
+        squashing layers, for dead and saturated units on every row."""
+        record, layers = self._open, self.network.layers
+        for index, key in self._units:
+            kept = layers[index].cache.get(key)
+            if kept is not None:
+                record.units[index].append(kept)
+        if self._units:
+            record.unit_batches += 1
+            if record.unit_batches >= UNIT_BATCHES:
+                self._reducer.reduce_units([record])
+
+    def _parameters(self, gradients: bool = False):
+        """A flat copy of the parameters (or gradients), or per-layer flat copies."""
         flat = self.network.flat_parameters()
-        if self._before is not None and flat is not None:
-            change = flat[0] - self._before
-            change *= change
-            before = self._before * self._before
-            changes = np.add.reduceat(change, self._starts)
-            scales = np.add.reduceat(before, self._starts)
-        else:
-            layers = self.network.layers
-            pairs = {index: list(zip(layers[index].params.values(), old))
-                     for index, old in self._before_layers.items()}
-            changes = [sum(_square_norm(v - o) for v, o in pairs[i]) for i in self.param_layers]
-            scales = [sum(_square_norm(o) for _, o in pairs[i]) for i in self.param_layers]
-        update = self.update
-        for index, change, scale in zip(self.param_layers, changes, scales):
-            update[index] += math.sqrt(change / scale) if scale > 0 else math.nan
-        self._before = None
+        if flat is not None and self._starts is not None:
+            return flat[1 if gradients else 0].copy()
+        layers = self.network.layers
+        return [np.concatenate([value.reshape(-1) for value in
+                                (layers[i].grads if gradients else layers[i].params).values()])
+                for i in self.param_layers]
 
     def discard_epoch(self) -> None:
         """Divergence: the partial epoch is dropped, and so are its statistics."""
-        self._reset_epoch()
-        for track in self.tracks.values():
-            track.discard_epoch()
+        if self._open.in_tracks:  # its restored histogram counts go with it
+            for track in self.tracks.values():
+                track.discard_epoch()
+        self._open = self._new_record()
+        self._sample = None
 
-    # -- end of epoch ---------------------------------------------------------------------
-    def finish_epoch(self, epoch: int, grad_norms: dict[str, float]) -> EpochHealth:
-        """The epoch's per-layer entries (JSON-safe) and histogram frames; starts the next."""
-        if not self.samples:  # most epochs of a small dataset: only the gradient norms
-            entries = [template.copy() for template in self._templates]
-            for index in self.param_layers:
-                entries[index]["grad_norm"] = _number(grad_norms.get(self.labels[index]))
-            health = EpochHealth(entries, 0, self.initial_loss, {})
-            self.initial_loss = None
-            return health
-        layers = self.network.layers
-        weight_norms = self._weight_norms()
-        histograms: dict[int, dict[str, tuple[float, float, np.ndarray]]] = {}
-        if self.histogram_samples:
-            for (index, kind), track in self.tracks.items():
-                frame = track.close_epoch(epoch)
-                if frame is not None:
-                    histograms.setdefault(index, {})[kind] = (track.low, track.high, frame)
-        entries = [self._entry(index, grad_norms.get(self.labels[index]), weight_norms.get(index))
-                   for index in range(len(layers))]
-        health = EpochHealth(entries, self.rows, self.initial_loss, histograms)
-        self.initial_loss = None
-        self._reset_epoch()
-        return health
+    def close_epoch(self, epoch: int, grad_norms: dict[str, float], entry: dict) -> None:
+        """The epoch in progress ended; ``entry`` is its history entry (filled in later)."""
+        record = self._open
+        record.epoch, record.grad_norms, record.entry = epoch, grad_norms, entry
+        record.weights = self._parameters()
+        size = sum(output.nbytes for sample in record.samples for output in sample.outputs)
+        size += sum(ref.nbytes for refs in record.units.values() for ref in refs)
+        self._open = self._new_record()
+        with self._lock:
+            self._closed.append(record)
+            self._closed_bytes += 3 * size  # outputs, flows and masks alike
+            if len(self._closed) >= FLUSH_EPOCHS or self._closed_bytes >= FLUSH_BYTES:
+                self._flush_closed()
 
-    def _weight_norms(self) -> dict[int, float]:
-        flat = self.network.flat_parameters()
-        if flat is not None and self._starts is not None:
-            norms = np.sqrt(np.add.reduceat(flat[0] * flat[0], self._starts))
-        else:
-            layers = self.network.layers
-            norms = [math.sqrt(sum(_square_norm(v) for v in layers[index].params.values()))
-                     for index in self.param_layers]
-        return dict(zip(self.param_layers, norms))
+    # -- computing ------------------------------------------------------------------------
+    def flush(self) -> None:
+        """Compute every closed epoch (fills their history entries)."""
+        with self._lock:
+            self._flush_closed()
 
-    def _entry(self, index: int, grad_norm: float | None, weight_norm: float | None) -> dict:
-        entry = self._templates[index].copy()  # an epoch without a sample is just this
-        if grad_norm is not None:
-            entry["grad_norm"] = _number(grad_norm)
-            if self.samples:
-                entry["weight_norm"] = _number(weight_norm)
-                entry["update_ratio"] = _number(self.update[index] / self.samples)
-        count = self.count[index]
-        if not count:
-            return entry
-        mean = self.total[index] / count
-        entry["output_grad_norm"] = _number(math.sqrt(self.flow[index] / self.samples))
-        entry["activation_mean"] = _number(mean)
-        entry["activation_std"] = _number(math.sqrt(max(self.squares[index] / count - mean * mean, 0.0)))
-        kind, rows = self.kinds[index], self.rows
-        if kind == "rectifier":
-            entry["dead_fraction"] = float(1 - self.active[index].mean())
-        elif kind in ("tanh", "sigmoid"):
-            entry["saturated_fraction"] = float((self.saturated[index] > SATURATED_ROWS * rows).mean())
-        elif kind == "batchnorm" and self.bn_samples[index]:
-            measured = self.bn_samples[index]
-            entry["bn_mean_gap"] = _number(self.bn_gap[index] / measured)
-            entry["bn_var_ratio"] = _number(self.bn_ratio[index] / measured)
-        return entry
+    def take(self) -> list[EpochHealth]:
+        """Every computed epoch not taken yet, oldest first (safe from another thread)."""
+        with self._lock:
+            self._flush_closed()
+            taken = list(self._outbox)
+            self._outbox.clear()
+        return taken
 
-    def _template(self, index: int) -> dict[str, Any]:
-        """Layer ``index``'s entry with nothing measured: every key its type has, None."""
-        entry = {"layer_index": index, "label": self.labels[index],
-                 "type": self.network.layers[index].type_name, "grad_norm": None,
-                 "weight_norm": None, "update_ratio": None, "output_grad_norm": None,
-                 "activation_mean": None,
-                 "activation_std": None}
+    def _flush_closed(self) -> None:
+        records, self._closed, self._closed_bytes = self._closed, [], 0
+        if not records:
+            return
+        reducer = self._reducer
+        reducer.reduce_units(records)
+        counts = reducer.reduce_samples(records)
+        if records[0].in_tracks:
+            if counts is None:
+                counts = np.zeros((len(records), len(self.tracks), BINS), np.int64)
+            for position, track in enumerate(reducer.track_list):
+                counts[0, position] += track.counts
+                track.counts = np.zeros(BINS, dtype=np.int64)
+        ranges = None
+        if counts is not None:
+            epochs = [record.epoch for record in records]
+            nonempty = counts.any(axis=2)
+            for position, track in enumerate(reducer.track_list):
+                kept = nonempty[:, position].tolist()
+                track.keep_frames([e for e, k in zip(epochs, kept) if k],
+                                  [counts[slot, position] for slot, k in enumerate(kept) if k])
+            ranges = [(track.low, track.high) for track in reducer.track_list]
+        for slot, (record, layers) in enumerate(zip(records, self._entries(records))):
+            frames = None if counts is None else (counts[slot], self._track_keys, ranges)
+            health = EpochHealth(record.epoch, layers, record.rows, record.initial_loss, frames)
+            if record.entry is not None:
+                record.entry.update(health.history_fields())
+            self._outbox.append(health)
+
+    def _entry_columns(self) -> list[tuple[tuple[str, ...], dict[str, Any]]]:
+        """Per layer: the keys its entry has beyond the constant ones, and those."""
         extra = {"rectifier": ("dead_fraction",), "tanh": ("saturated_fraction",),
                  "sigmoid": ("saturated_fraction",), "batchnorm": ("bn_mean_gap", "bn_var_ratio")}
-        entry.update(dict.fromkeys(extra.get(self.kinds[index], ())))
-        return entry
+        columns = []
+        for index, kind in enumerate(self.kinds):
+            keys = ("grad_norm", "weight_norm", "update_ratio", "output_grad_norm",
+                    "activation_mean", "activation_std", *extra.get(kind, ()))
+            constant = {"layer_index": index, "label": self.labels[index],
+                        "type": self.network.layers[index].type_name}
+            columns.append((keys, constant))
+        return columns
+
+    def _entries(self, records: list[EpochRecord]) -> list[list[dict[str, Any]]]:
+        """Each record's per-layer entries, computed column by column for all of them."""
+        n_records, n_layers = len(records), len(self.kinds)
+        sums = np.array([record.sums for record in records])  # (R, ARRAYS, L)
+        samples = np.array([[record.n_samples] for record in records], dtype=np.float64)
+        full = np.array([[record.histogram_samples] for record in records], dtype=np.float64)
+        nan = np.full((n_records, n_layers), np.nan)
+        grad = nan.copy()
+        weight = nan.copy()
+        if self.param_layers:
+            grad[:, self.param_layers] = [[record.grad_norms.get(self.labels[i], np.nan)
+                                           for i in self.param_layers] for record in records]
+            weight[:, self.param_layers] = self._reducer.weight_norms(records)
+        count = sums[:, COUNT]
+        update = np.where(np.isfinite(grad), safe_ratio(sums[:, UPDATE], samples), np.nan)
+        flow = np.where(count > 0, np.sqrt(safe_ratio(sums[:, FLOW], full)), np.nan)
+        mean = safe_ratio(sums[:, TOTAL], count)
+        std = np.sqrt(np.maximum(safe_ratio(sums[:, SQUARES], count) - mean * mean, 0.0))
+        std[~np.isfinite(mean)] = np.nan
+        measured = sums[:, BN_SAMPLES]
+        kind_values = {"bn_mean_gap": safe_ratio(sums[:, BN_GAP], measured),
+                       "bn_var_ratio": safe_ratio(sums[:, BN_RATIO], measured),
+                       "dead_fraction": nan.copy(), "saturated_fraction": nan.copy()}
+        unit_rows = np.array([record.unit_rows for record in records], dtype=np.float64)
+        seen = unit_rows > 0
+        for index in records[0].active:
+            active = np.array([record.active[index] for record in records])
+            kind_values["dead_fraction"][seen, index] = 1 - active[seen].mean(axis=1)
+        for index in records[0].saturated:
+            hits = np.array([record.saturated[index] for record in records])
+            kind_values["saturated_fraction"][seen, index] = (
+                hits[seen] > SATURATED_ROWS * unit_rows[seen, None]).mean(axis=1)
+        columns = {"grad_norm": grad, "weight_norm": weight, "update_ratio": update,
+                   "output_grad_norm": flow, "activation_mean": mean, "activation_std": std,
+                   **kind_values}
+        table = {key: column_or_none(value.T) for key, value in columns.items()}  # [layer][record]
+        entries: list[list[dict[str, Any]]] = [[] for _ in records]
+        for index, (keys, constant) in enumerate(self._columns):
+            rows = zip(*(table[key][index] for key in keys))
+            for layers, row in zip(entries, rows):
+                layers.append({**constant, **dict(zip(keys, row))})
+        return entries
 
     # -- what a view shows when it opens a project ----------------------------------------
     def frames(self, index: int) -> dict[str, tuple[float, float, list[int], np.ndarray]]:
         """Kept histogram frames of layer ``index``: kind -> (low, high, epochs, counts (F, BINS))."""
+        self.flush()
         result = {}
         for kind in KINDS:
             track = self.tracks.get((index, kind))
@@ -322,15 +350,28 @@ class HealthRecorder:
 
     # -- resumable state ------------------------------------------------------------------
     def to_arrays(self) -> dict[str, np.ndarray]:
-        """Everything a resumed run needs for identical statistics, as "health/..." arrays."""
-        arrays = {"health/epoch/numbers": np.array([self.samples, self.rows, self.histogram_samples,
-                                                    self._sampled], dtype=np.int64),
-                  "health/initial_loss": np.array([np.nan if self.initial_loss is None
-                                                   else self.initial_loss])}
-        for name in ARRAYS:
-            arrays[f"health/epoch/{name}"] = np.array(getattr(self, name), dtype=np.float64)
+        """Everything a resumed run needs for identical statistics, as "health/..." arrays.
+
+        Computes the closed epochs first (their history entries are complete afterwards) and
+        reduces the epoch in progress to its sums; call it while no step runs.
+        """
+        self.flush()
+        record, reducer = self._open, self._reducer
+        reducer.reduce_units([record])
+        counts = reducer.reduce_samples([record])
+        if counts is not None:
+            for position, track in enumerate(reducer.track_list):
+                track.counts = track.counts + counts[0, position]
+            record.in_tracks = True
+        arrays = {"health/epoch/numbers": np.array([record.n_samples, record.rows,
+                                                    record.histogram_samples, 0], dtype=np.int64),
+                  "health/epoch/unit_rows": np.array([record.unit_rows], dtype=np.int64),
+                  "health/initial_loss": np.array([np.nan if record.initial_loss is None
+                                                   else record.initial_loss])}
+        for position, name in enumerate(ARRAYS):
+            arrays[f"health/epoch/{name}"] = record.sums[position].copy()
         for name in ("active", "saturated"):
-            for index, value in getattr(self, name).items():
+            for index, value in getattr(record, name).items():
                 arrays[f"health/epoch/{name}/{index}"] = value.copy()
         for (index, kind), track in self.tracks.items():
             arrays.update(track.to_arrays(f"health/track/{index}/{kind}"))
@@ -345,25 +386,31 @@ class HealthRecorder:
         if not any(key.startswith("health/") for key in arrays):
             return
         fresh = HealthRecorder(self.network)
+        record = fresh._open
         try:
             numbers = np.asarray(arrays["health/epoch/numbers"])
             initial = np.asarray(arrays["health/initial_loss"], dtype=np.float64)
             if numbers.shape != (4,) or not np.issubdtype(numbers.dtype, np.integer) or (numbers < 0).any():
                 raise ValueError("trainer state: layer health: bad epoch counts")
-            fresh.samples, fresh.rows, fresh.histogram_samples, fresh._sampled = (int(v) for v in numbers)
-            fresh.initial_loss = None if initial.shape != (1,) or not np.isfinite(initial[0]) \
+            record.n_samples, record.rows, record.histogram_samples, _ = (int(v) for v in numbers)
+            # saved before every batch fed the unit counts: they covered the sampled rows
+            unit_rows = np.asarray(arrays.get("health/epoch/unit_rows", [record.rows]))
+            if unit_rows.shape != (1,) or not np.issubdtype(unit_rows.dtype, np.integer) or unit_rows[0] < 0:
+                raise ValueError("trainer state: layer health: bad health/epoch/unit_rows")
+            record.unit_rows = int(unit_rows[0])
+            record.initial_loss = None if initial.shape != (1,) or not np.isfinite(initial[0]) \
                 else float(initial[0])
-            for name in ARRAYS:
-                template = np.array(getattr(fresh, name))
-                setattr(fresh, name, [float(v) for v in _like(arrays, f"health/epoch/{name}", template)])
+            for position, name in enumerate(ARRAYS):
+                record.sums[position] = _like(arrays, f"health/epoch/{name}", record.sums[position])
             for name in ("active", "saturated"):
-                store = getattr(fresh, name)
+                store = getattr(record, name)
                 for index, value in store.items():
                     store[index] = _like(arrays, f"health/epoch/{name}/{index}", value)
         except KeyError as exc:
             raise ValueError(f"trainer state: layer health: missing {exc}") from None
         for (index, kind), track in fresh.tracks.items():
             track.load_arrays(f"health/track/{index}/{kind}", arrays)
+        record.in_tracks = True
         self.__dict__.update(fresh.__dict__)
 
 
@@ -373,15 +420,3 @@ def _like(arrays: dict[str, np.ndarray], key: str, template: np.ndarray) -> np.n
         raise ValueError(f"trainer state: layer health: {key} should be {template.dtype} of shape "
                          f"{template.shape}, got {value.dtype} of shape {value.shape}")
     return value.astype(template.dtype)
-
-
-def _square_norm(value: np.ndarray) -> float:
-    flat = value.reshape(-1)
-    return float(np.dot(flat, flat))
-
-
-def _number(value: float | None) -> float | None:
-    if value is None:
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
