@@ -5,7 +5,10 @@ folder, then times each reader in a fresh subprocess (so peak memory is measured
 ``ru_maxrss`` of that process) and prints the medians and the ratios.
 
 "Our whole path" is ``load_csv(path)``: sniffing, parsing, schema inference, label
-encoding, the stratified split, standardization and the float32 arrays.
+encoding, the stratified split, standardization and the float32 arrays. "One stream" is
+the same path with the data region parsed by one thread instead of one per CPU (at most
+4): the peer that says whether the parallel streams of ``nnstudio/data/csv/pieces.py``
+still pay for their code on this machine.
 
 Usage::
 
@@ -34,8 +37,11 @@ CHILD = r"""
 import json, resource, sys, time
 mode, path = sys.argv[1], sys.argv[2]
 import numpy, pandas
-if mode == "ours":
+if mode.startswith("ours"):
     from nnstudio.data import LoadOptions, load_csv
+if mode == "ours_1_stream":
+    import nnstudio.data.csv.pieces  # parse in one stream; the writer keeps its threads
+    nnstudio.data.csv.pieces.default_workers = lambda: 1
 
 def rss_mb():
     with open("/proc/self/statm") as handle:
@@ -58,8 +64,11 @@ print(json.dumps({"time": elapsed, "peak": peak, "growth": peak - before}))
 MODES = {
     "pandas": "bare pandas.read_csv",
     "ours": "nnstudio load_csv (whole path)",
+    "ours_1_stream": "nnstudio load_csv, one stream",
     "pandas_1_thread": "bare pandas.read_csv, 1 thread",
 }
+RATIO_NAMES = {"pandas": "pandas.read_csv", "pandas_1_thread": "pandas.read_csv, 1 thread",
+               "ours_1_stream": "one stream"}
 
 
 def make_csv(path: Path, rows: int, seed: int = 0) -> None:
@@ -122,10 +131,10 @@ def print_table(results: dict, path: Path, rows: int, repeat: int) -> None:
             r = results[mode]
             print(f"{label:40}{r['time']:>10.3f}{r['best']:>10.3f}{r['peak']:>15.0f}"
                   f"{r['growth']:>17.0f}")
-    for base in ("pandas", "pandas_1_thread"):
+    for base in ("pandas", "pandas_1_thread", "ours_1_stream"):
         if base in results:
             ours, bare = results["ours"], results[base]
-            label = f"ratio ours / {MODES[base].removeprefix('bare ')}"
+            label = f"ratio ours / {RATIO_NAMES[base]}"
             print(f"{label:40}{ours['time'] / bare['time']:>10.2f}"
                   f"{ours['best'] / bare['best']:>10.2f}{ours['peak'] / bare['peak']:>15.2f}"
                   f"{ours['growth'] / bare['growth']:>17.2f}")

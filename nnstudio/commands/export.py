@@ -8,6 +8,7 @@ read or the network cannot be exported (an injected fault, a custom layer withou
 """
 from __future__ import annotations
 
+from nnstudio.engine.context import BN_STATS_MODES
 from nnstudio.engine.custom_layers import load_custom_layers
 from nnstudio.export import export_project
 
@@ -19,7 +20,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--custom-layer", action="append", default=[], metavar="FILE",
                         help="load a custom layer file first (runs its code); its layers "
                              "export through their to_torch() method")
-    parser.add_argument("--bn-stats", choices=("running", "batch"), default=None,
+    parser.add_argument("--bn-stats", choices=BN_STATS_MODES, default=None,
                         help="BatchNorm statistics of the exported model's eval() mode "
                              "(default: the project's, as the studio predicts)")
 

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from nnstudio.engine import Regularization, build_network
+from nnstudio.engine.context import BATCH
 from nnstudio.engine.custom_layers import load_custom_layers
 from nnstudio.engine.faults import apply_fault_spec, catalog
 from nnstudio.commands import gradcheck_model
@@ -202,7 +203,7 @@ def _config(args, train_l1_l2: tuple[float, float]) -> CheckConfig:
     if (args.l1 or args.l2) and not args.include_regularization:
         raise ValueError("--l1/--l2 only matter with --include-regularization")
     return CheckConfig(h=args.h, rtol=args.rtol, atol=args.atol,
-                       bn_stats=args.bn_stats or "batch", dropout=args.dropout or "fixed",
+                       bn_stats=args.bn_stats or BATCH, dropout=args.dropout or "fixed",
                        seed=args.seed,
                        regularization=Regularization(l1=l1, l2=l2),
                        include_regularization=args.include_regularization,

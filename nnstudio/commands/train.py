@@ -19,6 +19,7 @@ from typing import Any
 from nnstudio.data import LoadOptions, load_csv, make_builtin
 from nnstudio.data.filecheck import file_problem
 from nnstudio.engine import build_network
+from nnstudio.engine.context import AUTO, BN_STATS_CHOICES
 from nnstudio.engine.custom_layers import load_custom_layers
 from nnstudio.project import load_project, save_project
 from nnstudio.project.archive import check_writable
@@ -30,7 +31,7 @@ from .info import network_summary
 
 DEFAULTS = {"layers": "dense:16,relu", "epochs": 100, "batch_size": 32, "optimizer": "adam",
             "lr": 0.01, "momentum": 0.9, "l1": 0.0, "l2": 0.0, "val_split": 0.15,
-            "test_split": 0.15, "seed": 0, "bn_stats": "auto", "missing": "drop",
+            "test_split": 0.15, "seed": 0, "bn_stats": AUTO, "missing": "drop",
             "samples": 500, "noise": 0.1}
 #: options that define the data or the architecture, fixed once a project exists
 FIXED_IN_PROJECT = ("target", "task", "layers", "val_split", "test_split", "seed", "missing",
@@ -70,7 +71,7 @@ def add_arguments(parser) -> None:
     model.add_argument("--nesterov", action="store_true", help="Nesterov momentum (SGD)")
     model.add_argument("--l1", type=float, help="L1 penalty weight (default 0)")
     model.add_argument("--l2", type=float, help="L2 penalty weight (default 0)")
-    model.add_argument("--bn-stats", choices=("auto", "batch", "running"),
+    model.add_argument("--bn-stats", choices=BN_STATS_CHOICES,
                        help="BatchNorm statistics while training (default auto)")
     model.add_argument("--seed", type=int, help="seed of the split, weights, shuffling, dropout (default 0)")
     out = parser.add_argument_group("output")

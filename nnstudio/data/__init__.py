@@ -8,6 +8,10 @@ numpy and pandas only; nothing here imports Qt or :mod:`nnstudio.gui`.
 
 How files are read
 ------------------
+The reader is the :mod:`nnstudio.data.csv` package (sniffing, pieces, reading, locating
+problems, writing and assembling the arrays); the modules beside it here know nothing of
+CSV.
+
 * Parsing is done by pandas' C engine: the data region is cut into one stream per
   CPU (at most 4), each read by its own thread in chunks of about 16 MB;
   ``progress`` is reported as chunks arrive and ``cancel`` is polled meanwhile.
@@ -32,16 +36,15 @@ How files are read
 * Row numbers in messages count data rows from 1 (header excluded); line numbers
   are lines of the file (header included).
 """
-from .assemble import RowReport
 from .builtin import builtin_names, make_builtin
-from .dataset import Dataset, LoadReport
+from .csv.loader import load_csv
+from .csv.table import infer_schema, read_table
+from .dataset import Dataset, LoadReport, RowReport
 from .errors import Cancelled, DataError
-from .loader import load_csv
 from .options import MISSING_TOKENS, LoadOptions
 from .preprocessing import ColumnEncoding, Preprocessing
 from .schema import ColumnInfo, Schema
 from .standardize import Standardizer
-from .table import infer_schema, read_table
 
 __all__ = [
     "Cancelled", "ColumnEncoding", "ColumnInfo", "DataError", "Dataset", "LoadOptions",

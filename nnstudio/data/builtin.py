@@ -12,7 +12,7 @@ import numpy as np
 
 from ..resources import resource_path
 from .dataset import Dataset
-from .loader import load_csv
+from .csv.loader import load_csv
 from .options import LoadOptions
 
 Generator = Callable[[int, float, np.random.Generator], tuple[np.ndarray, np.ndarray]]

@@ -1,52 +1,73 @@
 """What the reader learns about each column as pieces of a file arrive.
 
-A :class:`ColumnState` gathers, over all pieces, the numbers a schema decision
-needs (missing count, range, distinct texts and their counts, whether the column
-counts rows) and, for text columns, the per-piece integer codes into one list of
-distinct texts shared by the whole file.
+A :class:`PieceResult` is one piece as the reader converted it (from a CSV file, or
+from a whole DataFrame for :func:`~nnstudio.data.infer_schema`). A :class:`ColumnState`
+gathers, over all pieces, the numbers a schema decision needs (missing count, range,
+distinct texts and their counts, whether the column counts rows) and, for text columns,
+the per-piece integer codes into one list of distinct texts shared by the whole file.
 """
 from __future__ import annotations
 
 import math
-import re
+from dataclasses import dataclass
 
 import numpy as np
 
-from .reader import PieceProblem, PieceResult
-from .sniff import is_missing
+from .errors import PieceProblem
+from .number_text import looks_like_number, parse_number
+from .options import is_missing
 
 #: A text column with more distinct values than this is identifier-like; its
 #: codes are not kept (a one-hot encoding of it would be useless and huge).
 MAX_TRACKED_TEXTS = 50_000
-_MAX_UNIQUES = 1000  # distinct numbers kept for a numeric target (more: not classes)
+#: Most distinct values a target may have to be classes; a numeric column keeps its
+#: distinct values only up to this many (more: it cannot be a class label).
+MAX_CLASSES = 1000
 
-_NUMBER = {".": re.compile(r"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*"),
-           ",": re.compile(r"\s*[-+]?(?:\d+,?\d*|,\d+)(?:[eE][-+]?\d+)?\s*")}
-#: numbers with thousands separators: 1,037 and 12,345.5 (decimal point), 1.037 and
-#: 12.345,5 (decimal comma); groups of exactly three digits
-_GROUPED = {".": re.compile(r"\s*[-+]?\d{1,3}(?:,\d{3})+(?:\.\d*)?\s*"),
-            ",": re.compile(r"\s*[-+]?\d{1,3}(?:\.\d{3})+(?:,\d*)?\s*")}
-#: anything that looks like a number in some notation (to follow columns of many numbers)
-_NUMBERISH = re.compile(r"\s*[-+]?[\d.,]*\d[\d.,]*(?:[eE][-+]?\d+)?\s*")
 _NUMBER_SAMPLE = 200  # distinct texts looked at before a column is taken for text
 
 
-def parse_number(text: str, decimal: str = ".", grouped: bool = False) -> float | None:
-    """The value of a cell's text if it is a plain finite number, else None.
+@dataclass
+class PieceResult:
+    """One piece of the file, converted: numbers in one float32 block, text as codes.
 
-    With ``grouped``, a number with thousands separators (``1,037`` when the decimal
-    mark is a point, ``1.037`` when it is a comma) is read too.
+    Attributes
+    ----------
+    numeric : list[str]
+        Columns held in ``block``, in file order.
+    block : ndarray, float32 (n_rows, len(numeric))
+        Their values; NaN where missing. Row-major.
+    n_missing, vmin, vmax : ndarray (len(numeric),)
+        Missing count, and smallest / largest value (NaN if none) per column.
+    counter_first : ndarray, float64 (len(numeric),)
+        First value of columns that go up by exactly 1 per row, NaN for others.
+    text : dict[str, tuple[ndarray, list[str]]]
+        Integer codes (n_rows,) into the piece's list of distinct texts; -1 is missing.
+    target_uniques : ndarray or None
+        Distinct values of a numeric target column (None if too many or not numeric).
+    start, stream_row, first_row : int
+        Byte offset where the stream holding this piece starts, the piece's first
+        row counted in that stream, and counted in the whole file (0-based).
     """
-    if _NUMBER[decimal].fullmatch(text) is None:
-        if not grouped or _GROUPED[decimal].fullmatch(text) is None:
-            return None
-        text = text.replace("," if decimal == "." else ".", "")
-    return float(text.replace(",", ".")) if decimal == "," else float(text)
 
+    n_rows: int
+    numeric: list[str]
+    block: np.ndarray
+    n_missing: np.ndarray
+    vmin: np.ndarray
+    vmax: np.ndarray
+    counter_first: np.ndarray
+    text: dict[str, tuple[np.ndarray, list[str]]]
+    target_uniques: np.ndarray | None = None
+    start: int = 0
+    stream_row: int = 0
+    first_row: int = 0
 
-def is_grouped_number(text: str, decimal: str = ".") -> bool:
-    """True for a number written with thousands separators (see :func:`parse_number`)."""
-    return _GROUPED[decimal].fullmatch(text) is not None
+    def column_index(self) -> dict[str, int]:
+        """Position of each numeric column in ``block``."""
+        if getattr(self, "_index", None) is None:
+            self._index = {name: j for j, name in enumerate(self.numeric)}
+        return self._index
 
 
 class ColumnState:
@@ -112,7 +133,7 @@ class ColumnState:
         self.kind, self.number_lut, self.counts_rows = "numeric", values, False
         self.vmin, self.vmax = float(values[present].min()), float(values[present].max())
         uniques = np.unique(values[present])
-        self.numeric_uniques = uniques if len(uniques) <= _MAX_UNIQUES else None
+        self.numeric_uniques = uniques if len(uniques) <= MAX_CLASSES else None
 
     @property
     def n_values(self) -> int:
@@ -194,11 +215,11 @@ class ColumnState:
         is; given up (cheaply) as soon as a sample of the texts is mostly not numbers."""
         if not self.may_be_numbers:
             return
-        flags = [_NUMBERISH.fullmatch(u) is not None for u in uniques[:_NUMBER_SAMPLE]]
+        flags = [looks_like_number(u) for u in uniques[:_NUMBER_SAMPLE]]
         if sum(flags) * 2 < len(flags):
             self.may_be_numbers = False
             return
-        flags += [_NUMBERISH.fullmatch(u) is not None for u in uniques[_NUMBER_SAMPLE:]]
+        flags += [looks_like_number(u) for u in uniques[_NUMBER_SAMPLE:]]
         number = np.array(flags + [False])
         text = np.array([not f and not is_missing(u.strip()) for f, u in zip(flags, uniques)]
                         + [False])
@@ -238,7 +259,7 @@ class ColumnState:
             self.vmin, self.vmax = min(self.vmin, present[0]), max(self.vmax, present[-1])
         if self.numeric_uniques is not None:
             merged = np.union1d(self.numeric_uniques, present)
-            self.numeric_uniques = merged if len(merged) <= _MAX_UNIQUES else None
+            self.numeric_uniques = merged if len(merged) <= MAX_CLASSES else None
 
     def _global_codes(self, uniques: list[str]) -> np.ndarray:
         """Map a piece's distinct texts to shared codes; last entry -1 serves code -1."""

@@ -6,16 +6,27 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .assemble import RowReport
-from .assemble import standardize_target as fit_target_scaler
 from .errors import data_error
 from .options import TASKS, LoadOptions
 from .preprocessing import ColumnEncoding, Preprocessing
 from .schema import ColumnInfo
 from .split import split_assignment
 from .standardize import Standardizer
+from .standardize import standardize_target as fit_target_scaler
 
 SPLITS = ("train", "val", "test")
+
+
+@dataclass
+class RowReport:
+    """What happened to rows and missing values (for the summary)."""
+
+    rows_read: int = 0
+    blank: int = 0
+    no_target: int = 0
+    dropped: int = 0
+    missing: dict[str, int] = field(default_factory=dict)
+    filled: dict[str, tuple[int, object]] = field(default_factory=dict)
 
 
 @dataclass

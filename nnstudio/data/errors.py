@@ -47,6 +47,26 @@ class DataError(ValueError):
         return text.strip().rstrip(":;,") or "not a CSV file"
 
 
+class PieceProblem(Exception):
+    """A problem found inside one piece; positions are relative to the piece.
+
+    ``record`` is the 0-based record (data row) counted from the start of the
+    stream or buffer that was parsed, ``line`` a 1-based line from there; the
+    reader turns it into a :class:`DataError` with file-wide row and line numbers
+    and, when a column is named, the cell as written.
+    """
+
+    def __init__(self, problem: str, *, record: int | None = None, line: int | None = None,
+                 column: str | None = None, value: str | None = None, hint: str | None = None,
+                 describe=None):
+        super().__init__(problem)
+        self.problem, self.record, self.line = problem, record, line
+        self.column, self.value, self.hint = column, value, hint
+        # describe(cell_text) -> (problem, hint): wording that depends on the cell as written
+        self.describe = describe
+        self.open_quote = False  # the parser reached the end inside a quoted value
+
+
 class Cancelled(Exception):
     """Loading was cancelled by the caller's ``cancel()`` callback.
 

@@ -1,4 +1,5 @@
-"""How a CSV file is turned into a dataset: :class:`LoadOptions` and the reader's fixed tokens."""
+"""How a CSV file is turned into a dataset: :class:`LoadOptions` and the reader's fixed tokens
+(which cells are missing)."""
 from __future__ import annotations
 
 import codecs
@@ -7,6 +8,8 @@ from dataclasses import dataclass
 #: Cell texts read as "missing". Exact matches, case as listed; surrounding spaces count.
 MISSING_TOKENS = ("", "NA", "N/A", "n/a", "na", "NaN", "nan", "NAN", "null", "NULL", "Null",
                   "?", "#N/A")
+
+_MISSING = frozenset(MISSING_TOKENS)
 
 TASKS = ("classification", "regression")
 MISSING_POLICIES = ("drop", "mean", "most_frequent")
@@ -87,6 +90,11 @@ class LoadOptions:
                              f"not {self.delimiter!r}")
         if self.encoding is not None:
             check_encoding(self.encoding)
+
+
+def is_missing(text: str) -> bool:
+    """True if a cell's text means "missing" (a missing token, or only spaces)."""
+    return text in _MISSING or not text.strip()
 
 
 def check_fractions(val_fraction: float, test_fraction: float) -> None:

@@ -13,9 +13,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import data_error
-from .options import MISSING_POLICIES, TASKS
+from .options import MISSING_POLICIES, TASKS, is_missing
 from .schema import to_days
-from .sniff import is_missing
 from .standardize import Standardizer
 
 FORMAT_VERSION = 1

@@ -24,12 +24,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .columns import ColumnState, is_grouped_number, parse_number
-from .reader import PieceProblem
-from .errors import data_error, show_names, show_value
+from .columns import MAX_CLASSES, ColumnState
+from .errors import PieceProblem, data_error, show_names, show_value
+from .number_text import is_grouped_number, parse_number
 from .options import LoadOptions
 
-MAX_CLASSES = 1000
 _DATE_SAMPLE = 200
 _DATE_SHARE = 0.9
 _DATE_CHARS = set("-/:. T")

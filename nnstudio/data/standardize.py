@@ -2,8 +2,12 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .options import LoadOptions
 
 _BLOCK_ROWS = 1 << 15
 _TINY_SCALE = 1e-12
@@ -170,3 +174,14 @@ class Standardizer:
             return cls(d["mean"], d["scale"])
         except (KeyError, TypeError) as exc:
             raise ValueError(f"not a standardizer description: {exc}") from None
+
+
+def standardize_target(y: np.ndarray, n_train: int, task: str,
+                       opts: LoadOptions) -> Standardizer | None:
+    """Standardize regression targets y (N, 1) in place with the first ``n_train`` rows'
+    statistics (the training split); None when the options or the task say no."""
+    if task != "regression" or not opts.standardize_target or n_train == 0:
+        return None
+    scaler = Standardizer.fit(y[:n_train])
+    scaler.transform(y, inplace=True)
+    return scaler

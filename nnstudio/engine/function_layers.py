@@ -135,8 +135,7 @@ def initial_value(spec: ParamSpec, shape: tuple[int, ...], rng: np.random.Genera
 
 def stats_mode(ctx: Context) -> str:
     """cs231n's mode: "train" with batch statistics (training, a check's fit phase), else "test"."""
-    batch = ctx.bn_stats == "batch" or (ctx.bn_stats == "auto" and ctx.training)
-    return "train" if batch else "test"
+    return "train" if ctx.uses_batch_stats() else "test"
 
 
 class FunctionLayer(Layer):

@@ -5,12 +5,9 @@ The update rules are those of ``torch.optim.SGD`` (dampening 0) and ``torch.opti
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
-
-ParamIter = Iterable[tuple[Any, str, np.ndarray, np.ndarray]]
-
 
 class Optimizer:
     """Updates parameters in place from their gradients.

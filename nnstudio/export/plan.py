@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..engine.context import AUTO, BATCH, BN_STATS_CHOICES, RUNNING
 from ..engine.layers import (BUILTIN_LAYERS, BatchNorm, Dense, Dropout, Layer, LeakyReLU, ReLU,
                              Sigmoid, Tanh)
 from ..engine.network import Network
@@ -65,8 +66,8 @@ class ExportPlan:
         return any(entry.module.startswith(STUDIO_BATCHNORM + "(") for entry in self.entries)
 
 
-def plan_export(network: Network, train_bn_stats: str = "auto",
-                eval_bn_stats: str = "running") -> ExportPlan:
+def plan_export(network: Network, train_bn_stats: str = AUTO,
+                eval_bn_stats: str = RUNNING) -> ExportPlan:
     """The export plan of a built network.
 
     Parameters
@@ -87,7 +88,7 @@ def plan_export(network: Network, train_bn_stats: str = "auto",
     refuse_faults(network)
     if network.loss.type_name not in LOSSES:
         raise ExportError(f"the loss {network.loss.type_name!r} has no PyTorch export")
-    modes = (_phase(train_bn_stats, "batch"), _phase(eval_bn_stats, "running"))
+    modes = (_phase(train_bn_stats, BATCH), _phase(eval_bn_stats, RUNNING))
     entries = [_entry(index, layer, network.dtype, modes) for index, layer in enumerate(network.layers)]
     return ExportPlan(entries, network.dtype.name, network.input_dim, network.output_dim,
                       LOSSES[network.loss.type_name], network.loss.type_name)
@@ -107,9 +108,10 @@ def refuse_faults(network: Network) -> None:
 
 
 def _phase(choice: str, auto: str) -> str:
-    if choice not in ("auto", "batch", "running"):
-        raise ExportError(f"BatchNorm statistics must be auto, batch or running, got {choice!r}")
-    return auto if choice == "auto" else choice
+    if choice not in BN_STATS_CHOICES:
+        raise ExportError(f"BatchNorm statistics must be {', '.join(BN_STATS_CHOICES[:-1])} or "
+                          f"{BN_STATS_CHOICES[-1]}, got {choice!r}")
+    return auto if choice == AUTO else choice
 
 
 def _entry(index: int, layer: Layer, dtype: np.dtype, modes: tuple[str, str]) -> ModuleEntry:
@@ -154,7 +156,7 @@ def _builtin_entry(index: int, layer: Layer, modes: tuple[str, str]) -> ModuleEn
 
 def _batchnorm_entry(index: int, layer: BatchNorm, modes: tuple[str, str]) -> ModuleEntry:
     label = layer.describe()
-    train, evaluate = (layer.stats, layer.stats) if layer.stats != "auto" else modes
+    train, evaluate = (layer.stats, layer.stats) if layer.stats != AUTO else modes
     buffers = layer.buffers
     state = {"weight": layer.params["gamma"].copy(), "bias": layer.params["beta"].copy(),
              "running_mean": buffers["running_mean"].copy(),
@@ -163,7 +165,7 @@ def _batchnorm_entry(index: int, layer: BatchNorm, modes: tuple[str, str]) -> Mo
     settings = f"eps={layer.eps!r}, momentum={layer.momentum!r}"
     comment = (f"{label}: momentum {layer.momentum!r} weights the new batch and the running "
                "variance is unbiased, as in NN Studio")
-    if (train, evaluate) == ("batch", "running"):
+    if (train, evaluate) == (BATCH, RUNNING):
         module = f"nn.BatchNorm1d({layer.input_dim}, {settings})"
     else:
         module = (f"{STUDIO_BATCHNORM}({layer.input_dim}, {settings}, "

@@ -18,6 +18,7 @@ import numpy as np
 from ..engine.json_values import json_safe
 from ..engine.png import png_bytes
 from .grader import Grade
+from .scoring import MISMATCH, OK
 
 STATUS_COLOURS = {"passed": "#1a7f37", "failed": "#b35900", "error": "#b42318",
                   "timeout": "#6941c6", "missing": "#57606a"}
@@ -64,14 +65,14 @@ def render_html(grade: Grade, assignment_name: str) -> str:
             parts.append("<table><tr><th>tensor</th><th>shape</th><th>verdict</th>"
                          "<th>checked</th><th>disagree</th><th>max rel. error</th></tr>")
             for tensor in check.tensors:
-                css = "ok" if tensor.status == "ok" else "bad"
+                css = "ok" if tensor.status == OK else "bad"
                 parts.append(f"<tr class='{css}'><td>{e(tensor.name)}</td>"
                              f"<td>{e(str(tuple(tensor.shape)))}</td><td>{e(tensor.status)}</td>"
                              f"<td>{tensor.checked}</td><td>{tensor.mismatches}</td>"
                              f"<td>{tensor.max_rel_error:.2e}</td></tr>")
             parts.append("</table>")
             for tensor in check.tensors:
-                if tensor.status == "mismatch" and tensor.rel_error is not None:
+                if tensor.status == MISMATCH and tensor.rel_error is not None:
                     parts.append(f"<figure><img alt='relative error of {e(tensor.name)}' "
                                  f"src='data:image/png;base64,{heatmap_png(tensor.rel_error)}'>"
                                  f"<figcaption>{e(tensor.name)}: relative error per element "

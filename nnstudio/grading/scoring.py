@@ -12,13 +12,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nnstudio.engine.gradcheck import verdict
+from nnstudio.engine.gradcheck.results import MISMATCH, OK
 from nnstudio.engine.gradcheck.verdict import CODE_OK, classify, errors, violation
 from nnstudio.engine.json_values import finite_or_none
 
 from .plan import CONFIRM_FACTOR, CheckPlan
 from .sandbox import MAX_LOG_BYTES, CallResult
 
-OK, MISMATCH, SHAPE, NONFINITE, FAILED = "ok", "mismatch", "wrong shape", "not finite", "error"
+#: a tensor's status beyond the gradient checker's verdicts OK and MISMATCH
+SHAPE, NONFINITE, FAILED = "wrong shape", "not finite", "error"
 
 
 @dataclass

@@ -8,7 +8,8 @@ shared state and its signals), ``architecture`` + ``builder/`` (palette, stack, 
 editor, undo commands), ``data_panel`` + ``data_preview``, ``training_panel`` +
 ``training_controller`` + ``workers`` (superqt's workers driving the engine's
 ``BundledRun``: coalesced bundles, pause/step/stop) + ``worker_run`` (the controllers' run
-helper), ``curves`` + ``series`` + ``plot_ranges``, ``batchnorm_panel``,
+helper), ``training_presenter`` + ``redraw_pacer`` + ``run_status`` (a run on screen, paced
+redraws), ``curves`` + ``series`` + ``plot_ranges``, ``batchnorm_panel``,
 ``boundary_view``, ``files`` (projects, recent files), ``launch`` (app.py, ``nnstudio gui``).
 
 Extension points (used by the gradient-check view in ``gui/gradcheck``):

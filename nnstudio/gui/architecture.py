@@ -97,9 +97,6 @@ class ArchitectureModel(QObject):
                 raise ValueError(f"layer {index} ({entry.type_name}): {exc}") from None
         return layers
 
-    def to_data(self) -> list[dict[str, Any]]:
-        return [{"type": e.type_name, "config": copy.deepcopy(e.config)} for e in self._entries]
-
     # -- mutation (undo commands only) ----------------------------------------------
     def insert(self, index: int, entry: LayerEntry) -> None:
         self._entries.insert(index, entry.copy())

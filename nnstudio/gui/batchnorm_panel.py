@@ -21,13 +21,17 @@ from PySide6.QtWidgets import (QButtonGroup, QComboBox, QGroupBox, QHBoxLayout, 
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 from nnstudio.engine import BatchNorm
+from nnstudio.engine.context import (AUTO, BATCH, BN_STATS_CHOICES, BN_STATS_LABELS,
+                                     BN_STATS_NAMES, RUNNING, other_bn_mode)
 
-from .batchnorm_recompute import MODE_TITLES, recompute_with_report
+from .batchnorm_recompute import recompute_with_report
 from .builder.editor import ArchitectureEditor
 from .number_text import format_number
 from .session import Session
 
 RUNNING_COLOUR, BATCH_COLOUR = "#1f77b4", "#ff7f0e"
+#: the order of the two modes in the numbers table and the bar plots
+COLUMN_MODES = (RUNNING, BATCH)
 METRIC_TITLES = {"accuracy": "accuracy", "r2": "R²"}
 
 
@@ -69,15 +73,15 @@ class BatchNormPanel(QWidget):
         box = QGroupBox("Statistics for predictions, validation and the gradient checker")
         column = QVBoxLayout(box)
         row = QHBoxLayout()
-        self.running_radio = QRadioButton("Running statistics (inference mode)")
-        self.batch_radio = QRadioButton("Batch statistics (training mode)")
+        self.running_radio = QRadioButton(BN_STATS_LABELS[RUNNING].capitalize())
+        self.batch_radio = QRadioButton(BN_STATS_LABELS[BATCH].capitalize())
         self.mode_group = QButtonGroup(self)
         self.mode_group.addButton(self.running_radio)
         self.mode_group.addButton(self.batch_radio)
-        self.running_radio.setChecked(self.session.bn_mode == "running")
-        self.batch_radio.setChecked(self.session.bn_mode == "batch")
+        self.running_radio.setChecked(self.session.bn_mode == RUNNING)
+        self.batch_radio.setChecked(self.session.bn_mode == BATCH)
         self.running_radio.toggled.connect(
-            lambda checked: self.session.set_bn_mode("running" if checked else "batch"))
+            lambda checked: self.session.set_bn_mode(RUNNING if checked else BATCH))
         self.recompute_button = QPushButton("Recompute population statistics")
         self.recompute_button.setToolTip(
             "Set each BatchNorm's running mean/variance to the statistics of its input over "
@@ -122,7 +126,7 @@ class BatchNormPanel(QWidget):
     def _build_numbers(self) -> QGroupBox:
         box = QGroupBox("Validation in both modes")
         self.numbers_table = QTableWidget(2, 2)
-        self.numbers_table.setHorizontalHeaderLabels(["running", "batch"])
+        self.numbers_table.setHorizontalHeaderLabels(list(COLUMN_MODES))
         self.numbers_table.horizontalHeaderItem(0).setToolTip("BatchNorm with running statistics")
         self.numbers_table.horizontalHeaderItem(1).setToolTip(
             "BatchNorm with statistics of each validation batch (batch size as in training)")
@@ -161,8 +165,8 @@ class BatchNormPanel(QWidget):
             plot.setLabel("bottom", "feature")
             plot.showGrid(y=True, alpha=0.25)
             plot.setMenuEnabled(False)
-            for which, colour, shift in (("running", RUNNING_COLOUR, -0.2),
-                                         ("batch", BATCH_COLOUR, 0.2)):
+            for which, colour, shift in ((RUNNING, RUNNING_COLOUR, -0.2),
+                                         (BATCH, BATCH_COLOUR, 0.2)):
                 bars = pg.BarGraphItem(x=[], height=[], width=0.38, brush=colour, pen=None)
                 plot.addItem(bars)
                 self.bars[(key, which)] = (bars, shift)
@@ -191,20 +195,19 @@ class BatchNormPanel(QWidget):
         self.layer_table.setRowCount(len(layers))
         for row, (index, layer) in enumerate(layers):
             self.layer_table.setItem(row, 0, _item(f"{index}: {layer.describe()}"))
-            combo = QComboBox()
-            combo.addItems(["auto", "batch", "running"])
+            combo = self._override_combo(row)
+            combo.blockSignals(True)  # showing the network's value is not an edit
             combo.setCurrentText(layer.stats)
-            combo.currentTextChanged.connect(lambda text, i=index: self._set_override(i, text))
-            self.layer_table.setCellWidget(row, 1, combo)
+            combo.blockSignals(False)
             self.layer_table.setItem(row, 2, _item(f"{layer.momentum:g}"))
-            uses = layer.stats if layer.stats != "auto" else self.session.bn_mode
+            uses = layer.stats if layer.stats != AUTO else self.session.bn_mode
             self.layer_table.setItem(row, 3, _item(uses))
         if layers:
             self.layer_table.selectRow(min(selected, len(layers) - 1))
         self.layer_table.blockSignals(False)
         self.layer_note.setText("" if layers else "The network has no BatchNorm layer: "
                                 "add one from the palette to compare the two modes.")
-        overridden = [f"{index}" for index, layer in layers if layer.stats != "auto"]
+        overridden = [f"{index}" for index, layer in layers if layer.stats != AUTO]
         self.override_note.setText(
             "" if not overridden else
             f"Layer{'s' if len(overridden) > 1 else ''} {', '.join(overridden)} "
@@ -217,8 +220,22 @@ class BatchNormPanel(QWidget):
         self._update_enabled()
         self._draw_stats()
 
-    def _set_override(self, index: int, stats: str) -> None:
-        if not self.editor.set_setting(index, "stats", stats):
+    def _override_combo(self, row: int) -> QComboBox:
+        """The override combo of ``row``, made once and then kept: its own change refills
+        this table (editor → session → ``network_changed``) while it is still emitting, so
+        the refill must update it, not replace it."""
+        combo = self.layer_table.cellWidget(row, 1)
+        if isinstance(combo, QComboBox):
+            return combo
+        combo = QComboBox()
+        combo.addItems(list(BN_STATS_CHOICES))
+        combo.currentTextChanged.connect(lambda text, r=row: self._set_override(r, text))
+        self.layer_table.setCellWidget(row, 1, combo)
+        return combo
+
+    def _set_override(self, row: int, stats: str) -> None:
+        layers = self.batchnorm_layers()
+        if not (row < len(layers) and self.editor.set_setting(layers[row][0], "stats", stats)):
             self._fill_layer_table()
 
     def selected_layer_index(self) -> int | None:
@@ -249,7 +266,7 @@ class BatchNormPanel(QWidget):
     def _apply_epoch(self, snapshot) -> None:
         self.metric_name = snapshot.metric_name
         eval_mode = self.session.train_config.eval_bn_stats
-        other_mode = "batch" if eval_mode == "running" else "running"
+        other_mode = other_bn_mode(eval_mode)
         self.numbers = {eval_mode: {"loss": snapshot.val_loss, "metric": snapshot.val_metric}}
         if snapshot.val_loss_other_bn is not None:
             self.numbers[other_mode] = {"loss": snapshot.val_loss_other_bn,
@@ -267,13 +284,13 @@ class BatchNormPanel(QWidget):
         index = self.selected_layer_index()
         values = self._stats_for(index)
         batch_text = (f"statistics of {self._batch_source}" if self._batch_source and
-                      ("mean", "batch") in values else "batch statistics appear after an epoch "
+                      ("mean", BATCH) in values else "batch statistics appear after an epoch "
                       "of training")
         self.stats_legend.setText(
             f'<span style="color:{RUNNING_COLOUR}">■</span> running statistics (now)'
             f'&nbsp;&nbsp;&nbsp;<span style="color:{BATCH_COLOUR}">■</span> {batch_text}')
         for key, position in (("mean", 0), ("var", 1)):
-            for which in ("running", "batch"):
+            for which in COLUMN_MODES:
                 bars, shift = self.bars[(key, which)]
                 heights = values.get((key, which))
                 if heights is None:
@@ -291,13 +308,13 @@ class BatchNormPanel(QWidget):
         stats = self._batch_stats.get(index)
         if stats is not None:
             batch_mean, batch_var, running_mean, running_var = stats
-            values = {("mean", "batch"): batch_mean, ("var", "batch"): batch_var,
-                      ("mean", "running"): running_mean, ("var", "running"): running_var}
+            values = {("mean", BATCH): batch_mean, ("var", BATCH): batch_var,
+                      ("mean", RUNNING): running_mean, ("var", RUNNING): running_var}
         if not self.session.busy:
             # idle: the live buffers (a recompute or a loaded project changed them since)
             layer = self.session.network.layers[index]
-            values[("mean", "running")] = layer.buffers["running_mean"].copy()
-            values[("var", "running")] = layer.buffers["running_var"].copy()
+            values[("mean", RUNNING)] = layer.buffers["running_mean"].copy()
+            values[("var", RUNNING)] = layer.buffers["running_var"].copy()
         return values
 
     # -- validation numbers -------------------------------------------------------------
@@ -335,7 +352,7 @@ class BatchNormPanel(QWidget):
         label = METRIC_TITLES.get(self.metric_name, self.metric_name)
         self.numbers_table.setVerticalHeaderLabels(["loss", label])
         active = self.session.bn_mode
-        for column, mode in enumerate(("running", "batch")):
+        for column, mode in enumerate(COLUMN_MODES):
             values = self.numbers.get(mode, {})
             for row, key in enumerate(("loss", "metric")):
                 item = _item(format_number(values.get(key)))
@@ -346,7 +363,7 @@ class BatchNormPanel(QWidget):
                 self.numbers_table.setItem(row, column, item)
         reported = self.numbers.get(active, {})
         self.reported_label.setText(
-            f"Reported validation loss ({MODE_TITLES[active].lower()}): "
+            f"Reported validation loss ({BN_STATS_NAMES[active]}): "
             f"{format_number(reported.get('loss'))}, {label} "
             f"{format_number(reported.get('metric'))}")
 
@@ -355,7 +372,7 @@ class BatchNormPanel(QWidget):
         return self.numbers.get(self.session.bn_mode, {}).get("loss")
 
     def _on_mode_changed(self, mode: str) -> None:
-        for radio, name in ((self.running_radio, "running"), (self.batch_radio, "batch")):
+        for radio, name in ((self.running_radio, RUNNING), (self.batch_radio, BATCH)):
             radio.blockSignals(True)
             radio.setChecked(mode == name)
             radio.blockSignals(False)
@@ -363,8 +380,13 @@ class BatchNormPanel(QWidget):
         self._show_numbers()
 
     def recompute(self) -> bool:
-        """Ask, recompute over the training set, redraw, and report what changed."""
-        return recompute_with_report(self)
+        """Ask, recompute over the training set, redraw, and report what changed (also on
+        the status line, through ``message``)."""
+        report = recompute_with_report(self)
+        if report is None:
+            return False
+        self.message.emit(report)
+        return True
 
     def evaluate_modes(self) -> dict[str, dict]:
         """Validation numbers in both modes, from the trainer (ValueError while it runs)."""

@@ -6,31 +6,32 @@ session); the validation numbers are the trainer's.
 """
 from __future__ import annotations
 
+from nnstudio.engine.context import BN_STATS_NAMES
+
 from . import messages
 from .number_text import format_number
 
-MODE_TITLES = {"running": "Running statistics", "batch": "Batch statistics"}
 
-
-def recompute_with_report(panel) -> bool:
-    """Ask, recompute over the training set, redraw ``panel``, report; True when done."""
+def recompute_with_report(panel) -> str | None:
+    """Ask, recompute over the training set, redraw ``panel`` and show the report in it;
+    returns the report, or None when nothing was recomputed."""
     session = panel.session
     if not panel.recompute_button.isEnabled():
-        return False
+        return None
     n_train = getattr(session.dataset, "n_train", len(session.dataset.x_train))
     if not messages.confirm(panel, "Recompute population statistics",
                             "Replace every BatchNorm layer's running mean and variance with "
                             f"the statistics of its input over all {n_train} training rows? "
                             "Training has moved them with momentum so far; this cannot be "
                             "undone."):
-        return False
+        return None
     mode = session.bn_mode
     before = _validation_loss(panel, mode)
     try:
         moved = session.recompute_population_statistics()
     except ValueError as exc:
         panel.recompute_report.setText(str(exc))
-        return False
+        return None
     panel.refresh_numbers()
     after = _validation_loss(panel, mode)
     mean_move = max((m for m, _ in moved.values()), default=0.0)
@@ -38,12 +39,11 @@ def recompute_with_report(panel) -> bool:
     text = (f"Recomputed over {n_train} training rows: running mean moved by up to "
             f"{mean_move:.3g}, running variance by up to {var_move:.3g}")
     if before is not None and after is not None:
-        text += (f"; validation loss ({MODE_TITLES[mode].lower()}) "
+        text += (f"; validation loss ({BN_STATS_NAMES[mode]}) "
                  f"{format_number(before)} → {format_number(after)}")
     panel.recompute_report.setText(text + ".")
-    panel.message.emit(text + ".")
     panel.redraw_statistics()
-    return True
+    return text + "."
 
 
 def _validation_loss(panel, mode: str) -> float | None:

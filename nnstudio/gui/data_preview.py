@@ -123,8 +123,3 @@ class PreviewTable(QTableWidget):
         self.resizeColumnsToContents()
         for column in range(self.columnCount()):  # every column in reach of the scroll bar
             self.setColumnWidth(column, min(self.columnWidth(column), MAX_COLUMN_WIDTH))
-
-    def column_decision(self, name: str) -> ColumnPreview | None:
-        if self.preview is None:
-            return None
-        return next((d for d in self.preview.decisions if d.name == name), None)

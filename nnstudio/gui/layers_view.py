@@ -9,7 +9,7 @@ distributions). Findings of the engine's rules, each with the layer it names; cl
 checks: the initial loss against ln C, and overfitting 20 rows (in a worker thread).
 
 The view only stores what arrives while it is hidden; it draws inside the window's paced
-redraw (``flush``, called from ``MainWindow._draw_pending``) and when it is shown.
+redraw (``flush``, called by the window's ``TrainingPresenter``) and when it is shown.
 """
 from __future__ import annotations
 
@@ -375,9 +375,9 @@ class LayersView(QWidget):
 
 
 def install_layers_view(window) -> LayersView:
-    """Add the Layers tab and connect it to the training controller and the layer stack."""
+    """Add the Layers tab and connect it to the training controller and the layer stack;
+    returns the view (the window keeps it as ``window.layers_view``)."""
     view = LayersView(window.controller, window.session)
-    window.layers_view = view
     window.add_view(VIEW_TITLE, view)
     controller, session, stack = window.controller, window.session, window.layer_stack
     controller.epochs.connect(view.add_epochs)

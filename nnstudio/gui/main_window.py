@@ -20,16 +20,16 @@ Extension points (for the gradient-check view and custom layers)
     Offer a loaded custom ``Layer`` subclass in the palette (registers it with the engine).
 ``MainWindow.add_menu_action(menu_title, action)``
     Put an action (e.g. "Import layer from Python file…") in a menu, creating it if needed.
+
+The window is assembled here, in ``__init__``: every part (menus, the training presenter,
+the gradient-check, Layers and Own model views) is built by a function or class that returns
+it, and the window keeps it under one name.
 """
 from __future__ import annotations
 
-import time
-
-import shiboken6
-from PySide6.QtCore import QEventLoop, QSettings, Qt, QTimer
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent
-from PySide6.QtWidgets import (QApplication, QDockWidget, QLabel, QMainWindow, QMenu,
-                               QScrollArea, QTabWidget, QWidget)
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QScrollArea, QTabWidget, QWidget
 
 from . import menus, messages
 from .batchnorm_panel import BatchNormPanel
@@ -43,22 +43,12 @@ from .files import ProjectFiles
 from .gradcheck import install_gradcheck
 from .layers_view import install_layers_view
 from .own_model import install_own_model
-from .redraw_pacer import RedrawPacer
-from .run_status import RunStatus
 from .session import Session, SessionSnapshot
 from .training_controller import TrainingController
 from .training_panel import TrainingPanel
+from .training_presenter import TrainingPresenter, TrainingViews
 
 APP_NAME = "NN Studio"
-#: while training, curves and progress are redrawn as bundles arrive (``BUNDLE_RATE``, 2 a
-#: second) and at most every 250 ms: painting holds the GIL most of the time, and every
-#: millisecond of it is taken from the training thread (10 redraws a second cost a fast run
-#: ~15 % of its speed, 2 about 3 %) ...
-REDRAW_INTERVAL_MS = 250
-#: ... and less often when drawing is slow: redraws take at most this share of the time
-REDRAW_BUDGET = 0.03
-#: a bundle arriving this share of the interval before a redraw is due is drawn at once
-REDRAW_SLACK = 0.2
 #: views narrower than this at their smallest are added as they are, wider ones scroll
 MAX_VIEW_MIN_WIDTH = 640
 
@@ -76,18 +66,18 @@ class MainWindow(QMainWindow):
         self._build_panels()
         self._build_docks()
         self.files = ProjectFiles(self)
-        menus.build_menus(self)
-        self._redraw_timer = QTimer(self)
-        self._redraw_timer.setSingleShot(True)
-        self._redraw_timer.timeout.connect(self.flush_training_view)
-        self._pacer = RedrawPacer(REDRAW_INTERVAL_MS / 1000, REDRAW_BUDGET)
-        self._flushing = self._flush_again = False
-        self._pending_progress: tuple | None = None
+        self.menus = menus.build_menus(self)
+        self.actions_by_name = self.menus.actions
+        self.recent_menu = self.menus.recent
+        self.training_view = TrainingPresenter(self.controller, self.session, TrainingViews(
+            self.curves, self.training_panel, self.batchnorm_panel, self.boundary_view,
+            self.status_state), self)
+        self.run_status = self.training_view.run_status
         self._connect()
-        self.run_status = RunStatus(self)
-        install_gradcheck(self)
-        install_layers_view(self)
-        install_own_model(self)
+        self.gradcheck = install_gradcheck(self)
+        self.layers_view = install_layers_view(self)
+        self.training_view.draw_also(self.layers_view.flush)
+        self.own_model = install_own_model(self)
         self.resize(1440, 900)
         self._update_title()
 
@@ -101,7 +91,6 @@ class MainWindow(QMainWindow):
         self.batchnorm_panel = BatchNormPanel(session, self.editor, self.controller.evaluate_modes)
         self.boundary_view = BoundaryView(session)
         self.confusion_view = ConfusionView(session)
-        self.controller.add_probe("boundary", self.boundary_view.make_probe)
         self.views = QTabWidget()
         self.views.setObjectName("views")
         self.views.setDocumentMode(True)
@@ -132,35 +121,29 @@ class MainWindow(QMainWindow):
         self.docks["Training"].raise_()
 
     def _connect(self) -> None:
-        session, controller, panel = self.session, self.controller, self.training_panel
-        panel.start_requested.connect(controller.start)
-        panel.pause_requested.connect(controller.toggle_pause)
-        panel.step_requested.connect(controller.step)
-        panel.stop_requested.connect(controller.stop)
-        panel.reset_requested.connect(controller.reset_weights)
-        controller.state_changed.connect(self._on_training_state)
-        controller.batches.connect(self._on_batches)
-        controller.epochs.connect(self._on_epochs)
-        controller.probes.connect(self._on_probes)
-        controller.progress.connect(self._on_progress)
-        controller.bundle_handled.connect(self._schedule_redraw)
-        controller.history_cleared.connect(self.curves.clear)
-        controller.message.connect(self.show_status)
-        controller.failed.connect(self.show_error)
-        controller.finished.connect(self._on_training_finished)
-        self.editor.refused.connect(self.show_status)
-        self.data_panel.failed.connect(self.show_error)
-        self.data_panel.confirm_replace = self.files.confirm_replace
+        session, controller, panel, data = (self.session, self.controller, self.training_panel,
+                                            self.data_panel)
+        for signal, slot in ((panel.start_requested, controller.start),
+                             (panel.pause_requested, controller.toggle_pause),
+                             (panel.step_requested, controller.step),
+                             (panel.stop_requested, controller.stop),
+                             (panel.reset_requested, controller.reset_weights),
+                             (controller.message, self.show_status),
+                             (controller.failed, self.show_error),
+                             (self.editor.refused, self.show_status),
+                             (data.failed, self.show_error),
+                             (data.file_chosen, self.show_data_panel),
+                             (data.message, self.show_status),
+                             (self.batchnorm_panel.message, self.show_status),
+                             (session.problem, self.show_status),
+                             (session.modified_changed, self._update_title),
+                             (session.path_changed, self._update_title),
+                             (self.curves.export_button.clicked, self.files.export_curves)):
+            signal.connect(slot)
+        data.confirm_replace = self.files.confirm_replace
         controller.confirm_reset = lambda: messages.confirm(
             self, "Reset weights", "Throw away the trained weights and the curves, and "
             "initialise the weights again from the seed?")
-        self.data_panel.file_chosen.connect(self.show_data_panel)
-        self.data_panel.message.connect(self.show_status)
-        self.batchnorm_panel.message.connect(self.show_status)
-        session.problem.connect(self.show_status)
-        session.modified_changed.connect(self._update_title)
-        session.path_changed.connect(self._update_title)
-        self.curves.export_button.clicked.connect(self.files.export_curves)
 
     # -- extension points ---------------------------------------------------------------
     def add_view(self, title: str, widget: QWidget) -> int:
@@ -191,32 +174,7 @@ class MainWindow(QMainWindow):
 
     def add_menu_action(self, menu_title: str, action: QAction) -> None:
         """Add ``action`` to the menu titled ``menu_title`` (created if missing)."""
-        for menu_action in self.menuBar().actions():
-            existing = menu_action.menu()
-            if existing is not None and (existing.title().replace("&", "")
-                                         == menu_title.replace("&", "")):
-                quit_action = self.actions_by_name.get("quit")
-                if quit_action in existing.actions():  # Quit stays last, after its separator
-                    actions = existing.actions()
-                    before = actions[actions.index(quit_action) - 1]
-                    existing.insertAction(before if before.isSeparator() else quit_action, action)
-                else:
-                    existing.addAction(action)
-                return
-        menu = QMenu(menu_title, self.menuBar())
-        self.menuBar().insertMenu(self.help_menu.menuAction(), menu)  # Help stays last
-        menu.addAction(action)
-
-    def update_undo_actions(self, *_args) -> None:
-        """Name the next undo/redo in the Edit menu ("Undo Add Dense(16)")."""
-        stack = self.session.undo_stack
-        if not shiboken6.isValid(stack):  # the window is being destroyed
-            return
-        undo, redo = self.actions_by_name["undo"], self.actions_by_name["redo"]
-        undo.setText(f"&Undo {stack.undoText()}".rstrip())
-        redo.setText(f"&Redo {stack.redoText()}".rstrip())
-        undo.setEnabled(stack.canUndo())
-        redo.setEnabled(stack.canRedo())
+        self.menus.add_action(menu_title, action)
 
     # -- feedback -----------------------------------------------------------------------
     def show_data_panel(self) -> None:
@@ -237,86 +195,8 @@ class MainWindow(QMainWindow):
         messages.show_error(self, title, text)
 
     def _update_title(self, *_args) -> None:
-        name = self.files.display_name() if hasattr(self, "files") else "untitled"
         star = "*" if self.session.modified else ""
-        self.setWindowTitle(f"{name}{star} — {APP_NAME}")
-
-    # -- training updates -----------------------------------------------------------------
-    def _schedule_redraw(self) -> None:
-        """After a bundle: draw now if a redraw is due (one wake-up of the GUI thread for
-        both), else once it is due."""
-        delay = self._pacer.delay(time.perf_counter())
-        if delay <= REDRAW_SLACK * self._pacer.interval:  # not worth another wake-up
-            self.flush_training_view()
-        elif not self._redraw_timer.isActive():
-            self._redraw_timer.start(max(1, round(1000 * delay)))
-
-    def flush_training_view(self) -> None:
-        """Draw what arrived since the last redraw: curves, progress, BatchNorm numbers.
-
-        While training runs, the drawing (including the paint events it causes) happens in
-        one go with the worker held between batches: see ``GeneratorWorker.gui_turn``.
-        """
-        if self._flushing:  # called from an event handled while painting: draw after it
-            self._flush_again = True
-            return
-        self._redraw_timer.stop()
-        self._flushing, self._flush_again = True, False
-        started = time.perf_counter()
-        try:
-            with self.controller.gui_turn():
-                self._draw_pending()
-                if self.controller.state == "running":
-                    QApplication.processEvents(
-                        QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
-                if self._flush_again:  # e.g. the last bundle and the end of the run
-                    self._draw_pending()
-        finally:
-            self._flushing = False
-        self._pacer.record(started, time.perf_counter() - started)
-
-    def _draw_pending(self) -> None:
-        self.curves.redraw()
-        if self._pending_progress is not None:
-            # paused: a bundle still on its way must not overwrite where the trainer is
-            if self.controller.state != "paused" or not self.run_status.show_position("paused"):
-                self.training_panel.show_progress(*self._pending_progress)
-            self._pending_progress = None
-        self.batchnorm_panel.flush()
-        self.layers_view.flush()
-
-    def _on_progress(self, *progress) -> None:
-        self._pending_progress = progress
-
-    def _on_training_state(self, state: str) -> None:
-        if state != "running":
-            self.flush_training_view()
-        self.training_panel.set_state(state)
-        self.status_state.setText({"idle": "", "running": "Training…",
-                                   "paused": "Paused"}.get(state, state))
-
-    def _on_batches(self, batches: list) -> None:
-        offset = self.controller.step_offset
-        self.curves.add_batches([offset + b.step for b in batches], [b.loss for b in batches])
-
-    def _on_epochs(self, epochs: list) -> None:
-        self.curves.set_metric_name(epochs[-1].metric_name)
-        offset = self.controller.epoch_offset
-        self.curves.add_epochs([offset + e.epoch for e in epochs], [e.train_loss for e in epochs],
-                               [e.val_loss for e in epochs], [e.train_metric for e in epochs],
-                               [e.val_metric for e in epochs])
-        self.batchnorm_panel.show_epoch(epochs[-1])
-
-    def _on_probes(self, results: dict) -> None:
-        if results.get("boundary") is not None:
-            self.boundary_view.show_plane(results["boundary"])
-
-    def _on_training_finished(self, reason: str) -> None:
-        self.flush_training_view()
-        self.training_panel.show_finished(
-            {"done": "Finished", "stopped": "Stopped", "diverged": "Diverged",
-             "error": "Failed"}.get(reason, reason))
-        self.session.weights_changed.emit()
+        self.setWindowTitle(f"{self.files.display_name()}{star} — {APP_NAME}")
 
     # -- closing --------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override

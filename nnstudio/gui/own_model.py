@@ -18,6 +18,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
                                QLabel, QLineEdit, QMessageBox, QPushButton, QWidget)
 
+from nnstudio.engine.context import BATCH
 from nnstudio.engine.gradcheck import FIT, PREDICT, SELECTED, check_batch
 from nnstudio.engine.gradcheck.model import ModelChecker
 from nnstudio.engine.user_model import DEFAULT_FACTORY, load_model
@@ -27,7 +28,7 @@ from .gradcheck.controller import CheckController, PhaseRun
 from .gradcheck.custom_layer_action import PYTHON_FILTER, WARNING_TITLE, warning_text
 from .gradcheck.install import CHECK_MENU, CloseWatcher
 from .gradcheck.report_export import ask_and_export
-from .gradcheck.store import CheckProgress, ResultStore
+from .gradcheck.store import CheckProgress, DisplayResults
 from .gradcheck.view import GradCheckView
 
 VIEW_TITLE = "Own model"
@@ -76,7 +77,7 @@ class OwnModelController(CheckController):
         x, y = check_batch(dataset.x_train, dataset.y_train, self.settings.batch_size, config.seed)
         chosen = self.settings.phases
         if chosen == SELECTED:
-            names = (FIT,) if config.bn_stats == "batch" else (PREDICT,)
+            names = (FIT,) if config.bn_stats == BATCH else (PREDICT,)
         elif chosen in (FIT, PREDICT):
             names = (chosen,)
         else:
@@ -91,7 +92,7 @@ class OwnModelController(CheckController):
                 notes = ["the model has no set_mode('train' | 'test'): only the fit phase "
                          "can be checked"]
             # The floor scales with the loss, known once the worker has run it (_deliver).
-            store = ResultStore(list(checker.tensors), config.atol or 0.0)
+            store = DisplayResults(list(checker.tensors), config.atol or 0.0)
             phases.append(PhaseRun(name, checker, store, CheckProgress.of(checker, name), notes))
         self.phases, self.current, self.shown = phases, 0, 0
         self.started.emit(phases[0].store)
@@ -164,12 +165,12 @@ class OwnModelDialog(QDialog):
 
 
 def install_own_model(window) -> OwnModelParts:
-    """The "Own model" view and the Check menu's action (``window.own_model``)."""
+    """The "Own model" view and the Check menu's action; returns them (the window keeps
+    them as ``window.own_model``)."""
     controller = OwnModelController(window.session, window)
     view = OwnModelView(controller)
     tab_index = window.add_view(VIEW_TITLE, view)
     parts = OwnModelParts(controller, view, tab_index)
-    window.own_model = parts
     view.message.connect(window.show_status)
     view.controls.export_button.clicked.connect(lambda: ask_and_export(view, window))
     controller.failed.connect(window.show_error)

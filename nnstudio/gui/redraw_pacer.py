@@ -21,10 +21,11 @@ class RedrawPacer:
     """Seconds until the next redraw is due; times in seconds from any monotonic clock."""
 
     def __init__(self, interval: float, budget: float, longest: float = 1.0,
-                 memory: int = 5) -> None:
+                 memory: int = 5, slack: float = 0.0) -> None:
         self.interval = interval
         self.budget = budget
         self.longest = longest
+        self.slack = slack
         self._durations: deque[float] = deque(maxlen=memory)
         self._last_start: float | None = None
 
@@ -43,6 +44,12 @@ class RedrawPacer:
         if self._last_start is None:
             return 0.0
         return max(0.0, self._last_start + self.current_interval() - now)
+
+    def wait(self, now: float) -> float:
+        """Like :meth:`delay`, but 0 also when the redraw is due within ``slack`` (a share
+        of ``interval``): drawing a little early costs less than one more wake-up."""
+        delay = self.delay(now)
+        return 0.0 if delay <= self.slack * self.interval else delay
 
     def record(self, started: float, duration: float) -> None:
         """A redraw began at ``started`` and took ``duration``."""

@@ -21,14 +21,12 @@ END_STATES = {"done": "finished", "stopped": "stopped", "diverged": "diverged",
 
 
 class RunStatus(QObject):
-    """Keeps ``window.training_panel`` and ``window.curves`` in step with the controller."""
+    """Keeps the Training panel and the curves in step with the controller."""
 
-    def __init__(self, window) -> None:
-        super().__init__(window)
-        self.window = window
-        self.controller, self.panel = window.controller, window.training_panel
-        session = window.session
-        self.controller.run_started.connect(window.curves.start_run)
+    def __init__(self, controller, session, panel, curves, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.controller, self.session, self.panel, self.curves = controller, session, panel, curves
+        self.controller.run_started.connect(curves.start_run)
         self.controller.state_changed.connect(self._on_state)
         self.controller.finished.connect(self._on_finished)
         session.config_changed.connect(self.update_start_text)
@@ -53,7 +51,7 @@ class RunStatus(QObject):
 
     def show_results(self) -> None:
         results = self.controller.final_results()
-        dataset = self.window.session.dataset
+        dataset = self.session.dataset
         note = ""
         if results and getattr(dataset, "target_scaler", None) is not None:
             note = (f"RMSE is in the units of {dataset.target!r}. Losses are in standardized "
@@ -90,7 +88,7 @@ class RunStatus(QObject):
             self.show_position("paused")
 
     def _on_finished(self, reason: str) -> None:
-        self.window.curves.finish_run()
+        self.curves.finish_run()
         self.show_position(END_STATES.get(reason, reason))
         self.show_results()
         self.update_start_text()
@@ -108,6 +106,6 @@ class RunStatus(QObject):
         self.update_start_text()
 
     def _on_dataset_changed(self) -> None:
-        dataset = self.window.session.dataset
+        dataset = self.session.dataset
         if dataset is not None:
-            self.window.curves.set_metric_name(metric_name_for(dataset.task))
+            self.curves.set_metric_name(metric_name_for(dataset.task))

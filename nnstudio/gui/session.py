@@ -16,11 +16,10 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
 from nnstudio.engine import Network, build_network
+from nnstudio.engine.context import BN_STATS_MODES, require_bn_stats
 from nnstudio.training import TrainConfig
 
 from .architecture import ArchitectureModel, LayerEntry, default_entries
-
-BN_MODES = ("batch", "running")
 
 
 @dataclass(frozen=True)
@@ -129,8 +128,7 @@ class Session(QObject):
         return self.train_config.eval_bn_stats
 
     def set_bn_mode(self, mode: str) -> None:
-        if mode not in BN_MODES:
-            raise ValueError(f"BatchNorm mode must be one of {BN_MODES}, got {mode!r}")
+        require_bn_stats(mode, "BatchNorm mode", BN_STATS_MODES)
         if mode != self.bn_mode:
             self.set_train_config(self.train_config.with_eval_bn_stats(mode))
 
@@ -157,6 +155,11 @@ class Session(QObject):
         self.network, self.network_error = network, None
         fresh = not (keep_weights and old is not None and _carry_weights(old, network))
         self.network_changed.emit(fresh)
+
+    def mark_weights_changed(self) -> None:
+        """The network's weights or statistics changed in place (e.g. a training run ended):
+        tell every view (``weights_changed``)."""
+        self.weights_changed.emit()
 
     def reset_weights(self) -> None:
         self.rebuild_network(keep_weights=False)
@@ -187,7 +190,7 @@ class Session(QObject):
         if refusal:
             raise ValueError(refusal)
         moved = self.network.recompute_population_statistics(self.dataset.x_train)
-        self.weights_changed.emit()
+        self.mark_weights_changed()
         self.set_modified()
         return moved
 

@@ -14,6 +14,7 @@ import dataclasses
 
 from PySide6.QtCore import QObject, Signal
 
+from nnstudio.engine.context import BN_STATS_MODES
 from nnstudio.training import BatchSnapshot, DivergedSnapshot, EpochSnapshot, Trainer
 
 from .session import Session
@@ -119,7 +120,7 @@ class TrainingController(QObject):
         if self.state == "running":
             raise ValueError("training is running")
         trainer = self.ensure_trainer()
-        return {mode: trainer.evaluate("val", bn_stats=mode) for mode in ("running", "batch")}
+        return {mode: trainer.evaluate("val", bn_stats=mode) for mode in BN_STATS_MODES}
 
     def start_text(self) -> str:
         """What Train does now: start, continue to the configured epochs, or go on."""

@@ -21,8 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..data import (ColumnInfo, DataError, Dataset, LoadOptions, LoadReport, Preprocessing,
-                    load_csv, make_builtin)
-from ..data.assemble import RowReport
+                    RowReport, load_csv, make_builtin)
 from ..data.filecheck import file_problem
 from .archive import ProjectError, decode_npz, encode_npz, read_member
 

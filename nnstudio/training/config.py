@@ -5,11 +5,9 @@ import math
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
-from ..engine.context import BN_STATS_CHOICES
+from ..engine.context import AUTO, BATCH, BN_STATS_MODES, RUNNING, require_bn_stats
 from ..engine.optimizers import OPTIMIZERS, Optimizer, make_optimizer
 from ..engine.regularization import Regularization
-
-PREDICT_BN_STATS = ("running", "batch")
 
 
 @dataclass(frozen=True)
@@ -52,8 +50,8 @@ class TrainConfig:
     batch_size: int = 32
     epochs: int = 100
     seed: int = 0
-    bn_stats: str = "auto"
-    predict_bn_stats: str = "running"
+    bn_stats: str = AUTO
+    predict_bn_stats: str = RUNNING
 
     def __post_init__(self) -> None:
         if self.optimizer not in OPTIMIZERS:
@@ -69,11 +67,8 @@ class TrainConfig:
         _set(self, "batch_size", _integer("batch_size", self.batch_size, minimum=1))
         _set(self, "epochs", _integer("epochs", self.epochs, minimum=0))
         _set(self, "seed", _integer("seed", self.seed, minimum=0))
-        if self.bn_stats not in BN_STATS_CHOICES:
-            raise ValueError(f"bn_stats must be one of {BN_STATS_CHOICES}, got {self.bn_stats!r}")
-        if self.predict_bn_stats not in PREDICT_BN_STATS:
-            raise ValueError(f"predict_bn_stats must be one of {PREDICT_BN_STATS}, "
-                             f"got {self.predict_bn_stats!r}")
+        require_bn_stats(self.bn_stats)
+        require_bn_stats(self.predict_bn_stats, "predict_bn_stats", BN_STATS_MODES)
 
     # -- derived objects ----------------------------------------------------------
     def make_optimizer(self) -> Optimizer:
@@ -89,14 +84,13 @@ class TrainConfig:
     def eval_bn_stats(self) -> str:
         """BatchNorm statistics of predictions and the headline validation numbers:
         ``predict_bn_stats``, unless the network-wide setting forces batch statistics."""
-        return "batch" if self.bn_stats == "batch" else self.predict_bn_stats
+        return BATCH if self.bn_stats == BATCH else self.predict_bn_stats
 
     def with_eval_bn_stats(self, mode: str) -> "TrainConfig":
         """These settings with predictions/validation on ``mode`` ("running" or "batch")."""
-        if mode not in PREDICT_BN_STATS:
-            raise ValueError(f"BatchNorm statistics must be one of {PREDICT_BN_STATS}, got {mode!r}")
+        require_bn_stats(mode, "BatchNorm statistics", BN_STATS_MODES)
         # "batch" everywhere would override the choice: training keeps batch statistics
-        bn_stats = "auto" if self.bn_stats == "batch" else self.bn_stats
+        bn_stats = AUTO if self.bn_stats == BATCH else self.bn_stats
         return replace(self, bn_stats=bn_stats, predict_bn_stats=mode)
 
     # -- plain data ---------------------------------------------------------------

@@ -99,10 +99,6 @@ def weights_finite(network: Network, index: int) -> bool:
     return all(np.all(np.isfinite(value)) for value in network.layers[index].params.values())
 
 
-def optimizer_state_finite(state: dict[str, np.ndarray]) -> bool:
-    return all(np.all(np.isfinite(value)) for value in state.values())
-
-
 LEARNING_RATE_ADVICE = "Lower the learning rate (or add regularization) and continue."
 TARGET_SCALE_ADVICE = ("Standardize the target (the default, turned off by "
                        "--no-standardize-target or the Data panel's 'standardise a regression "

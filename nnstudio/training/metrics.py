@@ -5,7 +5,7 @@ from typing import Any
 
 import numpy as np
 
-from ..engine.context import Context
+from ..engine.context import BATCH, BN_STATS_MODES, RUNNING, Context, require_bn_stats
 from ..engine.network import Network
 from ..engine.regularization import NO_REGULARIZATION, Regularization
 
@@ -69,7 +69,7 @@ def count_correct(outputs: np.ndarray, y: np.ndarray) -> int:
 
 
 def evaluate_arrays(network: Network, x: np.ndarray, y: np.ndarray, task: str,
-                    bn_stats: str = "running", batch_size: int = 32,
+                    bn_stats: str = RUNNING, batch_size: int = 32,
                     regularization: Regularization = NO_REGULARIZATION) -> dict:
     """Loss and metric of ``network`` on (x, y) with dropout off; nothing in it moves.
 
@@ -93,15 +93,14 @@ def evaluate_arrays(network: Network, x: np.ndarray, y: np.ndarray, task: str,
     n = len(x)
     if n == 0:
         return {"loss": None, "data_loss": None, "metric": None, "metric_name": name, "n": 0}
-    if bn_stats not in ("running", "batch"):
-        raise ValueError(f"bn_stats for evaluation must be 'running' or 'batch', got {bn_stats!r}")
-    if bn_stats == "batch" and n < 2 and network.batchnorm_layers():
+    require_bn_stats(bn_stats, "bn_stats for evaluation", BN_STATS_MODES)
+    if bn_stats == BATCH and n < 2 and network.batchnorm_layers():
         # batch statistics of a single row do not exist: report nothing rather than fail
         return {"loss": None, "data_loss": None, "metric": None, "metric_name": name, "n": n}
     # A layer overridden to batch statistics takes them over batches of the training
     # size in both modes, so that its numbers do not depend on the mode of the others.
-    batched = bn_stats == "batch" or any(layer.stats == "batch"
-                                         for _, layer in network.batchnorm_layers())
+    batched = bn_stats == BATCH or any(layer.stats == BATCH
+                                       for _, layer in network.batchnorm_layers())
     chunk = batch_size if batched else EVAL_CHUNK
     if batched and network.batchnorm_layers():
         # A generator of its own: evaluating must not advance the trainer's random state.

@@ -16,7 +16,7 @@ from .config import TrainConfig
 from .divergence import (TARGET_SCALE_ADVICE, WeightBackup, divergence_message,
                          first_bad_activation, first_bad_gradient, layer_label,
                          target_scale_cause, weights_finite)
-from .health import HealthRecorder
+from .health import SAMPLE_EVERY, HealthRecorder
 from .metrics import (batch_bounds, count_correct, evaluate_arrays, metric_name_for,
                       r2_from_sums, squared_residuals, sum_squares_about_mean)
 from .progress import EpochProgress
@@ -202,8 +202,12 @@ class Trainer:
         self._backup.save(self.epoch + 1, progress.batch + 1, self.step)
         health = self.health
         # every epoch's first step is measured ("light"); some steps also look inside ("full")
-        measure = None if health is None else health.measures(self.step, progress.batch, self.epoch,
-                                                              self.batches_per_epoch)
+        measure = None
+        if health is not None:
+            if health.planned != self.epoch:
+                health.plan_epoch(self.epoch, self.batches_per_epoch)
+            if progress.batch == 0 or self.step % SAMPLE_EVERY == 0:
+                measure = health.measures(self.step, progress.batch)
         sample = measure == "full"
         # Overflow is expected on the way to divergence, which is detected and reported
         # below; numpy's warnings would only add noise. Scoped per batch, not across yields.
@@ -219,7 +223,9 @@ class Trainer:
             if square_sums is None:
                 return self._diverge(x, y, outputs, progress, data_loss)
             if health is not None:
-                health.observe_units()
+                every = health.unit_every
+                if every and progress.batch % every == 0:
+                    health.observe_units()
                 if self.step == 0:
                     health.record_initial_loss(data_loss)
                 if measure == "light":

@@ -111,3 +111,25 @@ def test_large_numbers_fit_the_table(window):
 
     assert format_number(89402.8612) == "8.94e+04"
     assert format_number(0.19134) == "0.1913"
+
+
+def test_picking_an_override_keeps_the_combo_and_the_choice(qtbot, window, monkeypatch):
+    """The combo's own change rebuilds the network (editor → session → network_changed): the
+    table must not replace the combo while it is still emitting, nor edit twice."""
+    import shiboken6
+
+    panel, edits = window.batchnorm_panel, []
+    set_setting = window.editor.set_setting
+    monkeypatch.setattr(window.editor, "set_setting",
+                        lambda *args: edits.append(args) or set_setting(*args))
+    combo = panel.layer_table.cellWidget(0, 1)
+    assert combo.currentText() == "auto"
+    qtbot.keyClick(combo, Qt.Key.Key_Down)  # as a user: the next choice, "batch"
+    qtbot.wait(10)  # deferred deletions run
+    assert shiboken6.isValid(combo) and panel.layer_table.cellWidget(0, 1) is combo
+    assert combo.currentText() == "batch"
+    assert edits == [(1, "stats", "batch")]
+    assert window.session.network.layers[1].stats == "batch"
+    assert panel.layer_table.item(0, 3).text() == "batch"
+    window.editor.undo()
+    assert panel.layer_table.cellWidget(0, 1) is combo and combo.currentText() == "auto"

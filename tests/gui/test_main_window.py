@@ -8,7 +8,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 
 from nnstudio.gui.launch import check_path
-from nnstudio.gui.main_window import REDRAW_INTERVAL_MS
+from nnstudio.gui.training_presenter import REDRAW_INTERVAL_MS
 
 
 def train(qtbot, window, epochs: int, **settings) -> None:

@@ -43,3 +43,18 @@ def test_the_stretch_is_capped():
         pacer.record(started=float(start), duration=0.5)
     assert pacer.current_interval() == 1.0
 
+
+
+def test_a_redraw_due_within_the_slack_is_drawn_at_once():
+    pacer = RedrawPacer(interval=0.25, budget=0.03, slack=0.2)
+    assert pacer.wait(now=5.0) == 0.0  # nothing drawn yet
+    pacer.record(started=5.0, duration=0.001)
+    assert pacer.wait(now=5.1) == pytest.approx(0.15)  # 150 ms to go: worth a wake-up
+    assert pacer.wait(now=5.21) == 0.0  # 40 ms to go, within 20 % of 250 ms: draw now
+    assert pacer.wait(now=5.3) == 0.0
+
+
+def test_without_slack_the_wait_is_the_delay():
+    pacer = RedrawPacer(interval=0.25, budget=0.03)
+    pacer.record(started=0.0, duration=0.001)
+    assert pacer.wait(now=0.24) == pytest.approx(pacer.delay(now=0.24)) == pytest.approx(0.01)

@@ -10,7 +10,7 @@ from nnstudio.engine import build_network
 from nnstudio.training import EpochSnapshot, TrainConfig, Trainer
 from nnstudio.training.health import (BINS, HistogramTrack, align_frames, check_initial_loss,
                                       find_problems, overfit_tiny_batch)
-from nnstudio.training.health.recorder import FULL_EVERY_STEPS, SAMPLE_EVERY
+from nnstudio.training.health.recorder import FULL_EVERY_STEPS, MEASURE_STEPS, SAMPLE_EVERY
 
 
 def train(dataset, spec, epochs=30, prepare=None, **settings):
@@ -109,18 +109,22 @@ def test_statistics_match_a_direct_computation_on_the_sampled_batch():
     assert dense["update_ratio"] == pytest.approx(np.linalg.norm(step) / np.linalg.norm(scale), rel=1e-4)
 
 
-def test_every_epoch_is_measured_and_health_can_be_switched_off():
+def test_measured_epochs_and_health_can_be_switched_off():
     dataset = make_builtin("iris")
     trainer, _ = train(dataset, "dense:8,relu", epochs=SAMPLE_EVERY // 4 + 2)
-    # every epoch: gradient and weight norms, update ratio, dead units
-    assert all(entry["layers"][1]["dead_fraction"] is not None and entry["layers"][0]["update_ratio"]
-               and entry["layers"][0]["weight_norm"] for entry in trainer.history)
-    # a look inside (a sampled batch) once FULL_EVERY_STEPS steps have passed: on Iris's
-    # 4 batches an epoch, every 8th epoch's first batch (and step 128 in epoch 33)
-    every = FULL_EVERY_STEPS // 4
+    epochs = range(1, len(trainer.history) + 1)
+    # Iris has 4 batches an epoch: every MEASURE_STEPS // 4 epochs is measured (gradient and
+    # weight norms, update ratio, dead units on every row) ...
+    every = MEASURE_STEPS // 4
+    measured = [entry["epoch"] for entry in trainer.history if entry["layers"][1]["dead_fraction"] is not None]
+    assert measured == [epoch for epoch in epochs if (epoch - 1) % every == 0]
+    assert all((entry["layers"][0]["update_ratio"] is not None) == (entry["epoch"] in measured)
+               and (entry["layers"][0]["weight_norm"] is not None) == (entry["epoch"] in measured)
+               and entry["layers"][0]["grad_norm"] for entry in trainer.history)
+    # ... and every FULL_EVERY_STEPS // 4 epochs (and step SAMPLE_EVERY) it looks inside
+    full = FULL_EVERY_STEPS // 4
     sampled = [entry["epoch"] for entry in trainer.history if entry["health_rows"]]
-    assert sampled == [epoch for epoch in range(1, len(trainer.history) + 1) if (epoch - 1) % every == 0
-                       or epoch == SAMPLE_EVERY // 4 + 1]
+    assert sampled == [epoch for epoch in epochs if (epoch - 1) % full == 0 or epoch == SAMPLE_EVERY // 4 + 1]
     assert all((entry["layers"][0]["activation_mean"] is None) == (entry["health_rows"] == 0)
                for entry in trainer.history)
     network = build_network("dense:8,relu", dataset.n_features, dataset.task, dataset.n_outputs, seed=0)
@@ -186,6 +190,29 @@ def test_resuming_mid_epoch_gives_the_same_statistics_and_histograms():
             again = resumed.health.frames(index)[kind]
             assert (low, high, epochs) == again[:3]
             np.testing.assert_array_equal(counts, again[3])
+
+
+def test_a_large_network_computed_at_once_gives_the_same_numbers(monkeypatch):
+    """Past COMPACT_PARAMS the recorder keeps no parameter copies: same statistics."""
+    import nnstudio.training.health.reduce as reduce
+    dataset = make_builtin("two_spirals", n_samples=400)
+
+    def run(compact_from):
+        monkeypatch.setattr(reduce, "COMPACT_PARAMS", compact_from)
+        trainer, _ = train(dataset, "dense:64,relu,dense:32,tanh", epochs=3, batch_size=8)
+        assert trainer.health._reducer.compact == (compact_from == 0)
+        return trainer
+
+    kept, compact = run(10**9), run(0)
+    for ours, theirs in zip(compact.history, kept.history):
+        for layer, other in zip(ours["layers"], theirs["layers"]):
+            assert layer.keys() == other.keys()
+            for key, value in layer.items():
+                assert value == (other[key] if value is None or isinstance(value, str)
+                                 else pytest.approx(other[key], rel=1e-6)), key
+    for index in range(5):
+        for kind, (low, high, epochs, counts) in kept.health.frames(index).items():
+            np.testing.assert_array_equal(compact.health.frames(index)[kind][3], counts)
 
 
 # -- histograms ----------------------------------------------------------------------

@@ -2,10 +2,10 @@
 
 See ``checker.GradientChecker`` for the stepping API and DESIGN.md "Gradient checker".
 """
+from ..context import BN_STATS_MODES
 from .batch import check_batch
 from .checker import UNTIL, GradientChecker
-from .config import (BN_STATS_MODES, DEFAULT_ATOL, DEFAULT_H, DEFAULT_RTOL, DROPOUT_MODES,
-                     CheckConfig)
+from .config import DEFAULT_ATOL, DEFAULT_H, DEFAULT_RTOL, DROPOUT_MODES, CheckConfig
 from .culprits import Culprit, LayerRole
 from .objective import Objective
 from .phases import (FIT, PHASE_CHOICES, PREDICT, SELECTED, PhasedReport, check_network,

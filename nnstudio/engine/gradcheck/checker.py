@@ -27,7 +27,7 @@ from .labels import loss_label
 from .objective import Objective
 from .refine import Measure, decide
 from .report import CheckReport
-from .results import (INPUT, INPUT_PARAM, MISMATCH, UNVERIFIABLE, ElementResult, KinkDetail,
+from .results import (INPUT, INPUT_PARAM, MISMATCH, OK, UNVERIFIABLE, ElementResult, KinkDetail,
                       ScreenResult, TensorInfo)
 from .screen import directional_screen
 from .store import ResultStore, ResultsView
@@ -322,7 +322,7 @@ class GradientChecker:
                 yield len(self._store)
 
     def _drill_into_screened(self) -> None:
-        flagged = {r.tensor for r in self.screen() if r.verdict != "ok"}
+        flagged = {r.tensor for r in self.screen() if r.verdict != OK}
         for ref in self._refs:
             if ref.info.name not in flagged:
                 ref.plan = np.zeros(0, dtype=np.intp)

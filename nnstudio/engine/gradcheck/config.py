@@ -5,9 +5,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..context import BATCH, BN_STATS_MODES, require_bn_stats
 from ..regularization import NO_REGULARIZATION, Regularization
 
-BN_STATS_MODES: tuple[str, ...] = ("batch", "running")
 DROPOUT_MODES: tuple[str, ...] = ("fixed", "off", "redraw")
 
 #: Central-difference step in float64: truncation error ~h², rounding error ~1e-16/h.
@@ -64,7 +64,7 @@ class CheckConfig:
     rtol: float = DEFAULT_RTOL
     atol: float | None = DEFAULT_ATOL
     atol_scales_with_loss: bool = False
-    bn_stats: str = "batch"
+    bn_stats: str = BATCH
     dropout: str = "fixed"
     seed: int = 0
     regularization: Regularization = field(default=NO_REGULARIZATION)
@@ -82,8 +82,7 @@ class CheckConfig:
         _positive("max_chunk_seconds", self.max_chunk_seconds)
         if self.h > 0.1:
             raise ValueError(f"h = {self.h!r} is far too large for a central difference; try 1e-5")
-        if self.bn_stats not in BN_STATS_MODES:
-            raise ValueError(f"bn_stats must be one of {BN_STATS_MODES}, got {self.bn_stats!r}")
+        require_bn_stats(self.bn_stats, choices=BN_STATS_MODES)
         if self.dropout not in DROPOUT_MODES:
             raise ValueError(f"dropout must be one of {DROPOUT_MODES}, got {self.dropout!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) \

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 from .results import INPUT_PARAM, KINK, MISMATCH, OK, UNVERIFIABLE, Problem
 from .summary import UNCHECKED, TensorSummary
+from .verdict import SEVERITY
 
 CULPRIT, AFFECTED = "culprit", "affected"
-_SEVERITY = {MISMATCH: 3, UNVERIFIABLE: 2, KINK: 1, OK: 0, UNCHECKED: -1}
+_SEVERITY = {**SEVERITY, UNCHECKED: -1}
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ from __future__ import annotations
 import numpy as np
 
 from .refine import Measure, decide
-from .results import ScreenResult, TensorInfo
-from .verdict import VERDICT_NAMES
+from .results import OK, UNVERIFIABLE, ScreenResult, TensorInfo
+from .verdict import SEVERITY, VERDICT_NAMES
 
 #: rows of a row-mixing layer's input checked element by element (all rows if fewer)
 INPUT_ROWS = 4
@@ -44,8 +44,7 @@ def direction_check(objective, evaluator, info: TensorInfo, position: int) -> Sc
         direction = rng.standard_normal(base.shape)
         direction /= np.linalg.norm(direction) or 1.0
         results.append(_one_direction(objective, evaluator, info, base, gradient, direction))
-    order = {"mismatch": 3, "unverifiable": 2, "kink": 1, "ok": 0}
-    return max(results, key=lambda r: order.get(r.verdict, 0))
+    return max(results, key=lambda r: SEVERITY.get(r.verdict, 0))
 
 
 def _one_direction(objective, evaluator, info, base, gradient, direction) -> ScreenResult:
@@ -85,7 +84,7 @@ def _one_direction(objective, evaluator, info, base, gradient, direction) -> Scr
     scale = max(abs(float(analytic[0])), abs(numeric), typical)
     verdict = VERDICT_NAMES[int(decision.codes[0])]
     hidden = typical > objective.significant and float(decision.floor[0]) >= 0.5 * typical
-    if verdict == "ok" and hidden:
-        verdict = "unverifiable"
+    if verdict == OK and hidden:
+        verdict = UNVERIFIABLE
     return ScreenResult(info.name, k, float(analytic[0]), numeric, abs_error,
                         abs_error / scale if scale > 0 else 0.0, verdict)

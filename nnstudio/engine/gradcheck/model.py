@@ -23,6 +23,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from ..context import BATCH, RUNNING
 from .checker import element_plan
 from .config import DEFAULT_ATOL, DEFAULT_H, DEFAULT_RTOL, CheckConfig
 from .model_objective import ModelObjective
@@ -237,8 +238,8 @@ class ModelChecker:
             "atol_scales_with_loss": self.config.atol_scales_with_loss,
             "atol_effective": atol, "rounding_scale": self.rounding,
             "loss_at_theta": objective.loss, "phase": self.phase,
-            "mode": objective.mode, "bn_stats": "batch" if self.phase == "fit" else "running",
-            "dropout": "fixed" if self.phase == "fit" else "off", "seed": int(self.config.seed),
+            "mode": objective.mode, "bn_stats": BATCH if self.phase == FIT else RUNNING,
+            "dropout": "fixed" if self.phase == FIT else "off", "seed": int(self.config.seed),
             "include_regularization": True, "l1": None, "l2": None,
             "samples_per_tensor": self.config.samples_per_tensor, "screen_first": False,
             "check_inputs": False,

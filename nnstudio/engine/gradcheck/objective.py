@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..context import Context
+from ..context import RUNNING, Context
 from ..layers import BatchNorm, Dropout
 from ..losses import SoftmaxCrossEntropy, check_labels
 from ..network import Network, NonFiniteError
@@ -131,12 +131,12 @@ class Objective:
             )
         if not np.all(np.isfinite(x)):
             raise ValueError("the check batch contains NaN or infinity")
+        checked = Context(bn_stats=self.config.bn_stats)
         needs_batch = [i for i, layer in self.network.batchnorm_layers()
-                       if layer.stats == "batch" or (layer.stats == "auto"
-                                                     and self.config.bn_stats == "batch")]
+                       if layer.uses_batch_stats(checked)]
         if needs_batch and x.shape[0] < 2:
             raise ValueError("BatchNorm with batch statistics needs a batch of at least 2 rows; "
-                             "use a larger batch or bn_stats='running'")
+                             f"use a larger batch or bn_stats={RUNNING!r}")
         return x
 
     def _build_context(self, config: CheckConfig, generator: np.random.Generator) -> Context:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from ..context import BATCH, RUNNING
 from ..layers import BatchNorm, Dropout
 from ..network import Network
 from ..user_code import call_user
@@ -43,9 +44,9 @@ def phase_dependent(network: Network) -> bool:
 
 def phase_config(config: CheckConfig, phase: str) -> CheckConfig:
     if phase == FIT:
-        return replace(config, bn_stats="batch", dropout="fixed")
+        return replace(config, bn_stats=BATCH, dropout="fixed")
     if phase == PREDICT:
-        return replace(config, bn_stats="running", dropout="off")
+        return replace(config, bn_stats=RUNNING, dropout="off")
     return config
 
 

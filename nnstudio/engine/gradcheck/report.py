@@ -43,8 +43,8 @@ import numpy as np
 
 from .culprits import Culprit, LayerRole, localize
 from .labels import loss_label
-from .results import INPUT_PARAM, KINK, MISMATCH, UNVERIFIABLE, ElementResult, Problem, ScreenResult
-from .summary import LayerSummary, TensorSummary
+from .results import INPUT_PARAM, MISMATCH, OK, UNVERIFIABLE, ElementResult, Problem, ScreenResult
+from .summary import LayerSummary, TensorSummary, verdict_counts
 from .verdict import RULE_TEXT, errors, violation
 
 FORMAT = "nnstudio.gradcheck/2"
@@ -98,10 +98,7 @@ class CheckReport:
     def totals(self) -> dict:
         tensors = self.tensors
         return {"planned": sum(t.info.planned for t in tensors),
-                "checked": sum(t.checked for t in tensors), "ok": sum(t.ok for t in tensors),
-                "kink": sum(t.kink for t in tensors),
-                "mismatch": sum(t.mismatch for t in tensors),
-                "unverifiable": sum(t.unverifiable for t in tensors)}
+                "checked": sum(t.checked for t in tensors), **verdict_counts(tensors)}
 
     def worst_elements(self, count: int = _SHOWN_WORST) -> list[ElementResult]:
         """Mismatches, then kinks, furthest past the tolerance first."""
@@ -257,7 +254,7 @@ class CheckReport:
         partial = "" if self.complete else " (incomplete)"
         screened = ""
         if self.screen is not None:
-            flagged = sum(result.verdict != "ok" for result in self.screen)
+            flagged = sum(result.verdict != OK for result in self.screen)
             screened = f"; the screen flagged {flagged} of {len(self.screen)} tensors"
         unverifiable = (f"{totals['unverifiable']:,} unverifiable, "
                         if totals["unverifiable"] else "")

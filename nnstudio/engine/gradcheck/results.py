@@ -11,7 +11,6 @@ MISMATCH = "mismatch"
 KINK = "kink"
 #: the noise floor would hide a 2x error of this element: neither right nor wrong, not a pass
 UNVERIFIABLE = "unverifiable"
-VERDICTS: tuple[str, ...] = (OK, KINK, MISMATCH, UNVERIFIABLE)
 
 #: TensorInfo.kind: a learned parameter, or the gradient a layer returns for its input
 PARAMETER, INPUT = "parameter", "input"

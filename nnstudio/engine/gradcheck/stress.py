@@ -13,6 +13,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from ..context import BATCH
 from ..losses import MeanSquaredError
 from ..network import Network
 from .checker import GradientChecker
@@ -65,7 +66,7 @@ def stress_checks(checker: GradientChecker, config: CheckConfig) -> dict[int, Ch
         alone.input_dim = x.shape[1]  # already built: building again would re-initialise
         targets = np.random.default_rng([int(config.seed), 8, index]).standard_normal(
             (x.shape[0], layer.output_dim or x.shape[1]))
-        single = replace(config, bn_stats="batch", dropout="off", include_regularization=False)
+        single = replace(config, bn_stats=BATCH, dropout="off", include_regularization=False)
         reports[index] = GradientChecker(alone, squeezed, targets, single).run()
     return reports
 

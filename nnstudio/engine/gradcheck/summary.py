@@ -12,6 +12,12 @@ from .verdict import CODE_KINK, CODE_OK, VERDICT_NAMES
 UNCHECKED = "unchecked"
 
 
+def verdict_counts(summaries) -> dict[str, int]:
+    """Elements per verdict over tensor or layer summaries, keyed "ok", "kink", "mismatch",
+    "unverifiable"."""
+    return {name: sum(getattr(summary, name) for summary in summaries) for name in VERDICT_NAMES}
+
+
 def status_of(checked: int, kink: int, mismatch: int, unverifiable: int = 0) -> str:
     """"unchecked" before the first element, then the worst verdict seen so far:
     ok < kink < unverifiable < mismatch."""

@@ -13,8 +13,10 @@ from .results import KINK, MISMATCH, OK, UNVERIFIABLE
 # Verdict codes in arrays; index into VERDICT_NAMES.
 CODE_OK, CODE_KINK, CODE_MISMATCH, CODE_UNVERIFIABLE = 0, 1, 2, 3
 VERDICT_NAMES: tuple[str, ...] = (OK, KINK, MISMATCH, UNVERIFIABLE)
-#: worst first: a tensor's or layer's status is the worst verdict among its elements
-SEVERITY: tuple[int, ...] = (CODE_MISMATCH, CODE_UNVERIFIABLE, CODE_KINK, CODE_OK)
+VERDICT_CODES: dict[str, int] = {name: code for code, name in enumerate(VERDICT_NAMES)}
+#: how bad a verdict is (higher: worse): a tensor's or layer's status is the worst verdict
+#: among its elements
+SEVERITY: dict[str, int] = {OK: 0, KINK: 1, UNVERIFIABLE: 2, MISMATCH: 3}
 
 # Which rule decided (a column of the result store; index into RULES).
 (RULE_TOLERANCE, RULE_TRUNCATION, RULE_CONFIRMED, RULE_KINK_AVOIDED, RULE_KINK_RULED_OUT,

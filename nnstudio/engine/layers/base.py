@@ -12,8 +12,9 @@ class Layer:
     """One step of a network: a forward/backward pair with explicit state.
 
     Subclasses set ``type_name`` (the name used in specs, project files and the palette),
-    a one-line ``description``, and, if they can be broken on purpose, ``FAULTS``
-    (fault name -> one-line explanation). Constructor keyword arguments are the layer's
+    a one-line ``description``, if they can be broken on purpose, ``FAULTS``
+    (fault name -> one-line explanation), and for settings that take one of a fixed list of
+    values, ``CHOICES`` (setting -> the values). Constructor keyword arguments are the layer's
     settings and must round-trip through :meth:`config`.
 
     State
@@ -28,6 +29,8 @@ class Layer:
     type_name: ClassVar[str] = ""
     description: ClassVar[str] = ""
     FAULTS: ClassVar[dict[str, str]] = {}
+    #: settings whose value is one of a fixed list (the property editor offers the list)
+    CHOICES: ClassVar[dict[str, tuple]] = {}
     #: names of params that L1/L2 regularization applies to (weights, never biases)
     regularized: ClassVar[tuple[str, ...]] = ()
     #: whether ``forward`` handles leading axes ``(..., N, D)`` of independent copies (the

@@ -3,10 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..context import Context
+from ..context import AUTO, BN_STATS_CHOICES, Context, require_bn_stats
 from .base import Layer
-
-STATS_CHOICES = ("auto", "batch", "running")
 
 
 class BatchNorm(Layer):
@@ -29,23 +27,23 @@ class BatchNorm(Layer):
         "missing_1_over_n": "dx uses sums over the batch where means (1/N) belong",
         "gamma_grad_without_xhat": "dgamma sums dout instead of dout·x̂",
     }
+    CHOICES = {"stats": BN_STATS_CHOICES}
 
-    def __init__(self, momentum: float = 0.1, eps: float = 1e-5, stats: str = "auto") -> None:
+    def __init__(self, momentum: float = 0.1, eps: float = 1e-5, stats: str = AUTO) -> None:
         super().__init__()
         momentum, eps = float(momentum), float(eps)
         if not 0.0 <= momentum <= 1.0:
             raise ValueError(f"BatchNorm momentum must be in [0, 1], got {momentum!r}")
         if not eps > 0 or not np.isfinite(eps):
             raise ValueError(f"BatchNorm eps must be a positive number, got {eps!r}")
-        if stats not in STATS_CHOICES:
-            raise ValueError(f"BatchNorm stats must be one of {STATS_CHOICES}, got {stats!r}")
+        require_bn_stats(stats, "BatchNorm stats")
         self.momentum, self.eps, self.stats = momentum, eps, stats
 
     def config(self) -> dict:
         return {"momentum": self.momentum, "eps": self.eps, "stats": self.stats}
 
     def describe(self) -> str:
-        return "BatchNorm" if self.stats == "auto" else f"BatchNorm[{self.stats}]"
+        return "BatchNorm" if self.stats == AUTO else f"BatchNorm[{self.stats}]"
 
     def build(self, input_dim: int, rng: np.random.Generator, dtype: np.dtype) -> int:
         self.input_dim = self.output_dim = int(input_dim)
@@ -62,10 +60,7 @@ class BatchNorm(Layer):
 
     def uses_batch_stats(self, ctx: Context) -> bool:
         """Which statistics a forward under ``ctx`` uses: layer override, then ctx."""
-        choice = self.stats if self.stats != "auto" else ctx.bn_stats
-        if choice == "auto":
-            return ctx.training
-        return choice == "batch"
+        return ctx.uses_batch_stats(self.stats)
 
     def forward(self, x: np.ndarray, ctx: Context) -> np.ndarray:
         self._require_built()
@@ -96,12 +91,13 @@ class BatchNorm(Layer):
         return out
 
     def _update_running(self, mean: np.ndarray, var: np.ndarray, n: int) -> None:
-        m = self.momentum
-        rm, rv = self.buffers["running_mean"], self.buffers["running_var"]
-        rm *= 1 - m
-        rm += m * mean
-        rv *= 1 - m
-        rv += (m * n / (n - 1)) * var
+        momentum = self.momentum
+        running_mean, running_var = self.buffers["running_mean"], self.buffers["running_var"]
+        running_mean *= 1 - momentum
+        running_mean += momentum * mean
+        # PyTorch keeps the unbiased variance: n/(n−1) turns the biased batch variance into it
+        running_var *= 1 - momentum
+        running_var += (momentum * n / (n - 1)) * var
         self.buffers["num_batches_tracked"] += 1
 
     def backward(self, dout: np.ndarray) -> np.ndarray:

@@ -21,6 +21,7 @@ class Dense(Layer):
         "weight_grad_averaged": "dW is divided by the batch size, which the loss already did",
         "no_input_gradient": "dx is left at zero, so no gradient reaches earlier layers",
     }
+    CHOICES = {"init": INITS}
 
     def __init__(self, units: int, init: str = "he") -> None:
         super().__init__()

@@ -94,19 +94,3 @@ class ChangeLayerSetting(QUndoCommand):
 
     def undo(self) -> None:
         self.model.set_config(self.index, self.old_config)
-
-
-class ReplaceArchitecture(QUndoCommand):
-    """Replace the whole list (e.g. "New project" keeps undo history of the builder)."""
-
-    def __init__(self, model: ArchitectureModel, entries: list[LayerEntry], text: str) -> None:
-        super().__init__(text)
-        self.model = model
-        self.old_entries = model.entries()
-        self.new_entries = [e.copy() for e in entries]
-
-    def redo(self) -> None:
-        self.model.replace_all(self.new_entries)
-
-    def undo(self) -> None:
-        self.model.replace_all(self.old_entries)

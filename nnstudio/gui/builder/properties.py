@@ -16,9 +16,6 @@ from nnstudio.engine import LAYER_TYPES, layer_from_config
 from ..architecture import ArchitectureModel
 from .editor import ArchitectureEditor
 
-#: settings whose values come from a fixed list (custom layers may declare ``CHOICES``)
-CHOICE_FIELDS = {("dense", "init"): ("he", "xavier"),
-                 ("batchnorm", "stats"): ("auto", "batch", "running")}
 FIELD_HINTS = {
     ("dense", "units"): "Number of outputs (a positive integer)",
     ("dense", "init"): "He (for ReLU) or Xavier (for tanh/sigmoid) initialisation",
@@ -121,9 +118,9 @@ class PropertyEditor(QWidget):
     def _build_form(self, type_name: str, config: dict[str, Any]) -> None:
         self._clear_form()
         cls = LAYER_TYPES.get(type_name)
-        custom_choices = getattr(cls, "CHOICES", {}) if cls is not None else {}
+        choices_of = getattr(cls, "CHOICES", {}) if cls is not None else {}
         for key, value in config.items():
-            choices = CHOICE_FIELDS.get((type_name, key)) or custom_choices.get(key)
+            choices = choices_of.get(key)
             widget = self._make_field(key, value, choices)
             widget.setToolTip(FIELD_HINTS.get((type_name, key), ""))
             self._fields[key] = widget

@@ -31,7 +31,7 @@ from nnstudio.engine.user_code import UserCodeError
 from ..session import Session
 from ..worker_run import WorkerRun, prepared
 from ..workers import Bundle, GeneratorWorker, Probe
-from .store import CheckProgress, ResultStore
+from .store import CheckProgress, DisplayResults
 
 BUSY_REASON = "a gradient check runs"
 #: GUI updates per second while a check runs: smooth to watch, and most of the time left
@@ -57,7 +57,7 @@ class PhaseRun:
 
     name: str
     checker: GradientChecker
-    store: ResultStore
+    store: DisplayResults
     progress: CheckProgress
     notes: list[str] = field(default_factory=list)
 
@@ -65,7 +65,7 @@ class CheckController(QObject):
     """Step / run / stop / reset of a gradient check of the session's network."""
 
     state_changed = Signal(str)       # "idle" | "running"
-    started = Signal(object)          # the new ResultStore (a fresh check was built)
+    started = Signal(object)          # the new DisplayResults (a fresh check was built)
     results = Signal(object)          # list of the ElementResults of one bundle, in the store
     progress = Signal(object)         # CheckProgress
     finished = Signal(str)            # "done" | "stopped" | "mismatch" | "step" | "error"
@@ -101,7 +101,7 @@ class CheckController(QObject):
         return self.phases[self.current].checker if self.phases else None
 
     @property
-    def store(self) -> ResultStore | None:
+    def store(self) -> DisplayResults | None:
         """What the view shows: the store of the shown phase."""
         return self.phases[self.shown].store if self.phases else None
 
@@ -233,7 +233,7 @@ class CheckController(QObject):
         phases = []
         for name in names:
             checker, notes = phase_checker(snapshot.network, x, y, config, name)
-            store = ResultStore(list(checker.tensors), checker.atol)
+            store = DisplayResults(list(checker.tensors), checker.atol)
             phases.append(PhaseRun(name, checker, store, CheckProgress.of(checker, name), notes))
         self.phases, self.current, self.shown = phases, 0, 0
         self.started.emit(phases[0].store)

@@ -8,7 +8,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
-from nnstudio.engine.gradcheck import ElementResult
+from nnstudio.engine.gradcheck import KINK, MISMATCH, ElementResult
 from nnstudio.engine.gradcheck.verdict import errors, violation
 
 from .settings import format_setting
@@ -41,7 +41,7 @@ class ElementDetail(QLabel):
             self.setText(f"<i>{html.escape(note or CLICK_HINT)}</i>")
             return
         text = describe(result, tolerance)
-        if caveat and result.verdict == "mismatch":
+        if caveat and result.verdict == MISMATCH:
             text += f"<p style='color:#b71c1c'><b>{html.escape(caveat)}</b></p>"
         self.setText(text)
 
@@ -73,7 +73,7 @@ def describe(result: ElementResult, tolerance: tuple[float, float] | None) -> st
         rtol, atol = tolerance
         ratio = _violation(result, rtol, atol)
         outcome = "passes" if ratio <= 1 else (
-            "beyond it, explained by the kink" if result.verdict == "kink" else "fails")
+            "beyond it, explained by the kink" if result.verdict == KINK else "fails")
         rule = f"|a−n| ≤ {atol:.3g} + {format_setting(rtol)}·max(|a|,|n|)"
         parts.append(f"Rule {rule}: the error is <b>{ratio:.3g}×</b> the tolerance ({outcome}).")
     if result.kinks:

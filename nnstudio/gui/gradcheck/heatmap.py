@@ -15,8 +15,10 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Signal
 from PySide6.QtWidgets import QGraphicsRectItem, QLabel, QVBoxLayout, QWidget
 
+from nnstudio.engine.gradcheck.verdict import CODE_KINK, CODE_MISMATCH, CODE_UNVERIFIABLE
+
 from .status import CURRENT_CYAN, KINK_ORANGE, MISMATCH_RED, UNVERIFIABLE_PURPLE
-from .store import LOG_CEILING, LOG_FLOOR, UNCHECKED_CODE, VERDICT_CODES, TensorGrid
+from .store import LOG_CEILING, LOG_FLOOR, UNCHECKED_CODE, TensorGrid
 
 COLOUR_MAP = pg.colormap.get("viridis")
 UNCHECKED_RGBA = (255, 255, 255, 255)
@@ -239,9 +241,9 @@ def verdict_overlay(grid: TensorGrid) -> np.ndarray:
     # already tells them apart, and stamping thousands of dots per refresh costs the GUI
     dotted = k >= 4 and rows * columns <= MAX_DOTTED_CELLS
     unchecked = [(UNCHECKED_CODE, _dot_stamp(k, UNCHECKED_DOT))] if dotted else []
-    for code, stamp in (*unchecked, (VERDICT_CODES["kink"], _ring_stamp(k, KINK_ORANGE)),
-                        (VERDICT_CODES["unverifiable"], _ring_stamp(k, UNVERIFIABLE_PURPLE)),
-                        (VERDICT_CODES["mismatch"], _cross_stamp(k, MISMATCH_RED))):
+    for code, stamp in (*unchecked, (CODE_KINK, _ring_stamp(k, KINK_ORANGE)),
+                        (CODE_UNVERIFIABLE, _ring_stamp(k, UNVERIFIABLE_PURPLE)),
+                        (CODE_MISMATCH, _cross_stamp(k, MISMATCH_RED))):
         cells = np.flatnonzero(grid.verdict == code)
         if cells.size == 0:
             continue

@@ -13,11 +13,10 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from nnstudio.engine.gradcheck import KINK, MISMATCH, OK, UNVERIFIABLE
 
 from .status import KINK_ORANGE, MISMATCH_RED, UNVERIFIABLE_PURPLE
-from .store import HISTOGRAM_EDGES, LOG_CEILING, LOG_FLOOR, ResultStore
+from .store import HISTOGRAM_EDGES, LOG_CEILING, LOG_FLOOR, DisplayResults
 
 BAR_COLOURS = {OK: "#43a047", KINK: KINK_ORANGE, UNVERIFIABLE: UNVERIFIABLE_PURPLE,
                MISMATCH: MISMATCH_RED}
-BAR_NAMES = {OK: "ok", KINK: "kink", UNVERIFIABLE: "unverifiable", MISMATCH: "mismatch"}
 
 
 class ErrorHistogram(QWidget):
@@ -31,7 +30,7 @@ class ErrorHistogram(QWidget):
         self.plot.setXRange(LOG_FLOOR, LOG_CEILING, padding=0.02)
         # the legend is a line above the plot: inside it, it covered the bars
         self.legend = QLabel(" &nbsp; ".join(
-            f"<span style='color:{BAR_COLOURS[v]}'>■</span> {BAR_NAMES[v]}"
+            f"<span style='color:{BAR_COLOURS[v]}'>■</span> {v}"
             for v in BAR_COLOURS))
         self.legend.setObjectName("histogramLegend")
         width = float(HISTOGRAM_EDGES[1] - HISTOGRAM_EDGES[0])
@@ -56,7 +55,7 @@ class ErrorHistogram(QWidget):
     def set_tolerance(self, rtol: float) -> None:
         self.tolerance_line.setValue(float(np.log10(rtol)) if rtol > 0 else LOG_FLOOR)
 
-    def show_counts(self, store: ResultStore | None) -> None:
+    def show_counts(self, store: DisplayResults | None) -> None:
         """Stacked bars: ok at the bottom, then kinks, unverifiable, mismatches."""
         base = np.zeros_like(self._centres)
         for verdict in BAR_COLOURS:

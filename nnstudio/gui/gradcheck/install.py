@@ -1,8 +1,9 @@
-"""``install_gradcheck(window)``: the gradient-check view, its menus and connections.
+"""``install_gradcheck(window) -> GradCheckParts``: the gradient-check view, its menus and
+connections.
 
 Everything is attached through the main window's public extension points (``add_view``,
 ``add_menu_action``, ``session``, ``layer_stack``, ``palette``); the only line in the main
-window is the call to this function.
+window is the call to this function, which keeps what it returns as ``window.gradcheck``.
 """
 from __future__ import annotations
 
@@ -29,7 +30,8 @@ CHECK_MENU = "&Check"
 
 @dataclass
 class GradCheckParts:
-    """What the install created, kept on ``window.gradcheck`` (tests drive these)."""
+    """What the install created; the window keeps it as ``window.gradcheck`` (tests drive
+    these)."""
 
     controller: CheckController
     view: GradCheckView
@@ -62,7 +64,6 @@ def install_gradcheck(window) -> GradCheckParts:
     view.controls.fault_button.setMenu(fault_menu)
     view.set_guide(load_guide())
     parts = GradCheckParts(controller, view, injector, tab_index, fault_menu)
-    window.gradcheck = parts
     _add_menus(window, parts)
     _attach_stack_menu(window, injector)
     _connect(window, parts)

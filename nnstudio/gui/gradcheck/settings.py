@@ -9,18 +9,19 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QHBoxLayout, Q
                                QSpinBox, QWidget)
 
 from nnstudio.engine import Regularization
-from nnstudio.engine.gradcheck import DEFAULT_H, DEFAULT_RTOL, SELECTED, CheckConfig
+from nnstudio.engine.context import BN_STATS_LABELS, BN_STATS_MODES
+from nnstudio.engine.gradcheck import (DEFAULT_H, DEFAULT_RTOL, FIT, PREDICT, SELECTED,
+                                       CheckConfig)
+from nnstudio.engine.gradcheck.phases import PHASE_TEXT
 
 from .controller import CheckSettings
 
 PHASE_CHOICES = (("both", "fit + predict (both phases)"),
-                 ("fit", "fit: batch statistics, one fixed dropout mask"),
-                 ("predict", "predict: running statistics, dropout off"),
+                 (FIT, PHASE_TEXT[FIT]), (PREDICT, PHASE_TEXT[PREDICT]),
                  (SELECTED, "one phase, with the BatchNorm and dropout choices below"))
 AUTO_FLOOR = "auto"
 
-BN_CHOICES = (("batch", "batch statistics (training mode)"),
-              ("running", "running statistics (inference mode)"))
+BN_CHOICES = tuple((mode, BN_STATS_LABELS[mode]) for mode in BN_STATS_MODES)
 DROPOUT_CHOICES = (("fixed", "fixed mask, drawn once from the seed"),
                    ("off", "off (no dropout in the check)"),
                    ("redraw", "mask re-drawn per evaluation — wrong, for the demo"))

@@ -17,11 +17,11 @@ from nnstudio.engine.gradcheck import (ElementResult, LayerSummary, ScreenResult
 from nnstudio.engine.gradcheck.culprits import Culprit, LayerRole, localize
 from nnstudio.engine.gradcheck.labels import loss_label
 from nnstudio.engine.gradcheck.results import Problem
-from nnstudio.engine.gradcheck.verdict import VERDICT_NAMES
+from nnstudio.engine.gradcheck.summary import verdict_counts
+from nnstudio.engine.gradcheck.verdict import VERDICT_CODES
 
 #: verdict codes in the per-element arrays (the engine's); -1 means "not checked yet"
 UNCHECKED_CODE = -1
-VERDICT_CODES = {name: code for code, name in enumerate(VERDICT_NAMES)}
 #: log10 relative errors are drawn on this range; exact agreement (error 0) sits at the floor
 LOG_FLOOR, LOG_CEILING = -12.0, 0.5
 #: histogram bins (log10 relative error), half a decade wide
@@ -78,10 +78,7 @@ class CheckProgress:
 
     @property
     def totals(self) -> dict[str, int]:
-        summaries = self.tensor_summaries
-        return {"ok": sum(s.ok for s in summaries), "kink": sum(s.kink for s in summaries),
-                "mismatch": sum(s.mismatch for s in summaries),
-                "unverifiable": sum(s.unverifiable for s in summaries)}
+        return verdict_counts(self.tensor_summaries)
 
 
 @dataclass
@@ -109,8 +106,9 @@ class TensorGrid:
         return 1, max(1, self.info.size)
 
 
-class ResultStore:
-    """All results of one check, filed by tensor; plus histogram counts per verdict."""
+class DisplayResults:
+    """All results of one check, filed by tensor for drawing; plus histogram counts per
+    verdict. (The checker's own columnar rows are the engine's ``ResultStore``.)"""
 
     def __init__(self, tensors: list[TensorInfo], atol: float) -> None:
         self.atol = atol

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel
 
+from nnstudio.engine.gradcheck import KINK, MISMATCH, UNVERIFIABLE
+
 from .status import format_error
 from .store import CheckProgress
 
@@ -29,10 +31,10 @@ def summary_text(progress: CheckProgress | None, running: bool = False,
 
 def _phase_text(progress: CheckProgress, running: bool, caveat: str) -> tuple[str, str]:
     totals = progress.totals
-    mismatch, kink = totals["mismatch"], totals["kink"]
-    unverifiable = totals.get("unverifiable", 0)
+    mismatch, kink = totals[MISMATCH], totals[KINK]
+    unverifiable = totals.get(UNVERIFIABLE, 0)
     failing = [p for p in progress.problems if p.fails]
-    screened_bad = [s.tensor for s in progress.screen or () if s.verdict == "mismatch"]
+    screened_bad = [s.tensor for s in progress.screen or () if s.verdict == MISMATCH]
     worst = max((s.max_rel_error for s in progress.tensor_summaries if s.checked), default=None)
     kinks = (f"; {kink:,} kink{'s' if kink != 1 else ''} (not bugs)" if kink else "")
     checked = f"{progress.checked:,} of {progress.planned:,} elements checked"

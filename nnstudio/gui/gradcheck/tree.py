@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem
 
-from nnstudio.engine.gradcheck import INPUT_PARAM, KINK, MISMATCH, UNCHECKED
+from nnstudio.engine.gradcheck import INPUT_PARAM, KINK, MISMATCH, OK, UNCHECKED
 
 from .status import (ROLE_LOOK, format_error, format_index, status_background, status_colour,
                      status_text)
@@ -114,7 +114,7 @@ class StatusTree(QTreeWidget):
             screen = screens.get(summary.name)
             item.setText(SCREEN, "" if screen is None else status_text(screen.verdict))
             worst = summary.worst
-            item.setText(5, "" if worst is None or worst.verdict == "ok"
+            item.setText(5, "" if worst is None or worst.verdict == OK
                          else f"{format_index(worst.index)} rel {format_error(worst.rel_error)}")
             _paint(item, summary.status)
             if screen is not None:

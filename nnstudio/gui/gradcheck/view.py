@@ -25,7 +25,7 @@ from .histogram import ErrorHistogram
 from .phase_bar import PhaseBar
 from .settings import SettingsForm
 from .status import status_text
-from .store import CheckProgress, ResultStore
+from .store import CheckProgress, DisplayResults
 from .summary_line import SummaryLine
 from .table import ResultsTable
 from .tree import StatusTree
@@ -178,10 +178,10 @@ class GradCheckView(QWidget):
 
     # -- controller events ----------------------------------------------------------------
     @property
-    def store(self) -> ResultStore | None:
+    def store(self) -> DisplayResults | None:
         return self.controller.store
 
-    def _on_started(self, _store: ResultStore) -> None:
+    def _on_started(self, _store: DisplayResults) -> None:
         self.table.clear()
         self.detail.show_result(None)
         self.shown_tensor = None
@@ -246,9 +246,9 @@ class GradCheckView(QWidget):
         finally:
             self._programmatic_selection = False
         self.table.set_selected_tensor(name)
-        self._refresh_heatmap(force_title=True)
+        self._refresh_heatmap()
 
-    def _refresh_heatmap(self, force_title: bool = False) -> None:
+    def _refresh_heatmap(self) -> None:
         store, name = self.store, self.shown_tensor
         grid = None if store is None or name is None else store.grids.get(name)
         if grid is None:

@@ -1,33 +1,40 @@
 """Per-layer, per-epoch statistics of training, taken from the batches training already runs.
 
-What is measured, and on which rows
------------------------------------
-- ``grad_norm``: the trainer's mean over every batch of the epoch of the L2 norm of the
-  layer's parameter gradients.
-- ``dead_fraction`` (ReLU, LeakyReLU): units whose input was ≤ 0 on every row of the epoch;
+What is measured, and when
+--------------------------
+Every epoch: ``grad_norm``, the trainer's mean over every batch of the epoch of the L2 norm
+of the layer's parameter gradients.
+
+*Measured* epochs, at least ``MEASURE_STEPS`` steps apart (every epoch of 32 batches or
+more; every 8th on Iris), also give
+- ``weight_norm``: L2 norm of the layer's parameters at the end of the epoch;
+- ``update_ratio``: ‖Δθ‖ / ‖θ‖ of the epoch's first step (and of its sampled ones: their mean);
+- ``dead_fraction`` (ReLU, LeakyReLU): units whose input was ≤ 0 on every observed row;
   ``saturated_fraction`` (Tanh, Sigmoid): units whose output was within 1 % of an end of its
   range (|y| > 0.99 for tanh, y < 0.01 or y > 0.99 for sigmoid) on more than half of the
-  epoch's rows. Both from every batch: the step's own masks and outputs.
-- Everything else comes from *sampled* batches: the first batch of every epoch and every
-  ``SAMPLE_EVERY``-th step (long epochs get several). Their forward pass is the training
-  step's own (the trainer hands each layer's output over as it goes); nothing is run twice.
-  ``health_rows`` says how many rows an epoch's numbers come from.
-  ``weight_norm``: L2 norm of the layer's parameters at the end of the epoch;
-  ``update_ratio``: ‖Δθ‖ / ‖θ‖ of the sampled optimizer steps (their mean over the epoch);
-  ``output_grad_norm``: the L2 norm of ∂loss/∂(the layer's output) on a sampled batch (root
-  mean square over the epoch's samples), the gradient *flowing* back through the network
-  (unlike ``grad_norm`` it does not grow with the scale of the layer's input);
-  ``activation_mean`` / ``activation_std`` over every element of the layer's output;
-  ``bn_mean_gap`` / ``bn_var_ratio`` (BatchNorm): how far the batch statistics of its input
+  observed rows. Observed: every row of the epoch when it has at most
+  ``UNIT_BATCHES_PER_EPOCH`` batches, else that many batches evenly spread; the step's own
+  masks and outputs.
+
+*Sampled* batches (a look inside: the first batch of a measured epoch ``FULL_EVERY_STEPS``
+steps after the last, and every ``SAMPLE_EVERY``-th step) add, from the training step's own
+forward and backward pass (nothing is run twice; ``health_rows`` counts their rows):
+- ``output_grad_norm``: the L2 norm of ∂loss/∂(the layer's output) (root mean square over the
+  epoch's samples), the gradient *flowing* back through the network (unlike ``grad_norm`` it
+  does not grow with the scale of the layer's input);
+- ``activation_mean`` / ``activation_std`` over every element of the layer's output;
+- ``bn_mean_gap`` / ``bn_var_ratio`` (BatchNorm): how far the batch statistics of its input
   sit from the running ones (mean over features of |μ_batch − μ_running| / σ_running, and of
-  σ²_batch / σ²_running; running after the batch).
-- Histograms (:mod:`.histograms`) of each layer's parameters, parameter gradients and
-  outputs on the sampled batches: one frame per epoch.
+  σ²_batch / σ²_running; running after the batch);
+- histograms (:mod:`.histograms`) of each layer's parameters, parameter gradients and
+  outputs: one frame per sampled epoch.
+What an epoch did not measure is None. The spacing keeps the statistics within about 5 % of
+the training time on the smallest networks (see the constants); on larger ones it is free.
 
 When the numbers are computed
 -----------------------------
 A step only keeps references (:mod:`.reduce` says why); the numbers of closed epochs are
-computed together when ``FLUSH_EPOCHS`` of them wait or their material passes
+computed together when ``FLUSH_EPOCHS`` measured ones wait or their material passes
 ``FLUSH_BYTES``, when a run ends, and whenever someone asks (:meth:`HealthRecorder.take`,
 :meth:`~HealthRecorder.frames`, :meth:`~HealthRecorder.to_arrays`). Each closed epoch's
 history entry is then filled in, and its :class:`EpochHealth` waits in :meth:`take` for a
@@ -39,6 +46,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import deque
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -49,16 +57,24 @@ from ..divergence import layer_label
 from .histograms import BINS, HistogramTrack
 from .layout import activation_track, layer_kind, layer_spans
 from .reduce import (ARRAYS, BN_GAP, BN_RATIO, BN_SAMPLES, COUNT, FLOW, SQUARES, TOTAL, UPDATE,
-                     EpochRecord, Reducer, Sample, column_or_none, safe_ratio)
+                     EpochRecord, Reduced, Reducer, Sample, column_or_none, safe_ratio)
 
-#: a batch is sampled every this many steps ...
+#: an epoch is measured when this many steps have passed since the last measured one: every
+#: epoch of 32 batches or more, every 8th of Iris's 4. Measured with bench/train_throughput.py
+#: on Iris (an epoch there takes 460 µs): measuring every 4th epoch cost 7 %, every 8th 5 %
+#: (with looks inside every 32nd); every epoch would cost over 10 %
+MEASURE_STEPS = 32
+#: a measured epoch observes the units of at most this many of its batches, evenly spread
+#: (all of them on small data; a look costs 2–3 µs, a small network's step 45 µs)
+UNIT_BATCHES_PER_EPOCH = 16
+#: a batch is sampled (a look inside) every this many steps ...
 SAMPLE_EVERY = 128
-#: ... and at the start of an epoch when this many steps have passed since (short epochs:
-#: every few epochs; one sampled batch cost about 60 µs on Iris, an epoch there 460 µs)
-FULL_EVERY_STEPS = 32
+#: ... and at the start of a measured epoch when this many steps have passed since (a look
+#: inside Iris's network costs about 120 µs: every 16th epoch cost 2 % more than every 32nd)
+FULL_EVERY_STEPS = 128
 #: an epoch's per-batch unit references are reduced every this many batches (memory bound)
 UNIT_BATCHES = 64
-#: closed epochs are computed together when this many wait ...
+#: closed epochs are computed together when this many measured ones wait ...
 FLUSH_EPOCHS = 32
 #: ... or when what they keep passes this many bytes
 FLUSH_BYTES = 16 << 20
@@ -67,6 +83,9 @@ OUTBOX = 4096
 #: a unit is saturated when it is so on more than this share of the epoch's rows
 SATURATED_ROWS = 0.5
 KINDS = ("weights", "gradients", "activations")
+#: what an entry may measure, in the order of the computed table
+COLUMNS = ("grad_norm", "weight_norm", "update_ratio", "output_grad_norm", "activation_mean",
+           "activation_std", "dead_fraction", "saturated_fraction", "bn_mean_gap", "bn_var_ratio")
 UNIT_CACHE = {"rectifier": "active", "tanh": "out", "sigmoid": "out"}
 
 
@@ -123,7 +142,10 @@ class HealthRecorder:
         self._track_keys = list(self.tracks)
         eps = {i: float(layer.eps) for i, layer in enumerate(layers) if self.kinds[i] == "batchnorm"}
         flat = network.flat_parameters()
-        self._reducer = Reducer(self.kinds, self.param_layers, self._starts,
+        self._widths = network.output_dims()
+        self._zeros = np.zeros((len(ARRAYS), len(layers)))
+        self._zeros.flags.writeable = False  # shared by fresh records
+        self._reducer = Reducer(self.kinds, self._widths, self.param_layers, self._starts,
                                 0 if flat is None else len(flat[0]), self.tracks, eps)
         self._units = [(i, UNIT_CACHE[kind]) for i, kind in enumerate(self.kinds) if kind in UNIT_CACHE]
         self._batchnorms = [i for i, kind in enumerate(self.kinds) if kind == "batchnorm"]
@@ -133,11 +155,17 @@ class HealthRecorder:
         self.copy_output = [not later for later in builtin[1:]] + [False]
         self.copy_flow = [not own for own in builtin]
         self._columns = self._entry_columns()
+        self._templates = [dict(zip(keys, constant + (None,) * (len(keys) - 3)))
+                           for keys, constant, _ in self._columns]
         self._lock = threading.Lock()
         self._closed: list[EpochRecord] = []
-        self._closed_bytes = 0
+        self._closed_bytes = self._closed_measured = 0
         self._outbox: deque[EpochHealth] = deque(maxlen=OUTBOX)
         self._sample: Sample | None = None
+        self._before: Any = None  # a compact network's parameters before a measured step
+        self.planned: int | None = None  # the epoch the schedule below is for
+        self._measured = self._full = False
+        self.unit_every = 0
         self._open = self._new_record()
 
     def fits(self, network: Network) -> bool:
@@ -146,19 +174,27 @@ class HealthRecorder:
             layer_label(network, index) for index in range(len(network.layers))]
 
     def _new_record(self) -> EpochRecord:
-        return EpochRecord(self.network.output_dims(), self.kinds)
+        return EpochRecord(self._zeros)
 
     # -- hooks of the training step -------------------------------------------------------
-    @staticmethod
-    def measures(step: int, batch: int, epoch: int, batches_per_epoch: int) -> str | None:
-        """What step ``step`` (batch ``batch`` of epoch ``epoch``, both 0-based) records:
-        "full" (a sampled batch), "light" (only its update ratio) or None."""
+    def plan_epoch(self, epoch: int, batches: int) -> None:
+        """What epoch ``epoch`` (0-based, ``batches`` batches) measures; see the module notes."""
+        self.planned = epoch
+        every = -(-MEASURE_STEPS // max(batches, 1))  # in epochs
+        full_every = every * -(-FULL_EVERY_STEPS // (max(batches, 1) * every))
+        self._measured = epoch % every == 0
+        self._full = epoch % full_every == 0
+        # the trainer reads it: observe_units on batches that are multiples of it (0: none)
+        self.unit_every = -(-batches // UNIT_BATCHES_PER_EPOCH) if self._measured and self._units else 0
+
+    def measures(self, step: int, batch: int) -> str | None:
+        """What step ``step`` (batch ``batch`` of the planned epoch) records: "full" (a
+        sampled batch), "light" (only its update ratio) or None."""
         if step % SAMPLE_EVERY == 0:
             return "full"
-        if batch:
+        if batch or not self._measured:
             return None
-        every = -(-FULL_EVERY_STEPS // max(batches_per_epoch, 1))  # in epochs
-        return "full" if epoch % every == 0 else "light"
+        return "full" if self._full else "light"
 
     def record_initial_loss(self, data_loss: float) -> None:
         if math.isfinite(data_loss):
@@ -177,39 +213,53 @@ class HealthRecorder:
                 sample.batchnorm.append((index, inputs[0], cache["xhat"][0], cache["inv_std"][0],
                                          layer.buffers["running_mean"].copy(),
                                          layer.buffers["running_var"].copy()))
-        sample.grads = self._parameters(gradients=True)
-        sample.before = self._parameters()
+        if self._reducer.compact:
+            self._before = self._parameters()
+            sample.grads = self._reducer.histogram_values(self._parameters(gradients=True, copy=False))
+            sample.before = self._reducer.histogram_values(self._before)
+        else:
+            sample.grads = self._parameters(gradients=True)
+            sample.before = self._parameters()
         self._open.samples.append(sample)
 
     def observe_step(self) -> None:
         """A step that only records its update ratio, before the optimizer moves the weights."""
         self._sample = Sample(0, [], [], light=True)
-        self._sample.before = self._parameters()
+        if self._reducer.compact:
+            self._before = self._parameters()
+        else:
+            self._sample.before = self._parameters()
         self._open.samples.append(self._sample)
 
     def after_step(self) -> None:
         """After the optimizer step of a sampled batch."""
-        self._sample.after = self._parameters()
+        sample = self._sample
+        if self._reducer.compact:
+            sample.update = self._reducer.update_row(self._before, self._parameters(copy=False))
+            sample.after, self._before = True, None
+        else:
+            sample.after = self._parameters()
         self._sample = None
 
     def observe_units(self) -> None:
-        """Every batch, after its forward pass: the masks of rectifiers and the outputs of
-        squashing layers, for dead and saturated units on every row."""
+        """After the forward pass of a batch a measured epoch observes (see ``unit_every``):
+        the masks of rectifiers and the outputs of squashing layers, for dead and saturated
+        units."""
         record, layers = self._open, self.network.layers
         for index, key in self._units:
             kept = layers[index].cache.get(key)
             if kept is not None:
-                record.units[index].append(kept)
-        if self._units:
-            record.unit_batches += 1
-            if record.unit_batches >= UNIT_BATCHES:
-                self._reducer.reduce_units([record])
+                record.units.setdefault(index, []).append(kept)
+        record.unit_batches += 1
+        if record.unit_batches >= UNIT_BATCHES:
+            self._reducer.store(record, self._reducer.reduce([record], samples=False))
 
-    def _parameters(self, gradients: bool = False):
-        """A flat copy of the parameters (or gradients), or per-layer flat copies."""
+    def _parameters(self, gradients: bool = False, copy: bool = True):
+        """A flat copy of the parameters (or gradients), or per-layer flat copies (the flat
+        array itself with ``copy=False``)."""
         flat = self.network.flat_parameters()
         if flat is not None and self._starts is not None:
-            return flat[1 if gradients else 0].copy()
+            return flat[1 if gradients else 0].copy() if copy else flat[1 if gradients else 0]
         layers = self.network.layers
         return [np.concatenate([value.reshape(-1) for value in
                                 (layers[i].grads if gradients else layers[i].params).values()])
@@ -227,14 +277,25 @@ class HealthRecorder:
         """The epoch in progress ended; ``entry`` is its history entry (filled in later)."""
         record = self._open
         record.epoch, record.grad_norms, record.entry = epoch, grad_norms, entry
-        record.weights = self._parameters()
+        if not (record.samples or record.units or record.n_samples or record.unit_rows
+                or record.in_tracks or record.sums is not self._zeros):
+            record.ready = (record, self._unmeasured_entries(grad_norms))  # nothing else to compute
+            self._open = self._new_record()
+            with self._lock:
+                self._closed.append(record)
+                if len(self._closed) >= OUTBOX:
+                    self._flush_closed()
+            return
+        record.weights = (self._reducer.norm_row(self._parameters(copy=False)) if self._reducer.compact
+                          else self._parameters())
         size = sum(output.nbytes for sample in record.samples for output in sample.outputs)
         size += sum(ref.nbytes for refs in record.units.values() for ref in refs)
         self._open = self._new_record()
         with self._lock:
             self._closed.append(record)
             self._closed_bytes += 3 * size  # outputs, flows and masks alike
-            if len(self._closed) >= FLUSH_EPOCHS or self._closed_bytes >= FLUSH_BYTES:
+            self._closed_measured += 1
+            if self._closed_measured >= FLUSH_EPOCHS or self._closed_bytes >= FLUSH_BYTES:
                 self._flush_closed()
 
     # -- computing ------------------------------------------------------------------------
@@ -252,12 +313,17 @@ class HealthRecorder:
         return taken
 
     def _flush_closed(self) -> None:
-        records, self._closed, self._closed_bytes = self._closed, [], 0
+        records, self._closed, self._closed_bytes, self._closed_measured = self._closed, [], 0, 0
         if not records:
             return
         reducer = self._reducer
-        reducer.reduce_units(records)
-        counts = reducer.reduce_samples(records)
+        ready = [record.ready for record in records]
+        records = [record for record in records if record.ready is None]
+        if not records:
+            self._deliver(records, [], None, None, ready)
+            return
+        reduced = reducer.reduce(records)
+        counts = reduced.counts
         if records[0].in_tracks:
             if counts is None:
                 counts = np.zeros((len(records), len(self.tracks), BINS), np.int64)
@@ -273,30 +339,49 @@ class HealthRecorder:
                 track.keep_frames([e for e, k in zip(epochs, kept) if k],
                                   [counts[slot, position] for slot, k in enumerate(kept) if k])
             ranges = [(track.low, track.high) for track in reducer.track_list]
-        for slot, (record, layers) in enumerate(zip(records, self._entries(records))):
-            frames = None if counts is None else (counts[slot], self._track_keys, ranges)
-            health = EpochHealth(record.epoch, layers, record.rows, record.initial_loss, frames)
+        self._deliver(records, self._entries(records, reduced), counts, ranges, ready)
+
+    def _deliver(self, records, entries, counts, ranges, ready) -> None:
+        """Fill the history entries and the outbox, in epoch order: ``ready`` has, per closed
+        epoch, its entries if it measured nothing, else None for the next computed one."""
+        computed = iter(zip(range(len(records)), records, entries))
+        for layers in ready:
+            if layers is None:
+                slot, record, layers = next(computed)
+                frames = None if counts is None else (counts[slot], self._track_keys, ranges)
+                health = EpochHealth(record.epoch, layers, record.rows, record.initial_loss, frames)
+            else:
+                record, layers = layers
+                health = EpochHealth(record.epoch, layers, 0, record.initial_loss)
             if record.entry is not None:
                 record.entry.update(health.history_fields())
             self._outbox.append(health)
 
-    def _entry_columns(self) -> list[tuple[tuple[str, ...], dict[str, Any]]]:
-        """Per layer: the keys its entry has beyond the constant ones, and those."""
+    def _unmeasured_entries(self, grad_norms: dict[str, float]) -> list[dict[str, Any]]:
+        """An epoch that measured nothing but its gradient norms: the entries, at once."""
+        entries = [template.copy() for template in self._templates]
+        for index in self.param_layers:
+            value = grad_norms.get(self.labels[index])
+            entries[index]["grad_norm"] = None if value is None or not math.isfinite(value) else float(value)
+        return entries
+
+    def _entry_columns(self) -> list[tuple[tuple[str, ...], tuple, Any]]:
+        """Per layer: its entry's keys, the values that never change (index, label, type),
+        and what picks its measured values out of a row of ``COLUMNS``."""
         extra = {"rectifier": ("dead_fraction",), "tanh": ("saturated_fraction",),
                  "sigmoid": ("saturated_fraction",), "batchnorm": ("bn_mean_gap", "bn_var_ratio")}
         columns = []
         for index, kind in enumerate(self.kinds):
-            keys = ("grad_norm", "weight_norm", "update_ratio", "output_grad_norm",
-                    "activation_mean", "activation_std", *extra.get(kind, ()))
-            constant = {"layer_index": index, "label": self.labels[index],
-                        "type": self.network.layers[index].type_name}
-            columns.append((keys, constant))
+            measured = (*COLUMNS[:6], *extra.get(kind, ()))
+            constant = (index, self.labels[index], self.network.layers[index].type_name)
+            pick = itemgetter(*(COLUMNS.index(key) for key in measured))
+            columns.append((("layer_index", "label", "type", *measured), constant, pick))
         return columns
 
-    def _entries(self, records: list[EpochRecord]) -> list[list[dict[str, Any]]]:
+    def _entries(self, records: list[EpochRecord], reduced: Reduced) -> list[list[dict[str, Any]]]:
         """Each record's per-layer entries, computed column by column for all of them."""
         n_records, n_layers = len(records), len(self.kinds)
-        sums = np.array([record.sums for record in records])  # (R, ARRAYS, L)
+        sums = reduced.sums  # (R, ARRAYS, L)
         samples = np.array([[record.n_samples] for record in records], dtype=np.float64)
         full = np.array([[record.histogram_samples] for record in records], dtype=np.float64)
         nan = np.full((n_records, n_layers), np.nan)
@@ -306,6 +391,7 @@ class HealthRecorder:
             grad[:, self.param_layers] = [[record.grad_norms.get(self.labels[i], np.nan)
                                            for i in self.param_layers] for record in records]
             weight[:, self.param_layers] = self._reducer.weight_norms(records)
+            weight[samples[:, 0] == 0] = np.nan  # an epoch that measured nothing says nothing
         count = sums[:, COUNT]
         update = np.where(np.isfinite(grad), safe_ratio(sums[:, UPDATE], samples), np.nan)
         flow = np.where(count > 0, np.sqrt(safe_ratio(sums[:, FLOW], full)), np.nan)
@@ -316,25 +402,21 @@ class HealthRecorder:
         kind_values = {"bn_mean_gap": safe_ratio(sums[:, BN_GAP], measured),
                        "bn_var_ratio": safe_ratio(sums[:, BN_RATIO], measured),
                        "dead_fraction": nan.copy(), "saturated_fraction": nan.copy()}
-        unit_rows = np.array([record.unit_rows for record in records], dtype=np.float64)
+        unit_rows = reduced.unit_rows
         seen = unit_rows > 0
-        for index in records[0].active:
-            active = np.array([record.active[index] for record in records])
+        for index, active in reduced.active.items():
             kind_values["dead_fraction"][seen, index] = 1 - active[seen].mean(axis=1)
-        for index in records[0].saturated:
-            hits = np.array([record.saturated[index] for record in records])
+        for index, hits in reduced.saturated.items():
             kind_values["saturated_fraction"][seen, index] = (
                 hits[seen] > SATURATED_ROWS * unit_rows[seen, None]).mean(axis=1)
         columns = {"grad_norm": grad, "weight_norm": weight, "update_ratio": update,
                    "output_grad_norm": flow, "activation_mean": mean, "activation_std": std,
                    **kind_values}
-        table = {key: column_or_none(value.T) for key, value in columns.items()}  # [layer][record]
-        entries: list[list[dict[str, Any]]] = [[] for _ in records]
-        for index, (keys, constant) in enumerate(self._columns):
-            rows = zip(*(table[key][index] for key in keys))
-            for layers, row in zip(entries, rows):
-                layers.append({**constant, **dict(zip(keys, row))})
-        return entries
+        # one conversion for the whole table: [record][layer][column], None where not finite
+        table = column_or_none(np.stack([columns[key] for key in COLUMNS], axis=-1))
+        layer_columns = self._columns
+        return [[dict(zip(keys, constant + pick(row))) for (keys, constant, pick), row
+                 in zip(layer_columns, layers)] for layers in table]
 
     # -- what a view shows when it opens a project ----------------------------------------
     def frames(self, index: int) -> dict[str, tuple[float, float, list[int], np.ndarray]]:
@@ -357,8 +439,9 @@ class HealthRecorder:
         """
         self.flush()
         record, reducer = self._open, self._reducer
-        reducer.reduce_units([record])
-        counts = reducer.reduce_samples([record])
+        reduced = reducer.reduce([record])
+        reducer.store(record, reduced)
+        counts = reduced.counts
         if counts is not None:
             for position, track in enumerate(reducer.track_list):
                 track.counts = track.counts + counts[0, position]
@@ -370,12 +453,17 @@ class HealthRecorder:
                                                    else record.initial_loss])}
         for position, name in enumerate(ARRAYS):
             arrays[f"health/epoch/{name}"] = record.sums[position].copy()
-        for name in ("active", "saturated"):
-            for index, value in getattr(record, name).items():
-                arrays[f"health/epoch/{name}/{index}"] = value.copy()
+        for index, name, template in self._unit_templates():
+            arrays[f"health/epoch/{name}/{index}"] = getattr(record, name).get(index, template).copy()
         for (index, kind), track in self.tracks.items():
             arrays.update(track.to_arrays(f"health/track/{index}/{kind}"))
         return arrays
+
+    def _unit_templates(self) -> list[tuple[int, str, np.ndarray]]:
+        """(layer index, "active" | "saturated", zeros of its saved shape) per unit layer."""
+        return [(index, "active", np.zeros(self._widths[index], dtype=bool)) if kind == "rectifier"
+                else (index, "saturated", np.zeros(self._widths[index], dtype=np.int64))
+                for index, kind in enumerate(self.kinds) if kind in ("rectifier", "tanh", "sigmoid")]
 
     def load_arrays(self, arrays: dict[str, np.ndarray]) -> None:
         """Restore :meth:`to_arrays` output (validated: ValueError names the bad array).
@@ -400,12 +488,10 @@ class HealthRecorder:
             record.unit_rows = int(unit_rows[0])
             record.initial_loss = None if initial.shape != (1,) or not np.isfinite(initial[0]) \
                 else float(initial[0])
-            for position, name in enumerate(ARRAYS):
-                record.sums[position] = _like(arrays, f"health/epoch/{name}", record.sums[position])
-            for name in ("active", "saturated"):
-                store = getattr(record, name)
-                for index, value in store.items():
-                    store[index] = _like(arrays, f"health/epoch/{name}/{index}", value)
+            record.sums = np.array([_like(arrays, f"health/epoch/{name}", fresh._zeros[position])
+                                    for position, name in enumerate(ARRAYS)])
+            for index, name, template in fresh._unit_templates():
+                getattr(record, name)[index] = _like(arrays, f"health/epoch/{name}/{index}", template)
         except KeyError as exc:
             raise ValueError(f"trainer state: layer health: missing {exc}") from None
         for (index, kind), track in fresh.tracks.items():

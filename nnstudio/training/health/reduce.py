@@ -19,6 +19,8 @@ from .histograms import MAX_ELEMENTS, HistogramTrack, count_values, strided
 
 #: "within 1 % of either end of its range"
 SATURATION_MARGIN = 0.01
+#: parameters beyond which a network is reduced at once, not kept (see ``Reducer.compact``)
+COMPACT_PARAMS = 16384
 #: per-layer sums of one epoch, the rows of ``EpochRecord.sums``
 ARRAYS = ("count", "total", "squares", "bn_gap", "bn_ratio", "bn_samples", "update", "flow")
 COUNT, TOTAL, SQUARES, BN_GAP, BN_RATIO, BN_SAMPLES, UPDATE, FLOW = range(len(ARRAYS))
@@ -43,6 +45,7 @@ class Sample:
     before: Any = None
     grads: Any = None
     after: Any = None
+    update: np.ndarray | None = None  # (parameter layers,) ‖Δθ‖ / ‖θ‖, when computed at once
 
 
 class EpochRecord:
@@ -50,17 +53,16 @@ class EpochRecord:
 
     __slots__ = ("samples", "units", "unit_batches", "sums", "active", "saturated", "unit_rows",
                  "n_samples", "rows", "histogram_samples", "in_tracks", "initial_loss", "epoch",
-                 "grad_norms", "weights", "entry")
+                 "grad_norms", "weights", "entry", "ready")
 
-    def __init__(self, widths: list[int], kinds: list[str]) -> None:
+    def __init__(self, sums: np.ndarray) -> None:
         self.samples: list[Sample] = []
-        self.units: dict[int, list[np.ndarray]] = {
-            i: [] for i, kind in enumerate(kinds) if kind in ("rectifier", "tanh", "sigmoid")}
+        self.units: dict[int, list[np.ndarray]] = {}  # layer index -> references, made on use
         self.unit_batches = 0
-        self.sums = np.zeros((len(ARRAYS), len(kinds)))
-        self.active = {i: np.zeros(widths[i], dtype=bool) for i, k in enumerate(kinds) if k == "rectifier"}
-        self.saturated = {i: np.zeros(widths[i], dtype=np.int64)
-                          for i, k in enumerate(kinds) if k in ("tanh", "sigmoid")}
+        self.sums = sums  # (ARRAYS, layers), replaced (never changed in place) by ``store``
+        # per unit layer: ever-active masks (rectifiers) or saturated-row counts, once reduced
+        self.active: dict[int, np.ndarray] = {}
+        self.saturated: dict[int, np.ndarray] = {}
         self.unit_rows = self.n_samples = self.rows = self.histogram_samples = 0
         self.in_tracks = False  # the open epoch's histogram counts sit in the tracks' counts
         self.initial_loss: float | None = None
@@ -68,22 +70,42 @@ class EpochRecord:
         self.grad_norms: dict[str, float] = {}
         self.weights: Any = None
         self.entry: dict | None = None
+        self.ready: Any = None  # (self, entries) for an epoch that measured nothing
+
+
+@dataclass(slots=True)
+class Reduced:
+    """A group of records, reduced: ``sums`` (records, ARRAYS, layers); per unit layer
+    (records, units) ``active`` masks or ``saturated`` row counts; ``unit_rows`` (records,);
+    ``counts`` (records, tracks, BINS) of their samples' histograms, or None."""
+
+    sums: np.ndarray
+    active: dict[int, np.ndarray]
+    saturated: dict[int, np.ndarray]
+    unit_rows: np.ndarray
+    counts: np.ndarray | None = None
 
 
 class Reducer:
     """How a network's layers are reduced: which kind each is, where its parameters sit and
     which histogram track each tensor feeds."""
 
-    def __init__(self, kinds: list[str], param_layers: list[int], starts: np.ndarray | None,
-                 n_params: int, tracks: dict[tuple[int, str], HistogramTrack],
-                 eps: dict[int, float]) -> None:
-        self.kinds, self.param_layers, self.starts, self.eps = kinds, param_layers, starts, eps
+    def __init__(self, kinds: list[str], widths: list[int], param_layers: list[int],
+                 starts: np.ndarray | None, n_params: int,
+                 tracks: dict[tuple[int, str], HistogramTrack], eps: dict[int, float]) -> None:
+        self.kinds, self.widths, self.param_layers, self.starts, self.eps = (
+            kinds, widths, param_layers, starts, eps)
+        self.unit_layers = [i for i, kind in enumerate(kinds) if kind in ("rectifier", "tanh", "sigmoid")]
         self.track_list = list(tracks.values())
         position = {key: i for i, key in enumerate(tracks)}
         self.activation_tracks = np.array([position[(i, "activations")] for i in range(len(kinds))],
                                           dtype=np.intp)
         self.parameter_tracks = {kind: np.array([position[(i, kind)] for i in param_layers], dtype=np.intp)
                                  for kind in ("weights", "gradients")}
+        # a large network: a step costs far more than a few numpy calls, and keeping copies
+        # of its parameters would cost memory; its update ratios and norms are computed at
+        # once and only the histogram's elements are kept
+        self.compact = starts is None or n_params > COMPACT_PARAMS
         self.picks = self.pick_sizes = None
         if starts is not None:  # evenly strided elements of each layer, as ``strided`` would
             bounds = [*starts.tolist(), n_params]
@@ -91,37 +113,62 @@ class Reducer:
             self.picks = np.concatenate(picks)
             self.pick_sizes = np.array([len(pick) for pick in picks])
 
-    # -- per-batch unit references (dead and saturated units, every row) ------------------
-    def reduce_units(self, records: list[EpochRecord]) -> None:
-        records = [record for record in records if record.unit_batches]
-        if not records:
+    # -- a group of epochs -----------------------------------------------------------------
+    def reduce(self, records: list[EpochRecord], samples: bool = True) -> "Reduced":
+        """Everything the records hold, reduced: their sums so far plus their unit references
+        and (``samples``) their samples, which are dropped. The records' own sums stay as
+        they were (see ``store``)."""
+        reduced = Reduced(np.array([record.sums for record in records]), {}, {},
+                          np.array([record.unit_rows for record in records], dtype=np.float64))
+        self._units(records, reduced)
+        if samples:
+            self._samples(records, reduced)
+        return reduced
+
+    def store(self, record: EpochRecord, reduced: "Reduced") -> None:
+        """Make ``reduced`` (of ``[record]`` alone) the record's own sums (a saved state)."""
+        record.sums = reduced.sums[0]
+        record.unit_rows = int(reduced.unit_rows[0])
+        for index, rows in reduced.active.items():
+            record.active[index] = rows[0]
+        for index, rows in reduced.saturated.items():
+            record.saturated[index] = rows[0]
+
+    def _units(self, records: list[EpochRecord], reduced: "Reduced") -> None:
+        """Dead and saturated units over every row, from the per-batch references."""
+        unit_layers = self.unit_layers
+        if not unit_layers:
             return
-        for index in records[0].units:
-            lengths = [sum(len(ref) for ref in record.units[index]) for record in records]
-            seen = [(record, length) for record, length in zip(records, lengths) if length]
-            if not seen:
-                continue
-            starts = np.zeros(len(seen), dtype=np.intp)
-            np.cumsum([length for _, length in seen][:-1], out=starts[1:])
-            rows = np.concatenate([ref for record, _ in seen for ref in record.units[index]], axis=0)
-            if self.kinds[index] == "rectifier":
-                for (record, _), active in zip(seen, np.logical_or.reduceat(rows, starts, axis=0)):
-                    np.logical_or(record.active[index], active, out=record.active[index])
-            else:
-                near = (np.abs(rows) > 1 - SATURATION_MARGIN if self.kinds[index] == "tanh"
-                        else np.abs(rows - 0.5) > 0.5 - SATURATION_MARGIN)
-                for (record, _), count in zip(seen, np.add.reduceat(near, starts, axis=0, dtype=np.int64)):
-                    record.saturated[index] += count
+        first = unit_layers[0]
+        lengths = np.array([sum(len(ref) for ref in record.units.get(first, ())) for record in records])
+        reduced.unit_rows += lengths
+        seen = np.flatnonzero(lengths)
+        starts = np.zeros(len(seen), dtype=np.intp)
+        np.cumsum(lengths[seen][:-1], out=starts[1:])
+        for index in unit_layers:
+            rectifier = self.kinds[index] == "rectifier"
+            kept = "active" if rectifier else "saturated"
+            base = np.zeros((len(records), self.widths[index]), dtype=bool if rectifier else np.int64)
+            for slot, record in enumerate(records):
+                earlier = getattr(record, kept).get(index)
+                if earlier is not None:
+                    base[slot] = earlier
+            if len(seen):
+                rows = np.concatenate([ref for record in records for ref in record.units.get(index, ())],
+                                      axis=0)
+                if rectifier:
+                    base[seen] |= np.logical_or.reduceat(rows, starts, axis=0)
+                else:
+                    near = (np.abs(rows) > 1 - SATURATION_MARGIN if self.kinds[index] == "tanh"
+                            else np.abs(rows - 0.5) > 0.5 - SATURATION_MARGIN)
+                    base[seen] += np.add.reduceat(near, starts, axis=0, dtype=np.int64)
+            getattr(reduced, kept)[index] = base
         for record in records:
-            record.unit_rows += max(sum(len(ref) for ref in refs) for refs in record.units.values())
-            for refs in record.units.values():
-                refs.clear()
+            record.units = {}
             record.unit_batches = 0
 
-    # -- sampled batches ------------------------------------------------------------------
-    def reduce_samples(self, records: list[EpochRecord]) -> np.ndarray | None:
-        """Add the records' samples to their sums; returns their histogram counts
-        (len(records), tracks, BINS), or None when no record had a sample."""
+    def _samples(self, records: list[EpochRecord], reduced: "Reduced") -> None:
+        """Adds the records' samples to the sums and counts their histograms."""
         samples, slots, steps, step_slots = [], [], [], []
         for slot, record in enumerate(records):
             for sample in record.samples:
@@ -139,22 +186,14 @@ class Reducer:
         if steps:
             per_step = np.zeros((len(steps), len(ARRAYS), len(self.kinds)))
             self._updates(steps, per_step)
-            self._add(records, per_step, np.array(step_slots, dtype=np.intp))
-        if not samples:
-            return None
-        per_sample = np.zeros((len(samples), len(ARRAYS), len(self.kinds)))
-        activations = self._moments(samples, per_sample)
-        self._batchnorm(samples, per_sample)
-        slot_of = np.array(slots, dtype=np.intp)
-        self._add(records, per_sample, slot_of)
-        return self._histograms(samples, slot_of, activations, len(records))
-
-    @staticmethod
-    def _add(records: list[EpochRecord], values: np.ndarray, slot_of: np.ndarray) -> None:
-        """Add per-sample sums (samples, ARRAYS, layers) to their records' sums."""
-        starts = np.flatnonzero(np.r_[True, slot_of[1:] != slot_of[:-1]])
-        for slot, part in zip(slot_of[starts].tolist(), np.add.reduceat(values, starts, axis=0)):
-            records[slot].sums = records[slot].sums + part
+            np.add.at(reduced.sums, np.array(step_slots, dtype=np.intp), per_step)
+        if samples:
+            per_sample = np.zeros((len(samples), len(ARRAYS), len(self.kinds)))
+            activations = self._moments(samples, per_sample)
+            self._batchnorm(samples, per_sample)
+            slot_of = np.array(slots, dtype=np.intp)
+            np.add.at(reduced.sums, slot_of, per_sample)
+            reduced.counts = self._histograms(samples, slot_of, activations, len(records))
 
     def _moments(self, samples: list[Sample], per_sample: np.ndarray):
         """Mean and spread of every output, and the norm of the gradient flowing into it;
@@ -194,6 +233,9 @@ class Reducer:
         """‖Δθ‖ / ‖θ‖ of every sampled step, per layer (NaN for a layer of zeros)."""
         if not self.param_layers:
             return
+        if self.compact:
+            per_sample[:, UPDATE, self.param_layers] = np.array([sample.update for sample in samples])
+            return
         if self.starts is not None:
             before = np.array([sample.before for sample in samples])
             change = np.array([sample.after for sample in samples]) - before
@@ -220,7 +262,7 @@ class Reducer:
             if not self.param_layers or vectors[0] is None:
                 continue
             if self.picks is not None:
-                block = np.array(vectors)[:, self.picks]
+                block = np.array(vectors) if self.compact else np.array(vectors)[:, self.picks]
                 parts.append((block.reshape(-1), np.tile(self.pick_sizes, len(samples)),
                               np.tile(self.parameter_tracks[kind], len(samples)),
                               np.repeat(slot_of, len(self.param_layers))))
@@ -240,10 +282,38 @@ class Reducer:
         """(len(records), parameter layers): each layer's ‖θ‖ at the end of the epoch."""
         if not self.param_layers:
             return np.zeros((len(records), 0))
+        if self.compact:
+            return np.array([record.weights for record in records])
         if self.starts is not None:
             weights = np.array([record.weights for record in records])
             return np.sqrt(np.add.reduceat(weights * weights, self.starts, axis=1, dtype=np.float64))
         return np.sqrt([[square_norm(part) for part in record.weights] for record in records])
+
+
+    # -- a compact network's numbers, at once --------------------------------------------
+    def update_row(self, before, after) -> np.ndarray:
+        """(parameter layers,) ‖Δθ‖ / ‖θ‖ of one step (flat copies or per-layer lists)."""
+        if self.starts is not None:
+            change = after - before
+            changes = np.add.reduceat(change * change, self.starts, dtype=np.float64)
+            scales = np.add.reduceat(before * before, self.starts, dtype=np.float64)
+        else:
+            changes = np.array([square_norm(a - b) for a, b in zip(after, before)])
+            scales = np.array([square_norm(b) for b in before])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(scales > 0, np.sqrt(changes / scales), np.nan)
+
+    def norm_row(self, params) -> np.ndarray:
+        """(parameter layers,) ‖θ‖ (a flat array or per-layer list)."""
+        if self.starts is not None:
+            return np.sqrt(np.add.reduceat(params * params, self.starts, dtype=np.float64))
+        return np.sqrt([square_norm(part) for part in params])
+
+    def histogram_values(self, params):
+        """The elements of the parameters (or gradients) a histogram counts, copied."""
+        if self.starts is not None:
+            return params[self.picks]
+        return [strided(part).copy() for part in params]
 
 
 def square_norm(value: np.ndarray) -> float:

@@ -9,7 +9,7 @@ from PySide6.QtGui import QColor
 from nnstudio.engine.gradcheck import MISMATCH
 from nnstudio.gui.gradcheck.heatmap import verdict_overlay
 from nnstudio.gui.gradcheck.status import MISMATCH_RED, status_text
-from nnstudio.gui.gradcheck.store import VERDICT_CODES
+from nnstudio.engine.gradcheck.verdict import VERDICT_CODES
 
 from .conftest import adopt, make_dataset, press
 

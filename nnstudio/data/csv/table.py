@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from .columns import ColumnState, merge_piece
-from .errors import data_error
-from .options import LoadOptions
+from ..columns import ColumnState, merge_piece
+from ..errors import PieceProblem, data_error
+from ..options import LoadOptions
+from ..schema import Schema, decide_schema, settle_text_columns
 from .locate import located_error
 from .pieces import nul_error
-from .reader import PieceProblem, convert_frame, find_infinite, infinite_problem, parse_frame
-from .schema import Schema, decide_schema, settle_text_columns
+from .reader import convert_frame, find_infinite, infinite_problem, parse_frame
 from .sniff import sniff
 
 

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .columns import ColumnState
-from .reader import PieceResult
-from .schema import ColumnInfo, Schema, to_days
+from ..columns import ColumnState, PieceResult
+from ..schema import ColumnInfo, Schema, to_days
 
 
 class PieceColumns:

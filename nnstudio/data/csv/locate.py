@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import io
 
-from .errors import DataError, data_error
-from .reader import PieceProblem, PieceResult, find_record
+from ..columns import PieceResult
+from ..errors import DataError, PieceProblem, data_error
+from .reader import find_record
 from .sniff import CsvFormat
 
 

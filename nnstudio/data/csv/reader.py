@@ -1,91 +1,28 @@
 """Parse one piece of a CSV file's data region with pandas' C engine and convert it.
 
-A piece is a run of complete records (see :mod:`nnstudio.data.pieces` for how a
-file is cut). Each piece becomes a :class:`PieceResult` right away: numbers as
-one float32 block, text as integer codes; the pandas frame is dropped, so memory
-stays near the size of the float32 data.
+A piece is a run of complete records (see :mod:`nnstudio.data.csv.pieces` for how a
+file is cut). Each piece becomes a :class:`~nnstudio.data.columns.PieceResult` right
+away: numbers as one float32 block, text as integer codes; the pandas frame is dropped,
+so memory stays near the size of the float32 data.
 """
 from __future__ import annotations
 
 import csv
 import io
 import re
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from .options import MISSING_TOKENS
+from ..columns import MAX_CLASSES, PieceResult
+from ..errors import PieceProblem
+from ..options import MISSING_TOKENS
 from .sniff import ENCODING_HINT, CsvFormat, bad_byte_problem
 
-_MAX_TARGET_UNIQUES = 1000
 #: What pandas raises for malformed text (turned into PieceProblem by parser_problem).
 PARSER_ERRORS = (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, OverflowError)
 _EXPECTED_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 _OPEN_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
-
-
-class PieceProblem(Exception):
-    """A problem found inside one piece; positions are relative to the piece.
-
-    ``record`` is the 0-based record (data row) counted from the start of the
-    stream or buffer that was parsed, ``line`` a 1-based line from there; the
-    reader turns it into a :class:`DataError` with file-wide row and line numbers
-    and, when a column is named, the cell as written.
-    """
-
-    def __init__(self, problem: str, *, record: int | None = None, line: int | None = None,
-                 column: str | None = None, value: str | None = None, hint: str | None = None,
-                 describe=None):
-        super().__init__(problem)
-        self.problem, self.record, self.line = problem, record, line
-        self.column, self.value, self.hint = column, value, hint
-        # describe(cell_text) -> (problem, hint): wording that depends on the cell as written
-        self.describe = describe
-        self.open_quote = False  # the parser reached the end inside a quoted value
-
-
-@dataclass
-class PieceResult:
-    """One piece of the file, converted: numbers in one float32 block, text as codes.
-
-    Attributes
-    ----------
-    numeric : list[str]
-        Columns held in ``block``, in file order.
-    block : ndarray, float32 (n_rows, len(numeric))
-        Their values; NaN where missing. Row-major.
-    n_missing, vmin, vmax : ndarray (len(numeric),)
-        Missing count, and smallest / largest value (NaN if none) per column.
-    counter_first : ndarray, float64 (len(numeric),)
-        First value of columns that go up by exactly 1 per row, NaN for others.
-    text : dict[str, tuple[ndarray, list[str]]]
-        Integer codes (n_rows,) into the piece's list of distinct texts; -1 is missing.
-    target_uniques : ndarray or None
-        Distinct values of a numeric target column (None if too many or not numeric).
-    start, stream_row, first_row : int
-        Byte offset where the stream holding this piece starts, the piece's first
-        row counted in that stream, and counted in the whole file (0-based).
-    """
-
-    n_rows: int
-    numeric: list[str]
-    block: np.ndarray
-    n_missing: np.ndarray
-    vmin: np.ndarray
-    vmax: np.ndarray
-    counter_first: np.ndarray
-    text: dict[str, tuple[np.ndarray, list[str]]]
-    target_uniques: np.ndarray | None = None
-    start: int = 0
-    stream_row: int = 0
-    first_row: int = 0
-
-    def column_index(self) -> dict[str, int]:
-        """Position of each numeric column in ``block``."""
-        if getattr(self, "_index", None) is None:
-            self._index = {name: j for j, name in enumerate(self.numeric)}
-        return self._index
 
 
 def read_options(fmt: CsvFormat, text_columns: frozenset[str] | None) -> dict:
@@ -180,7 +117,7 @@ def convert_frame(frame: pd.DataFrame, target: str | None = None) -> PieceResult
     if target in result.numeric:
         values = block[:, result.numeric.index(target)]
         uniques = np.unique(values[~np.isnan(values)])
-        result.target_uniques = uniques if len(uniques) <= _MAX_TARGET_UNIQUES else None
+        result.target_uniques = uniques if len(uniques) <= MAX_CLASSES else None
     return result
 
 
@@ -316,5 +253,4 @@ def find_record(text: io.TextIOBase, delimiter: str, record: int) -> tuple[list[
             line = reader.line_num + 1
     except csv.Error:
         return None
-    return None
     return None

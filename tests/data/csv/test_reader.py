@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from nnstudio.data import Cancelled, DataError, LoadOptions, load_csv
-from nnstudio.data.pieces import iter_pieces
-from nnstudio.data.sniff import last_record_end, record_end, sniff
+from nnstudio.data.csv.pieces import iter_pieces
+from nnstudio.data.csv.sniff import last_record_end, record_end, sniff
 
 from .conftest import use_small_pieces
 
@@ -136,7 +136,7 @@ def test_pieces_come_back_in_file_order(write_csv, monkeypatch):
     path = write_csv(_numbers_file(3000, 0, ""))
     fmt = sniff(path, LoadOptions())
     fmt = type(fmt)(**{**fmt.__dict__, "sample_is_whole_file": False})
-    import nnstudio.data.pieces as pieces_module
+    import nnstudio.data.csv.pieces as pieces_module
     monkeypatch.setattr(pieces_module, "MIN_STREAM_BYTES", 1000)
     assert len(pieces_module.stream_bounds(fmt, 3)) == 4
     pieces = list(iter_pieces(fmt, frozenset({"label"}), "label", rows=100, workers=3))
@@ -154,7 +154,7 @@ def test_wide_file_is_read_in_larger_pieces_with_the_right_values(write_csv, sma
     frame = pd.DataFrame(values, columns=[f"f{j}" for j in range(300)])
     frame["label"] = ["a", "b", "c"] * 20
     path = write_csv(frame.to_csv(index=False))
-    import nnstudio.data.pieces as pieces
+    import nnstudio.data.csv.pieces as pieces
     fmt = sniff(path, LoadOptions())
     n_chunks = (fmt.size - fmt.data_start) / pieces.chunk_bytes(fmt)
     assert 2 < n_chunks <= pieces.COLUMN_PIECES / 301 + 1  # fewer chunks than 4 KB ones
@@ -167,7 +167,7 @@ def test_stream_cuts_follow_newlines(write_csv):
     text = "id,x,label\n" + "".join(f"{i},{i * 0.5},{'ab'[i % 2]}\n" for i in range(400))
     path = write_csv(text)
     fmt = sniff(path, LoadOptions())
-    import nnstudio.data.pieces as pieces_module
+    import nnstudio.data.csv.pieces as pieces_module
     data = text.encode()
     for count in range(2, 9):
         bounds = pieces_module.stream_bounds(fmt, count)
@@ -183,7 +183,7 @@ def test_streams_cut_inside_quoted_values_load_like_one(write_csv, monkeypatch, 
     text = "id,note,label\n" + "".join(f'{i},"a\nb {i % 4}",{"ab"[i % 2]}\n' for i in range(600))
     path = write_csv(text)
     whole = load_csv(path, LoadOptions(standardize=False))
-    import nnstudio.data.pieces as pieces_module
+    import nnstudio.data.csv.pieces as pieces_module
     use_small_pieces(monkeypatch, size)
     restarts = []
     original = pieces_module._InOrder._read_on

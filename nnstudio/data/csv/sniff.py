@@ -1,21 +1,21 @@
 """Detect how a CSV file is written: encoding, delimiter, header and column names.
 
 Only the head of the file is examined here (see :data:`HEAD_BYTES`); the data
-itself is parsed by pandas in :mod:`nnstudio.data.reader`.
+itself is parsed by pandas in :mod:`nnstudio.data.csv.reader`.
 """
 from __future__ import annotations
 
 import csv
 import io
-import re
 from collections import Counter
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 
-from .errors import data_error
-from .filecheck import file_problem, os_error_text
-from .options import DELIMITERS, MISSING_TOKENS, LoadOptions, check_encoding
+from ..errors import data_error
+from ..filecheck import file_problem, os_error_text
+from ..number_text import is_number, looks_like_decimal
+from ..options import DELIMITERS, LoadOptions, check_encoding, is_missing
 
 HEAD_BYTES = 256 * 1024
 MAX_HEAD_BYTES = 64 * 2**20
@@ -26,11 +26,6 @@ _SNIFF_RECORDS = 50
 _UTF8_BOM = b"\xef\xbb\xbf"
 _WIDE_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"),
               (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16"))
-_NUMBER = re.compile(r"\s*[-+]?(?:(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][-+]?\d+)?|inf|infinity)\s*",
-                     re.IGNORECASE)
-_DECIMAL_COMMA = re.compile(r"\s*[-+]?\d*,\d+\s*")
-_DECIMAL_POINT = re.compile(r"\s*[-+]?\d*\.\d+\s*")
-_MISSING = frozenset(MISSING_TOKENS)
 
 
 @dataclass(frozen=True)
@@ -53,16 +48,6 @@ class CsvFormat:
     lines_before_data: int
     sample: bytes
     sample_is_whole_file: bool
-
-
-def is_missing(text: str) -> bool:
-    """True if a cell's text means "missing" (a missing token, or only spaces)."""
-    return text in _MISSING or not text.strip()
-
-
-def is_number(text: str) -> bool:
-    """True if a cell's text reads as a number (including ``inf``)."""
-    return _NUMBER.fullmatch(text) is not None
 
 
 def record_end(buf: bytes, start: int) -> int:
@@ -323,6 +308,6 @@ def _detect_decimal(records: list[list[str]], delimiter: str) -> str:
     if delimiter != ";":
         return "."
     cells = [v for r in records for v in r]
-    commas = sum(1 for v in cells if _DECIMAL_COMMA.fullmatch(v))
-    points = sum(1 for v in cells if _DECIMAL_POINT.fullmatch(v))
+    commas = sum(1 for v in cells if looks_like_decimal(v, ","))
+    points = sum(1 for v in cells if looks_like_decimal(v, "."))
     return "," if commas > points else "."

@@ -1,11 +1,11 @@
 """Pictures of the gradient-check view in its teaching situations, for looking at.
 
-    QT_QPA_PLATFORM=offscreen python -m nnstudio.gui.gradcheck.screenshots [FOLDER]
+    QT_QPA_PLATFORM=offscreen python tools/gradcheck_screenshots.py [FOLDER]
 
-writes PNGs (default ``./screenshots``): the whole 1440×900 window before a check, the guide,
-a BatchNorm fault found (whole window, the view alone, and a wide window without docks),
-the first mismatch, a ReLU kink, the re-drawn dropout mask of the guided example, a
-26,000-parameter network with a broken Dense layer, and the histogram.
+writes PNGs (default ``./screenshots``, git-ignored): the whole 1440×900 window before a
+check, the guide, a BatchNorm fault found (whole window, the view alone, and a wide window
+without docks), the first mismatch, a ReLU kink, the re-drawn dropout mask of the guided
+example, a 26,000-parameter network with a broken Dense layer, and the histogram.
 """
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ from nnstudio.data import Dataset
 
 
 def _dataset(n_features: int, n_classes: int, rows: int = 96):
-    """Random classification data; a third of the rows train, so a check batch of 32 holds them all."""
+    """Random classification data; a third of the rows train, so that a check batch of 32
+    holds them all."""
     rng = np.random.default_rng(0)
     x = rng.standard_normal((rows, n_features)).astype(np.float32)
     y = rng.integers(0, n_classes, rows).astype(np.int64)

@@ -7,33 +7,21 @@ filled and standardized in place. The splits are then views of it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
+from ..columns import ColumnState, PieceResult
+from ..dataset import RowReport
+from ..errors import data_error
+from ..options import LoadOptions
+from ..preprocessing import ColumnEncoding
+from ..schema import ColumnInfo, Schema
+from ..split import TRAIN, split_assignment
+from ..standardize import Standardizer, standardize_target
 from .access import PieceColumns
-from .columns import ColumnState
-from .errors import data_error
-from .options import LoadOptions
 from .pieces import default_workers
-from .preprocessing import ColumnEncoding
-from .reader import PieceResult
-from .schema import ColumnInfo, Schema
-from .split import TRAIN, split_assignment
-from .standardize import Standardizer
 from .writer import Layout, make_layout, write_arrays
-
-
-@dataclass
-class RowReport:
-    """What happened to rows and missing values (for the summary)."""
-
-    rows_read: int = 0
-    blank: int = 0
-    no_target: int = 0
-    dropped: int = 0
-    missing: dict[str, int] = field(default_factory=dict)
-    filled: dict[str, tuple[int, object]] = field(default_factory=dict)
 
 
 @dataclass
@@ -95,17 +83,6 @@ def build_arrays(pieces: list[PieceResult], states: dict[str, ColumnState], sche
     target_standardizer = standardize_target(y, sizes[TRAIN], schema.task, opts)
     return Built(x, y, assignment, kept_rows, sizes, encodings, standardizer, rows,
                  target_standardizer)
-
-
-def standardize_target(y: np.ndarray, n_train: int, task: str,
-                       opts: LoadOptions) -> Standardizer | None:
-    """Standardize regression targets y (N, 1) in place with the first ``n_train`` rows'
-    statistics (the training split); None when the options or the task say no."""
-    if task != "regression" or not opts.standardize_target or n_train == 0:
-        return None
-    scaler = Standardizer.fit(y[:n_train])
-    scaler.transform(y, inplace=True)
-    return scaler
 
 
 def _kept_rows(pieces: list[PieceResult], keeps: list[np.ndarray | None]) -> np.ndarray | None:
@@ -177,8 +154,6 @@ def _check_rows(y_all: np.ndarray, schema: Schema, rows: RowReport, path: str | 
             raise data_error("after dropping rows with missing values only one class is left",
                              path=path, column=schema.target,
                              hint="Choose another missing-value policy")
-
-
 
 
 def _category_fills(pieces, columns: PieceColumns, schema: Schema, keeps, assignment: np.ndarray,

@@ -6,16 +6,16 @@ import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
+from ..columns import ColumnState, PieceResult, merge_piece
+from ..dataset import Dataset, LoadReport
+from ..errors import PieceProblem, data_error, show_names, show_value
+from ..options import LoadOptions
+from ..preprocessing import Preprocessing
+from ..schema import Schema, decide_schema, settle_text_columns
 from .assemble import build_arrays
-from .columns import ColumnState, merge_piece
-from .dataset import Dataset, LoadReport
-from .errors import data_error, show_names, show_value
-from .options import LoadOptions
 from .locate import located_error, piece_error
 from .pieces import chunk_bytes, iter_pieces
-from .preprocessing import Preprocessing
-from .reader import PieceProblem, PieceResult, parse_piece
-from .schema import Schema, decide_schema, settle_text_columns
+from .reader import parse_piece
 from .sniff import CsvFormat, sniff
 
 _READ_SHARE = 0.9  # of the progress range; the rest covers building the arrays

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..columns import PieceResult
+from ..errors import Cancelled
+from ..schema import ColumnInfo, Schema
+from ..split import TRAIN
+from ..standardize import block_moments
 from .access import PieceColumns
-from .errors import Cancelled
-from .reader import PieceResult
-from .schema import ColumnInfo, Schema
-from .split import TRAIN
-from .standardize import block_moments
 
 
 @dataclass
