@@ -40,7 +40,8 @@ from PySide6.QtCore import (QAbstractEventDispatcher, QCoreApplication, QObject,
                             Signal)
 from superqt.utils import FunctionWorker as _SuperFunctionWorker
 from superqt.utils import GeneratorWorker as _SuperGeneratorWorker
-from superqt.utils._qthreading import GeneratorWorkerSignals, WorkerBase, WorkerBaseSignals
+from superqt.utils import WorkerBase
+from superqt.utils._qthreading import GeneratorWorkerSignals, WorkerBaseSignals
 
 from nnstudio.engine.bundled_run import Bundle, BundledRun, Probe, every_item_is_a_step
 
