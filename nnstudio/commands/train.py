@@ -88,6 +88,7 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     for path in getattr(args, "custom_layer", []):
         load_custom_layers(path)
+    save_path: Path | None
     if _is_project(args.data):
         trainer, source, epochs, save_path = _continue_project(args)
     else:
@@ -142,8 +143,8 @@ def _warn_left_out(dataset) -> None:
 
 
 def _new_run(args) -> tuple[Trainer, Any, int, Path | None]:
-    settings = {key: DEFAULTS[key] if getattr(args, key, None) is None else getattr(args, key)
-                for key in DEFAULTS}
+    settings: dict[str, Any] = {key: DEFAULTS[key] if getattr(args, key, None) is None
+                                else getattr(args, key) for key in DEFAULTS}
     dataset = _load_data(args.data, args, settings)
     network = build_network(settings["layers"], dataset.n_features, dataset.task, dataset.n_outputs,
                             seed=settings["seed"])
@@ -258,7 +259,8 @@ class ProgressReporter:
         self.target = trainer.config.epochs if epochs is None else trainer.epoch + epochs
         self.start = (trainer.epoch, trainer.step, trainer.elapsed, trainer.batch)
         self.every = max(1, (self.target - trainer.epoch) // 10)
-        self.last_draw, self.drawn, self.last_epoch = 0.0, False, None
+        self.last_draw, self.drawn = 0.0, False
+        self.last_epoch: EpochSnapshot | None = None
 
     def update(self, snapshot) -> None:
         if isinstance(snapshot, EpochSnapshot):

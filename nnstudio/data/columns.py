@@ -157,6 +157,7 @@ class ColumnState:
         if self.kind != "numeric":
             record = int(np.flatnonzero(~np.isnan(piece.block[:, j]))[0])
             if self.kind == "text":
+                assert self.first_value is not None  # set with the kind
                 raise PieceProblem(f"a number in a column of text (the first text is in row "
                                    f"{self.first_value[1] + 1})", record=record,
                                    column=self.name, value=f"{piece.block[record, j]:g}",
@@ -246,6 +247,7 @@ class ColumnState:
         text_rows = np.flatnonzero(np.isinf(per_row))
         if len(text_rows):
             record = int(text_rows[0])
+            assert self.first_value is not None  # set with the kind
             raise PieceProblem(f"text in a column of numbers (the first number is in row "
                                f"{self.first_value[1] + 1})", record=record, column=self.name,
                                value=uniques[codes[record]],

@@ -83,7 +83,8 @@ class Dataset:
         # Where rows came from is worked out only when asked (see rows_*).
         self._assignment = (np.repeat(np.arange(3, dtype=np.int8), sizes)
                             if assignment is None else assignment)
-        self._kept_rows, self._rows = kept_rows, {}
+        self._kept_rows = kept_rows
+        self._rows: dict[int, np.ndarray] = {}
         self.task, self.feature_names, self.class_names = task, list(feature_names), class_names
         self.target, self.source = target, source
         self.preprocessing, self.options, self.report = preprocessing, options, report
@@ -139,7 +140,10 @@ class Dataset:
     @property
     def n_outputs(self) -> int:
         """Number of classes, or 1 for regression."""
-        return len(self.class_names) if self.task == "classification" else 1
+        if self.task != "classification":
+            return 1
+        assert self.class_names is not None  # a classification dataset names its classes
+        return len(self.class_names)
 
     def split(self, name: str = "train") -> tuple[np.ndarray, np.ndarray]:
         """``(x, y)`` of the split ``"train"``, ``"val"`` or ``"test"``."""
@@ -168,14 +172,14 @@ class Dataset:
             raise ValueError(f"batch_size must be a positive integer, not {batch_size!r}")
         if shuffle and not isinstance(rng, np.random.Generator):
             raise ValueError("shuffle=True needs rng, a numpy.random.Generator")
-        order = rng.permutation(x.shape[0]) if shuffle else None
+        order = rng.permutation(x.shape[0]) if shuffle and rng is not None else None
         return _batches(x, y, int(batch_size), order)
 
     def class_counts(self, split: str = "train") -> np.ndarray | None:
         """Rows per class in a split, int64 (n_classes,); None for regression."""
         if self.task != "classification":
             return None
-        return np.bincount(self.split(split)[1], minlength=len(self.class_names))
+        return np.bincount(self.split(split)[1], minlength=self.n_outputs)
 
     def summary(self) -> str:
         """A readable account of rows, columns used and left out, classes and missing values."""
@@ -216,7 +220,8 @@ class Dataset:
         assignment = split_assignment(len(x), val_fraction, test_fraction,
                                       np.random.default_rng(seed), labels)
         order = np.argsort(assignment, kind="stable")
-        sizes = tuple(int(n) for n in np.bincount(assignment, minlength=3))
+        counts = np.bincount(assignment, minlength=3)
+        sizes = (int(counts[0]), int(counts[1]), int(counts[2]))
         x = np.ascontiguousarray(x[order], dtype=np.float32)
         y = y[order]
         standardizer = None

@@ -39,11 +39,13 @@ class ColumnEncoding:
     def width(self) -> int:
         if self.kind != "categorical":
             return 1
+        assert self.categories is not None  # a categorical column has its categories
         return len(self.categories) + int(self.other)
 
     def feature_names(self) -> list[str]:
         if self.kind != "categorical":
             return [self.name]
+        assert self.categories is not None  # a categorical column has its categories
         return [f"{self.name}={c}" for c in self.categories] + (
             [f"{self.name}=<other>"] if self.other else [])
 
@@ -135,11 +137,11 @@ class Preprocessing:
             return values
         if self.class_values is not None:
             values = self._numbers(series, ColumnEncoding(str(series.name), "numeric"))
-            lookup = {v: i for i, v in enumerate(self.class_values)}
-            keys = [lookup.get(float(v)) for v in values]
+            by_value = {v: i for i, v in enumerate(self.class_values)}
+            keys = [by_value.get(float(v)) for v in values]
         else:
-            lookup = {c: i for i, c in enumerate(self.class_names or [])}
-            keys = [lookup.get(str(v).strip()) for v in series]
+            by_name = {c: i for i, c in enumerate(self.class_names or [])}
+            keys = [by_name.get(str(v).strip()) for v in series]
         unknown = [i for i, k in enumerate(keys) if k is None]
         if unknown:
             raise data_error("this label is not one of the training classes", row=unknown[0] + 1,
@@ -154,8 +156,8 @@ class Preprocessing:
             values = to_days(texts)
             bad = np.flatnonzero(np.isnan(values) & ~np.array([t == "" for t in texts], bool))
         else:
-            values = pd.to_numeric(series.where(~series.map(_blank), np.nan), errors="coerce")
-            values = np.array(values, dtype=np.float64)  # a writable copy: gaps are filled below
+            numbers = pd.to_numeric(series.where(~series.map(_blank), np.nan), errors="coerce")
+            values = np.array(numbers, dtype=np.float64)  # a writable copy: gaps are filled below
             bad = np.flatnonzero((np.isnan(values) & ~series.map(_blank).to_numpy(bool))
                                  | np.isinf(values))
         if len(bad):
@@ -182,6 +184,7 @@ class Preprocessing:
                              row=int(np.argmax(blank)) + 1, column=column.name,
                              hint="Fill in the value")
         texts = series.astype(object).where(~blank, column.fill).map(lambda v: str(v).strip())
+        assert column.categories is not None  # a categorical column has its categories
         index = {c: i for i, c in enumerate(column.categories)}
         unknown = len(column.categories) if column.other else -1
         positions = texts.map(index).fillna(unknown).to_numpy(np.int64)
@@ -207,7 +210,7 @@ class Preprocessing:
         return description
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Preprocessing":
+    def from_dict(cls, d: dict | None) -> "Preprocessing":
         """Rebuild from :meth:`to_dict` output; raises ValueError naming what is wrong."""
         if not isinstance(d, dict) or d.get("version") != FORMAT_VERSION:
             raise ValueError(f"not a preprocessing description of version {FORMAT_VERSION}")

@@ -63,6 +63,7 @@ class ColumnInfo:
         if not self.used or self.kind == "target":
             return []
         if self.kind == "categorical":
+            assert self.categories is not None  # decided with the kind
             return [f"{self.name}={c}" for c in self.categories] + (
                 [f"{self.name}=<other>"] if self.other else [])
         return [self.name]
@@ -185,7 +186,8 @@ def decide_target(state: ColumnState, opts: LoadOptions, path: str | None
         return "classification", classes, None
     uniques = state.numeric_uniques
     integral = uniques is not None and bool(np.all(uniques == np.round(uniques)))
-    task = opts.task or ("classification" if integral and len(uniques) <= opts.max_categories
+    task = opts.task or ("classification" if integral and uniques is not None
+                                           and len(uniques) <= opts.max_categories
                          else "regression")
     if task == "regression":
         if state.vmin == state.vmax:
@@ -277,7 +279,7 @@ def looks_like_dates(texts: list[str]) -> bool:
     if not texts or len(candidates) < _DATE_SHARE * len(texts):
         return False
     parsed = to_days(candidates)
-    return np.count_nonzero(~np.isnan(parsed)) >= _DATE_SHARE * len(texts)
+    return bool(np.count_nonzero(~np.isnan(parsed)) >= _DATE_SHARE * len(texts))
 
 
 def to_days(texts: list[str]) -> np.ndarray:
@@ -319,7 +321,7 @@ def _refuse_numbers_with_text(state: ColumnState) -> None:
             f"text in a column of numbers ({share:.0%} of its values are numbers)",
             record=record, column=state.name, value=text,
             hint="Fix the value, or leave the cell empty to mark it missing")
-        problem.piece_index = index
+        problem.piece_index = index  # type: ignore[attr-defined]  # read by the loader
         raise problem
 
 
@@ -361,5 +363,5 @@ def settle_text_columns(states: dict[str, ColumnState], decimal: str) -> None:
                         record=int(hits[0]), column=state.name,
                         value=state.categories[state.codes[index][hits[0]]],
                         hint="Fix the value, or leave the cell empty to mark it missing")
-                    problem.piece_index = index
+                    problem.piece_index = index  # type: ignore[attr-defined]  # as above
                     raise problem

@@ -32,7 +32,7 @@ def block_moments(x: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
     return n, mean, np.maximum(squares - n * shift * shift, 0.0)
 
 
-def combine_moments(parts) -> tuple[int, np.ndarray, np.ndarray]:
+def combine_moments(parts) -> tuple[int, np.ndarray | None, np.ndarray | None]:
     """Merge per-block moments (Chan, Golub and LeVeque's pairwise update)."""
     count, mean, squares = 0, None, None
     for n, block_mean, block_squares in parts:
@@ -123,6 +123,7 @@ class Standardizer:
         mean, scale = np.zeros(width), np.ones(width)
         if count == 0:
             return cls(mean, scale)
+        assert block_mean is not None and squares is not None  # some block had rows
         k = block_mean.shape[0]
         mean[:k] = block_mean
         std = np.sqrt(squares / count)

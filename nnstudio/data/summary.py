@@ -71,11 +71,13 @@ def _columns(columns) -> list[str]:
 def _classes(ds: "Dataset") -> list[str]:
     if ds.task != "classification":
         return []
+    assert ds.class_names is not None  # a classification dataset names its classes
     counts = [ds.class_counts(s) for s in ("train", "val", "test")]
     width = max(len(n) for n in ds.class_names)
     lines = ["Classes (train / validation / test rows):"]
     for k, name in enumerate(ds.class_names):
-        lines.append(f"{_INDENT}{name:<{width}}  {counts[0][k]} / {counts[1][k]} / {counts[2][k]}")
+        train, val, test = (c[k] for c in counts)  # type: ignore[index]  # arrays: classification
+        lines.append(f"{_INDENT}{name:<{width}}  {train} / {val} / {test}")
     return lines
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Final, Literal
+from typing import Final
 
 import numpy as np
 
@@ -12,8 +12,6 @@ RUNNING: Final = "running"
 #: a setting (network-wide or a layer's override) that defers: to ``Context.training``, or
 #: for a layer to the network-wide choice
 AUTO: Final = "auto"
-#: the type checker's spelling of BN_STATS_CHOICES (a Literal takes only literal strings)
-BNStats = Literal["auto", "batch", "running"]
 #: what a BatchNorm statistics setting may say (``Context.bn_stats``, ``BatchNorm.stats``)
 BN_STATS_CHOICES: tuple[str, ...] = (AUTO, BATCH, RUNNING)
 #: the statistics actually used: what an evaluation, a gradient check or the window's switch picks
@@ -57,18 +55,20 @@ class Context:
     training: bool = False
     update_stats: bool = False
     rng: np.random.Generator | None = None
-    bn_stats: BNStats = AUTO
+    # a str, not a Literal: it comes from files, the command line and the window, and
+    # __post_init__ checks it
+    bn_stats: str = AUTO
 
     def __post_init__(self) -> None:
         require_bn_stats(self.bn_stats)
 
     @classmethod
-    def train(cls, rng: np.random.Generator, bn_stats: BNStats = AUTO) -> "Context":
+    def train(cls, rng: np.random.Generator, bn_stats: str = AUTO) -> "Context":
         """Context of a training step: dropout on, batch statistics, running stats move."""
         return cls(training=True, update_stats=True, rng=rng, bn_stats=bn_stats)
 
     @classmethod
-    def inference(cls, bn_stats: BNStats = AUTO) -> "Context":
+    def inference(cls, bn_stats: str = AUTO) -> "Context":
         """Context of prediction: dropout off, running statistics, nothing moves."""
         return cls(training=False, update_stats=False, rng=None, bn_stats=bn_stats)
 

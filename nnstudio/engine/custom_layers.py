@@ -57,12 +57,12 @@ def load_custom_layers(path: str | Path) -> list[type[Layer]]:
     source = _read(path)
     tree = _parse(path, source)
     module = _execute(path, source)
-    classes = _layer_classes(module)
+    classes: list[type[Layer]] = _layer_classes(module)
     class_lines = {node.name: node.lineno for node in ast.walk(tree) if isinstance(node, ast.ClassDef)}
     if not classes:
         from .function_layer_files import function_layer_classes  # it imports this module
 
-        classes = function_layer_classes(module, path, tree)
+        classes = list(function_layer_classes(module, path, tree))
     if not classes:
         raise CustomLayerError(path, None, "defines no Layer subclass and no layer functions: "
                                "write a Layer subclass "

@@ -104,4 +104,5 @@ def apply_fault_spec(network: Network, spec: str) -> tuple[int | str, str]:
     target.set_fault(fault.strip())
     if target is network.loss:
         return LOSS_TARGET, fault.strip()
+    assert isinstance(target, Layer)  # resolve_target returns the loss or a layer
     return network.layers.index(target), fault.strip()

@@ -139,7 +139,7 @@ def _lines(path: Path, tree: ast.Module, forward, backward) -> dict[str, tuple[s
 
 def _own_nodes(function: ast.FunctionDef):
     """Nodes of ``function`` outside any nested function or class."""
-    stack = list(function.body)
+    stack: list[ast.AST] = list(function.body)
     while stack:
         node = stack.pop()
         yield node

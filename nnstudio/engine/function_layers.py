@@ -51,7 +51,8 @@ class ParamSpec:
     init: str | float
 
     def resolve(self, input_dim: int, units: int | None) -> tuple[int, ...]:
-        sizes = {"D": input_dim, "units": units}
+        # units is None only for conventions whose shapes never name it
+        sizes: dict[str, Any] = {"D": input_dim, "units": units}
         return tuple(sizes[d] if isinstance(d, str) else int(d) for d in self.shape)
 
 
@@ -129,7 +130,8 @@ def initial_value(spec: ParamSpec, shape: tuple[int, ...], rng: np.random.Genera
         fan_out = shape[-1] if len(shape) > 1 else fan_in
         variance = 2.0 / fan_in if spec.init == "he" else 2.0 / (fan_in + fan_out)
         return (rng.standard_normal(shape) * np.sqrt(variance)).astype(dtype)
-    fill = {"zeros": 0.0, "ones": 1.0}.get(spec.init, spec.init)
+    fills: dict[str | float, str | float] = {"zeros": 0.0, "ones": 1.0}
+    fill = fills.get(spec.init, spec.init)
     return np.full(shape, float(fill), dtype=dtype)
 
 
@@ -203,12 +205,14 @@ class FunctionLayer(Layer):
             self.buffers[key] = np.array(self.layer_param.pop(key), dtype=dtype)
         if conv.layer_param is not None:
             self._probe_buffers(np.dtype(dtype))
+        assert self.output_dim is not None  # a "units" output has units (see __init__)
         return self.output_dim
 
     def _probe_buffers(self, dtype: np.dtype) -> None:
         """Find the arrays forward stores in LAYER_PARAM (cs231n's batchnorm stores its
         initial running statistics in test mode), so a fresh layer already has the buffers
         a saved one has. A probe that fails is ignored: the real call will report it."""
+        assert self.input_dim is not None  # called by build()
         x = np.random.default_rng(0).standard_normal((_PROBE_ROWS, self.input_dim)).astype(dtype)
         param = self._param_dict("test", 0, persist=False)
         state = np.random.get_state()
@@ -251,7 +255,7 @@ class FunctionLayer(Layer):
                       persist: bool) -> tuple[np.ndarray, Any]:
         conv = self.convention
         # copies: user code may write into its inputs (x -= mean), which are our caches
-        args = [np.array(x)] + [value.copy() for value in self.params.values()]
+        args: list[Any] = [np.array(x)] + [value.copy() for value in self.params.values()]
         param = None
         if conv.layer_param is not None:
             param = self._param_dict(mode, seed, persist)
@@ -274,7 +278,7 @@ class FunctionLayer(Layer):
 
     def _keep(self, param: dict[str, Any]) -> None:
         """Adopt what a training call stored: arrays into the (same) buffer objects."""
-        dtype = self.params[next(iter(self.params))].dtype if self.params else np.float32
+        dtype = self.params[next(iter(self.params))].dtype if self.params else np.dtype(np.float32)
         for key, value in param.items():
             if key in MANAGED_KEYS:
                 continue

@@ -109,10 +109,12 @@ class Network:
 
     @property
     def output_dim(self) -> int:
-        return self.layers[-1].output_dim if self.layers else self.input_dim
+        # None only before build(); every reader holds a built network
+        dim = self.layers[-1].output_dim if self.layers else self.input_dim
+        return dim  # type: ignore[return-value]
 
     def output_dims(self) -> list[int]:
-        return [layer.output_dim for layer in self.layers]
+        return [layer.output_dim for layer in self.layers]  # type: ignore[misc]  # built, as above
 
     def num_parameters(self) -> int:
         return sum(layer.num_parameters() for layer in self.layers)

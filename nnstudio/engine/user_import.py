@@ -73,6 +73,7 @@ def import_user_file(path: str | Path, source: str | None = None) -> ModuleType:
             _forget_other_package(chain[0])
             importlib.import_module(name.rpartition(".")[0])  # the parent packages first
         spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None  # a path ending in .py always has a source loader
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module  # dataclasses, pickling and relative imports look here
         try:

@@ -15,8 +15,9 @@ from pathlib import Path
 import numpy as np
 
 #: numpy dtype -> safetensors dtype name (what our networks hold)
-DTYPE_NAMES = {np.dtype(np.float32): "F32", np.dtype(np.float64): "F64",
-               np.dtype(np.int64): "I64", np.dtype(np.int32): "I32", np.dtype(np.bool_): "BOOL"}
+DTYPE_NAMES: dict[np.dtype, str] = {
+    np.dtype(np.float32): "F32", np.dtype(np.float64): "F64",
+    np.dtype(np.int64): "I64", np.dtype(np.int32): "I32", np.dtype(np.bool_): "BOOL"}
 NUMPY_DTYPES = {name: dtype for dtype, name in DTYPE_NAMES.items()}
 _ALIGN = 8
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 from .sandbox import Limits
 
@@ -118,7 +119,7 @@ class _Reader:
         self.path = path
         self.folder = path.resolve().parent
 
-    def fail(self, key: str, message: str):
+    def fail(self, key: str, message: str) -> NoReturn:
         raise AssignmentError(f"{self.path}: [{key}] {message}")
 
     def table(self, raw: dict, key: str, allowed: set[str], required: bool = False) -> dict:

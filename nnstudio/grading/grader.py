@@ -136,6 +136,7 @@ class Grader:
             grade.explanation = f"Your code was {run.reason}. Checks that finished before count."
         elif run.outcome == "import_error":
             grade.status, grade.error = "error", run.error
+            assert run.error is not None  # the child reports why the import failed
             grade.explanation = f"Your file could not be imported: {explain_error(run.error)}."
         elif run.outcome == "crashed":
             grade.status = "error"

@@ -80,9 +80,12 @@ def upstream_gradient(assignment: Assignment, batches: Batches, check: Check,
     rng = np.random.default_rng([check.seed, 2])
     if assignment.dout == "random":
         spec = assignment.functions
+        assert spec is not None  # a layer assignment has its functions
         x = batches.x(check)
         width = spec.units if spec.output == "units" else x.shape[1]
+        assert width is not None  # an output of "units" comes with units (the assignment checks)
         return rng.standard_normal((x.shape[0], width))
+    assert reference_out is not None  # the "network" dout starts from the reference output
     _, y = batches.xy(check)
     outputs = batches.classes if batches.task == "classification" else 1
     network = build_network(assignment.after, reference_out.shape[1], batches.task, outputs,
@@ -90,6 +93,7 @@ def upstream_gradient(assignment: Assignment, batches: Batches, check: Check,
     prediction = network.forward(reference_out, Context.inference())
     network.loss.forward(prediction, y)
     grad = network.backward(network.loss.backward())
+    assert grad is not None  # input_grad is on: the gradient at the input comes back
     rms = float(np.sqrt(np.mean(grad ** 2)))
     if not np.isfinite(rms) or rms == 0:
         raise AssignmentError(f"{assignment.path}: [network.dout] the network's gradient at the "

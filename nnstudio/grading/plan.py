@@ -69,6 +69,7 @@ def rng_for(check: Check, purpose: int) -> np.random.Generator:
 def layer_inputs(assignment: Assignment, check: Check, batch) -> dict:
     """x, params (name -> array), layer_param (with arrays), output width: all seeded."""
     spec = assignment.functions
+    assert spec is not None  # a layer assignment has its functions
     x = batch.x(check)
     width = x.shape[1]
     rng = rng_for(check, 1)
@@ -131,6 +132,7 @@ def layer_plan(assignment: Assignment, batch, douts: dict[str, np.ndarray]) -> P
     """Every check's calls for a layer; ``douts[check.name]`` is its G (from
     :func:`upstream_gradient`, chosen before any student runs)."""
     spec = assignment.functions
+    assert spec is not None  # a layer assignment has its functions
     builder = _Builder(assignment)
     plans = []
     for number, check in enumerate(assignment.checks):
@@ -210,6 +212,7 @@ def model_plan(assignment: Assignment, batch, initial: dict[str, np.ndarray]) ->
                 plan.probes.append(Probe(name, int(index), *ids))
         plans.append(plan)
     spec = assignment.model
+    assert spec is not None  # a model assignment has its model
     request = {"file": assignment.file, "convention": "model", "arrays": builder.arrays,
                "calls": builder.calls, "factory": spec.factory,
                "factory_kwargs": dict(spec.kwargs, input_dim=batch.width,
@@ -229,6 +232,7 @@ def forward_only_request(assignment: Assignment, batch) -> dict:
 def params_request(assignment: Assignment, batch) -> dict:
     """Ask the reference model for its initial params (their names and shapes)."""
     spec = assignment.model
+    assert spec is not None  # a model assignment has its model
     return {"file": assignment.file, "convention": "model", "arrays": {}, "factory": spec.factory,
             "factory_kwargs": dict(spec.kwargs, input_dim=batch.width, num_classes=batch.classes),
             "calls": [{"id": 0, "op": "model_params", "context": "building the model"}]}

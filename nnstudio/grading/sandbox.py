@@ -205,12 +205,14 @@ def _exchange(process: subprocess.Popen, read_fd: int, request: dict,
               deadline: float) -> tuple[bytes, bool]:
     """Send the request, read the result pipe until the end frame, the child's exit or the
     deadline. Returns (bytes read, timed out)."""
+    assert process.stdin is not None  # started with stdin=PIPE
     try:
         process.stdin.write(json.dumps(request).encode("utf-8"))
         process.stdin.close()
     except (BrokenPipeError, OSError):
         pass  # it died before reading: its exit status tells why
-    chunks, size, tail = [], 0, b""
+    chunks: list[bytes] = []
+    size, tail = 0, b""
     end_marker = f'"nonce": "{request["nonce"]}", "end": true'.encode()
     with selectors.DefaultSelector() as selector:
         selector.register(read_fd, selectors.EVENT_READ)

@@ -78,6 +78,7 @@ def score_check(plan: CheckPlan, calls: dict[int, CallResult],
         trusted = calls[plan.base] if reference is None else reference[plan.base]
         result.tensors = _gradient_tensors(plan, calls, noise_floor(plan, trusted))
     else:
+        assert reference is not None  # a reference check is scored with the reference's calls
         result.tensors = _reference_tensors(plan, calls[plan.base], reference[plan.base])
     good = sum(t.status == OK for t in result.tensors)
     if check.partial == "tensor" and result.tensors:

@@ -37,25 +37,31 @@ class LayerHealthStore:
     # -- input ----------------------------------------------------------------------------
     def add_epochs(self, epochs: list[tuple[int, object]]) -> None:
         """(epoch number, :class:`~nnstudio.training.health.EpochHealth`) pairs of one bundle."""
-        entries = []
+        runs: list[tuple[bool, list[dict[str, Any]]]] = []  # in epoch order, judged or not
         for epoch, health in epochs:
-            entries.append({"epoch": epoch, **health.history_fields()})
+            judged = not health.partial  # a point inside a long epoch is shown, not judged
+            if not runs or runs[-1][0] != judged:
+                runs.append((judged, []))
+            runs[-1][1].append({"epoch": epoch, **health.history_fields()})
             for index, kinds in health.histograms.items():
                 for kind, (low, high, counts) in kinds.items():
                     frames = self.frames.setdefault((index, kind), [])
                     frames.append((epoch, low, high, counts))
                     if len(frames) > MAX_FRAMES:  # as the recorder thins its own
                         frames[:] = frames[::2]
-        self.add_entries(entries)
+        for judged, entries in runs:
+            self.add_entries(entries, judged)
 
-    def add_entries(self, entries: list[dict[str, Any]]) -> None:
-        """History entries with "epoch" and "layers" (others are ignored)."""
+    def add_entries(self, entries: list[dict[str, Any]], judged: bool = True) -> None:
+        """History entries with "epoch" and "layers" (others are ignored); ``judged``: kept
+        for the findings rules (interim points are not)."""
         points: dict[tuple[int, str], tuple[list[float], list[float]]] = {}
         for entry in entries:
             layers = entry.get("layers")
             if not isinstance(layers, list):
                 continue
-            self.entries.append(entry)
+            if judged:
+                self.entries.append(entry)
             epoch = float(entry["epoch"])
             for layer in layers:
                 index = layer["layer_index"]

@@ -194,10 +194,11 @@ class LayersView(QWidget):
             self.layer_selected.emit(index)
 
     # -- data -----------------------------------------------------------------------------
-    def add_epochs(self, epochs: list) -> None:
-        """A bundle brought ``epochs``: take what the recorder computed of them (and before)."""
+    def take_computed(self) -> None:
+        """After every bundle: take what the recorder computed since (the epochs that ended,
+        and points inside a long one)."""
         trainer = self.controller.trainer
-        if epochs and trainer is not None and trainer.health is not None:
+        if trainer is not None and trainer.health is not None:
             offset = self.controller.epoch_offset
             self.store.add_epochs([(offset + health.epoch, health) for health in trainer.health.take()])
 
@@ -380,7 +381,7 @@ def install_layers_view(window) -> LayersView:
     view = LayersView(window.controller, window.session)
     window.add_view(VIEW_TITLE, view)
     controller, session, stack = window.controller, window.session, window.layer_stack
-    controller.epochs.connect(view.add_epochs)
+    controller.bundle_handled.connect(view.take_computed)
     controller.history_cleared.connect(view.clear)
     controller.finished.connect(lambda _reason: view.flush(force=True))
     session.network_changed.connect(view.rebuild_rows)

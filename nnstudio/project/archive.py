@@ -32,7 +32,7 @@ from ..data.filecheck import file_problem, os_error_text
 try:
     import fcntl
 except ImportError:  # Windows: stale temporary files are recognised by their age instead
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]  # the module or nothing
 
 
 class ProjectError(ValueError):
@@ -279,7 +279,7 @@ def remove_stale_temporaries(path: Path) -> list[Path]:
     over (without locks: one older than :data:`STALE_SECONDS`).
     """
     pattern = re.compile(re.escape(f".{path.name}.") + r"[0-9a-f]{8}\.tmp")
-    removed = []
+    removed: list[Path] = []
     try:
         candidates = [entry for entry in os.scandir(path.parent) if pattern.fullmatch(entry.name)]
     except OSError:

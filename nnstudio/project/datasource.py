@@ -78,6 +78,7 @@ class DataSource:
         author's machine); a CSV file is read and stored when ``embed_data``.
         """
         if self.embedded_bytes is not None:
+            assert self.embedded is not None  # the bytes are always read with their name
             return self.embedded, self.embedded_bytes
         if self.kind == "arrays":
             if self.arrays is None:
@@ -88,6 +89,7 @@ class DataSource:
         found = self._find(project_dir)
         if found is None:
             raise FileNotFoundError(f"cannot embed the data: {self.path} does not exist")
+        assert self.path is not None  # a CSV source records its path
         return f"data/{Path(self.path).name}", found.read_bytes()
 
     def to_json(self, project_dir: Path, embedded: str | None) -> dict[str, Any]:
@@ -168,6 +170,8 @@ class DataSource:
             saved["target"] = self.schema["target"]  # the default target's rule has changed
         options = LoadOptions(**saved)
         if self.kind == "arrays":
+            # from_json refuses arrays that are not embedded
+            assert self.embedded_bytes is not None and self.embedded is not None
             return self._dataset_from_arrays(decode_npz(self.embedded_bytes, self.embedded), options)
         if self.kind == "builtin":
             name = self.source.removeprefix("builtin:")
@@ -175,6 +179,7 @@ class DataSource:
                                 test_fraction=options.test_fraction, standardize=options.standardize,
                                 standardize_target=options.standardize_target)
         if self.embedded_bytes is not None:
+            assert self.embedded is not None  # the bytes are always read with their name
             with tempfile.TemporaryDirectory(prefix="nnstudio-") as folder:
                 copy = Path(folder) / Path(self.embedded).name
                 copy.write_bytes(self.embedded_bytes)

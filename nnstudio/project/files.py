@@ -114,7 +114,7 @@ class Project:
                 trainer.load_state_dict(state)
         except ValueError as exc:
             raise ProjectError(f"{self.path.name}: {exc}") from None
-        gaps += resume_gaps(trainer, state) if restore_state else []
+        gaps += resume_gaps(trainer, state) if restore_state and state is not None else []
         self.resume_notes = [f"{self.path.name}: {gap}, so training does not continue exactly "
                              "as if it had never stopped" for gap in gaps]
         if strict and gaps:

@@ -107,7 +107,7 @@ def check_sizes(layers: list[dict], input_dim: int, shapes: dict[str, tuple[int,
     width: int | None = input_dim
     total = 0
     for position, entry in enumerate(layers):
-        layer = layer_from_config(entry.get("type"), entry.get("config"))
+        layer = layer_from_config(entry["type"], entry.get("config"))  # _checked_structure: a str
         expected: dict[str, tuple[int, ...]] = {}
         if isinstance(layer, Dense):
             if width is None:

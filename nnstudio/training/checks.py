@@ -12,7 +12,7 @@ from .divergence import layer_label
 
 def check_fit(network: Network, dataset: Any) -> str:
     """The dataset's task, after checking that the network can be trained on it."""
-    task = getattr(dataset, "task", None)
+    task: Any = getattr(dataset, "task", None)  # loss_for_task refuses all but the two tasks
     expected_loss = loss_for_task(task).type_name
     if network.input_dim is None:
         raise ValueError("the network is not built: build it for the dataset's features first")

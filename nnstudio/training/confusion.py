@@ -8,7 +8,7 @@ import numpy as np
 
 from ..engine.context import Context
 from ..engine.network import Network
-from .metrics import EVAL_CHUNK, EVAL_SHUFFLE_SEED, batch_bounds
+from .metrics import batch_bounds, evaluation_batches
 
 
 @dataclass(frozen=True)
@@ -51,13 +51,11 @@ def predicted_classes(network: Network, x: np.ndarray, bn_stats: str = "running"
     running statistics in large chunks, batch statistics over seeded batches of
     ``batch_size`` (so the matrix agrees with the reported accuracy)."""
     n = len(x)
-    batched = bn_stats == "batch" or any(layer.stats == "batch"
-                                         for _, layer in network.batchnorm_layers())
-    order = (np.random.default_rng(EVAL_SHUFFLE_SEED).permutation(n)
-             if batched and network.batchnorm_layers() else np.arange(n))
+    order, chunk = evaluation_batches(network, n, bn_stats, batch_size)
+    order = np.arange(n) if order is None else order
     ctx = Context.inference(bn_stats=bn_stats)
     predicted = np.empty(n, dtype=np.int64)
-    for start, stop in batch_bounds(n, batch_size if batched else EVAL_CHUNK):
+    for start, stop in batch_bounds(n, chunk):
         rows = order[start:stop]
         predicted[rows] = network.forward(x[rows], ctx).argmax(axis=-1)
     for layer in network.layers:

@@ -68,6 +68,21 @@ def count_correct(outputs: np.ndarray, y: np.ndarray) -> int:
     return int(np.count_nonzero(outputs.argmax(axis=-1) == y))
 
 
+def evaluation_batches(network: Network, n: int, bn_stats: str,
+                       batch_size: int) -> tuple[np.ndarray | None, int]:
+    """How ``n`` rows are evaluated: (their order (n,), or None to keep it; rows per pass).
+
+    A layer that takes batch statistics (by ``bn_stats``, or overridden to) takes them over
+    seeded batches of the training size in both modes, so that its numbers do not depend on
+    the mode of the others; everything else goes in large chunks.
+    """
+    batched = bn_stats == BATCH or any(layer.stats == BATCH for _, layer in network.batchnorm_layers())
+    if not (batched and network.batchnorm_layers()):
+        return None, batch_size if batched else EVAL_CHUNK
+    # a generator of its own: evaluating must not advance the trainer's random state
+    return np.random.default_rng(EVAL_SHUFFLE_SEED).permutation(n), batch_size
+
+
 def evaluate_arrays(network: Network, x: np.ndarray, y: np.ndarray, task: str,
                     bn_stats: str = RUNNING, batch_size: int = 32,
                     regularization: Regularization = NO_REGULARIZATION) -> dict:
@@ -97,14 +112,8 @@ def evaluate_arrays(network: Network, x: np.ndarray, y: np.ndarray, task: str,
     if bn_stats == BATCH and n < 2 and network.batchnorm_layers():
         # batch statistics of a single row do not exist: report nothing rather than fail
         return {"loss": None, "data_loss": None, "metric": None, "metric_name": name, "n": n}
-    # A layer overridden to batch statistics takes them over batches of the training
-    # size in both modes, so that its numbers do not depend on the mode of the others.
-    batched = bn_stats == BATCH or any(layer.stats == BATCH
-                                       for _, layer in network.batchnorm_layers())
-    chunk = batch_size if batched else EVAL_CHUNK
-    if batched and network.batchnorm_layers():
-        # A generator of its own: evaluating must not advance the trainer's random state.
-        order = np.random.default_rng(EVAL_SHUFFLE_SEED).permutation(n)
+    order, chunk = evaluation_batches(network, n, bn_stats, batch_size)
+    if order is not None:
         x, y = x[order], y[order]
     loss_sum, hits = _accumulate(network, x, y, Context.inference(bn_stats=bn_stats), chunk, name)
     data_loss = loss_sum / n
@@ -117,7 +126,9 @@ def evaluate_arrays(network: Network, x: np.ndarray, y: np.ndarray, task: str,
 def _accumulate(network: Network, x: np.ndarray, y: np.ndarray, ctx: Context, chunk: int,
                 metric_name: str) -> tuple[float, Any]:
     """Row-weighted loss sum and, per metric, correct count or per-output squared residuals."""
-    loss_sum, hits = 0.0, (0 if metric_name == "accuracy" else 0.0)
+    # hits: a count (accuracy) or, from the first chunk on, residual sums per output
+    hits: Any = 0 if metric_name == "accuracy" else 0.0
+    loss_sum = 0.0
     with np.errstate(over="ignore", invalid="ignore"):  # a non-finite loss is reported, not warned
         for start, stop in batch_bounds(len(x), chunk):
             outputs = network.forward(x[start:stop], ctx)

@@ -30,8 +30,8 @@ class EpochProgress:
     loss_sum: float = 0.0
     data_loss_sum: float = 0.0
     correct: int = 0
-    ss_res: np.ndarray = field(default=None)  # type: ignore[assignment]
-    grad_norm_sums: list[float] = field(default=None)  # type: ignore[assignment]
+    ss_res: np.ndarray = field(default=None)  # type: ignore[arg-type]  # __post_init__ fills it
+    grad_norm_sums: list[float] = field(default=None)  # type: ignore[arg-type]  # likewise
     # transient: the epoch's rows gathered in order, and BatchNorm statistics of the last batch
     x_ordered: np.ndarray | None = field(default=None, repr=False)
     y_ordered: np.ndarray | None = field(default=None, repr=False)

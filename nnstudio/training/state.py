@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -15,28 +16,45 @@ if TYPE_CHECKING:
 STATE_VERSION = 1
 
 
-def trainer_state(trainer: "Trainer") -> dict[str, Any]:
-    """See :meth:`Trainer.state_dict`."""
-    arrays = {f"optimizer/{key}": value for key, value in trainer.optimizer.state_dict().items()}
-    progress = trainer._progress
+@dataclass(slots=True)
+class LoadedState:
+    """A validated :meth:`Trainer.state_dict`, for the trainer to take over."""
+
+    epoch: int
+    step: int
+    elapsed: float
+    optimizer: Any
+    rng: np.random.Generator
+    progress: EpochProgress | None
+    arrays: dict[str, Any]
+
+
+def trainer_state(*, epoch: int, step: int, elapsed: float, config: Any, optimizer: Any,
+                  rng: np.random.Generator, progress: EpochProgress | None,
+                  health: Any) -> dict[str, Any]:
+    """See :meth:`Trainer.state_dict`; ``health`` is the trainer's recorder or None."""
+    arrays = {f"optimizer/{key}": value for key, value in optimizer.state_dict().items()}
     if progress is not None:
         arrays["progress/order"] = progress.order.copy()
-    if trainer.health is not None:
-        arrays.update(trainer.health.to_arrays())
+    if health is not None:
+        arrays.update(health.to_arrays())
     return {
         "version": STATE_VERSION,
-        "epoch": trainer.epoch,
-        "step": trainer.step,
-        "elapsed": trainer.elapsed,
-        "optimizer": trainer.config.optimizer,
-        "rng": copy.deepcopy(trainer.rng.bit_generator.state),
+        "epoch": epoch,
+        "step": step,
+        "elapsed": elapsed,
+        "optimizer": config.optimizer,
+        "rng": copy.deepcopy(rng.bit_generator.state),
         "progress": None if progress is None else progress.to_json(),
         "arrays": arrays,
     }
 
 
-def load_trainer_state(trainer: "Trainer", state: dict[str, Any]) -> None:
-    """See :meth:`Trainer.load_state_dict`. Validates everything before changing anything."""
+def read_trainer_state(state: dict[str, Any], *, config: Any, network: Any, n_train: int,
+                       grad_layers: int) -> LoadedState:
+    """See :meth:`Trainer.load_state_dict`: ``state`` checked against the training settings,
+    the network, ``n_train`` rows and ``grad_layers`` layers with gradients (ValueError
+    names what is wrong); nothing is changed."""
     if not isinstance(state, dict):
         raise ValueError(f"trainer state must be an object, got {type(state).__name__}")
     version = state.get("version")
@@ -50,35 +68,28 @@ def load_trainer_state(trainer: "Trainer", state: dict[str, Any]) -> None:
     if isinstance(elapsed, bool) or not isinstance(elapsed, (int, float)) or not math.isfinite(elapsed) \
             or elapsed < 0:
         raise ValueError(f"trainer state: elapsed must be a non-negative number, got {elapsed!r}")
-    if state.get("optimizer") != trainer.config.optimizer:
+    if state.get("optimizer") != config.optimizer:
         raise ValueError(f"trainer state holds {state.get('optimizer')!r} optimizer state but the "
-                         f"training settings use {trainer.config.optimizer!r}")
+                         f"training settings use {config.optimizer!r}")
     arrays = state.get("arrays")
     if not isinstance(arrays, dict):
         raise ValueError("trainer state: 'arrays' must map names to arrays")
-    optimizer = trainer.config.make_optimizer()
-    optimizer.load_state_dict(_optimizer_arrays(trainer, optimizer.SLOTS, arrays))
+    optimizer = config.make_optimizer()
+    optimizer.load_state_dict(_optimizer_arrays(network, config.optimizer, optimizer.SLOTS, arrays))
     rng = _generator(state.get("rng"))
     progress = None
     if state.get("progress") is not None:
         if not isinstance(state["progress"], dict) or "progress/order" not in arrays:
             raise ValueError("trainer state: an epoch in progress needs its sums and 'progress/order'")
-        progress = EpochProgress.from_json(state["progress"], arrays["progress/order"], trainer.n_train,
-                                           trainer.network.output_dim, len(trainer._grad_layers))
-    if trainer.health is not None:
-        trainer.health.load_arrays(arrays)  # validates all before it changes anything
-    trainer.epoch, trainer.step, trainer.elapsed = epoch, step, float(elapsed)
-    trainer.optimizer = optimizer
-    trainer.rng.bit_generator.state = rng.bit_generator.state
-    trainer._set_progress(progress)
-    trainer.diverged = None
+        progress = EpochProgress.from_json(state["progress"], arrays["progress/order"], n_train,
+                                           network.output_dim, grad_layers)
+    return LoadedState(epoch, step, float(elapsed), optimizer, rng, progress, arrays)
 
 
-def _optimizer_arrays(trainer: "Trainer", slots: tuple[str, ...],
+def _optimizer_arrays(network: Any, kind: str, slots: tuple[str, ...],
                       arrays: dict[str, Any]) -> dict[str, np.ndarray]:
     """The "optimizer/..." arrays, checked against the network's parameters and ``slots``."""
-    kind = trainer.config.optimizer
-    params = {name: value for _, name, value, _ in trainer.network.named_parameters()}
+    params = {name: value for _, name, value, _ in network.named_parameters()}
     flat: dict[str, np.ndarray] = {}
     for key, value in arrays.items():
         if not key.startswith("optimizer/"):

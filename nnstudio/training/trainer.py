@@ -8,7 +8,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from ..engine.context import Context
+from ..engine.context import Context, other_bn_mode
 from ..engine.layers import BatchNorm
 from ..engine.network import Network
 from .checks import check_fit, epoch_count, layer_gradients, split_arrays
@@ -21,7 +21,7 @@ from .metrics import (batch_bounds, count_correct, evaluate_arrays, metric_name_
                       r2_from_sums, squared_residuals, sum_squares_about_mean)
 from .progress import EpochProgress
 from .snapshots import BatchSnapshot, DivergedSnapshot, EpochSnapshot
-from .state import load_trainer_state, trainer_state
+from .state import read_trainer_state, trainer_state
 
 Snapshot = BatchSnapshot | EpochSnapshot | DivergedSnapshot
 SPLITS = ("train", "val", "test")
@@ -175,11 +175,21 @@ class Trainer:
         JSON-safe except the "arrays" entry (flat name -> ndarray). With the network's
         weights and the history, it continues training bit-identically.
         """
-        return trainer_state(self)
+        return trainer_state(epoch=self.epoch, step=self.step, elapsed=self.elapsed,
+                             config=self.config, optimizer=self.optimizer, rng=self.rng,
+                             progress=self._progress, health=self.health)
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore :meth:`state_dict` output; validates it against the network and data."""
-        load_trainer_state(self, state)
+        loaded = read_trainer_state(state, config=self.config, network=self.network,
+                                    n_train=self.n_train, grad_layers=len(self._grad_layers))
+        if self.health is not None:
+            self.health.load_arrays(loaded.arrays)  # validates all before it changes anything
+        self.epoch, self.step, self.elapsed = loaded.epoch, loaded.step, loaded.elapsed
+        self.optimizer = loaded.optimizer
+        self.rng.bit_generator.state = loaded.rng.bit_generator.state
+        self._set_progress(loaded.progress)
+        self.diverged = None
 
     # -- one epoch ------------------------------------------------------------------
     def _begin_epoch(self) -> EpochProgress:
@@ -208,6 +218,8 @@ class Trainer:
                 health.plan_epoch(self.epoch, self.batches_per_epoch)
             if progress.batch == 0 or self.step % SAMPLE_EVERY == 0:
                 measure = health.measures(self.step, progress.batch)
+                if progress.batch:
+                    health.position(self.epoch, progress.batch, self.batches_per_epoch)
         sample = measure == "full"
         # Overflow is expected on the way to divergence, which is detected and reported
         # below; numpy's warnings would only add noise. Scoped per batch, not across yields.
@@ -313,7 +325,7 @@ class Trainer:
         val = self.evaluate("val")
         other = {"loss": None, "metric": None}
         if self.network.batchnorm_layers() and val["n"] >= 2:
-            other = self.evaluate("val", "running" if self.config.eval_bn_stats == "batch" else "batch")
+            other = self.evaluate("val", other_bn_mode(self.config.eval_bn_stats))
         grad_norms = {label: total / max(progress.batch, 1)
                       for label, total in zip(self._grad_layers, progress.grad_norm_sums)}
         bn_stats = {index: (*stats, layer.buffers["running_mean"].copy(),

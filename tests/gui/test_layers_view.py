@@ -92,3 +92,21 @@ def test_sanity_buttons_report_the_initial_loss_and_overfit_20_rows(qtbot, windo
     assert view.overfit_button.text() == "Overfit a tiny batch"
     before = window.session.network.state_dict()
     assert all((before[k] == v).all() for k, v in window.session.network.state_dict().items())
+
+
+def test_points_inside_long_epochs_are_drawn_in_order_but_not_judged():
+    from nnstudio.gui.layer_health_store import LayerHealthStore
+    from nnstudio.training.health import EpochHealth
+
+    def layers(ratio):
+        return [{"layer_index": 0, "label": "0:Dense(4)", "type": "dense", "grad_norm": 1.0,
+                 "weight_norm": 1.0, "update_ratio": ratio, "output_grad_norm": 1.0,
+                 "activation_mean": 0.0, "activation_std": 1.0}]
+    store = LayerHealthStore()
+    store.add_epochs([(1, EpochHealth(1, layers(1e-3), 32)),
+                      (1.5, EpochHealth(1.5, layers(5.0), 32, partial=True)),
+                      (2, EpochHealth(2, layers(1e-3), 32))])
+    xs, ys = store.data(0, "update_ratio")
+    assert list(xs) == [1.0, 1.5, 2.0] and ys[1] == 5.0
+    assert [entry["epoch"] for entry in store.entries] == [1, 2]  # the findings rules' input
+    assert store.findings("classification", 3) == []

@@ -233,6 +233,31 @@ def test_histogram_edges_double_and_older_frames_merge_exactly():
     np.testing.assert_array_equal(aligned[0], merged)
 
 
+def test_a_live_view_gets_points_inside_a_long_epoch_and_the_history_does_not():
+    dataset = make_builtin("two_spirals", n_samples=3000)
+    network = build_network("dense:16,relu", dataset.n_features, dataset.task, dataset.n_outputs, seed=0)
+    trainer = Trainer(network, dataset, TrainConfig(epochs=2, batch_size=4))
+    batches = trainer.batches_per_epoch
+    assert batches > 2 * SAMPLE_EVERY
+    run = trainer.run()
+    next(run)
+    assert trainer.health.take() == []  # a live view asks: it wants points inside epochs
+    while trainer.step < SAMPLE_EVERY + 1:
+        next(run)
+    inside = trainer.health.take()
+    assert [health.partial for health in inside] == [True]
+    assert inside[0].epoch == pytest.approx((SAMPLE_EVERY + 1) / batches)
+    dense, relu = inside[0].layers[:2]
+    assert dense["activation_mean"] is not None and dense["update_ratio"] > 0
+    assert relu["dead_fraction"] is None and inside[0].histograms == {}
+    list(run)
+    later = trainer.health.take()
+    assert [h.epoch for h in later if not h.partial] == [1, 2]
+    fractions = [h.epoch for h in later if h.partial]
+    assert fractions == sorted(fractions) and all(f % 1 for f in fractions)
+    assert [entry["epoch"] for entry in trainer.history] == [1, 2]
+
+
 def test_sampled_epochs_bring_their_histogram_frames():
     dataset = make_builtin("iris")
     network = build_network("dense:8,sigmoid", dataset.n_features, dataset.task, dataset.n_outputs, seed=0)

@@ -46,6 +46,7 @@ class PieceColumns:
         schema, state = self.schema, self.states[self.schema.target]
         if state.kind == "text" and state.number_lut is None:
             lut = np.full(len(state.categories) + 1, -1, np.int64)
+            assert schema.class_names is not None  # classification: the schema names its classes
             order = {c: i for i, c in enumerate(schema.class_names)}
             lut[:-1] = [order.get(c, -1) for c in state.categories]
             codes = state.codes.get(index)
@@ -53,13 +54,16 @@ class PieceColumns:
         values = self.values(piece, index, schema.target)
         if schema.task == "regression":
             return values
-        found = np.searchsorted(schema.class_values, values)
-        found = np.minimum(found, len(schema.class_values) - 1)
-        return np.where(schema.class_values[found] == values, found, -1).astype(np.int64)
+        class_values = schema.class_values
+        assert class_values is not None  # a numeric classification target keeps its values
+        found = np.searchsorted(class_values, values)
+        found = np.minimum(found, len(class_values) - 1)
+        return np.where(class_values[found] == values, found, -1).astype(np.int64)
 
 
 def onehot_lut(state: ColumnState, info: ColumnInfo) -> np.ndarray:
     """Category code -> one-hot position (``<other>`` for rare ones); last entry serves -1."""
+    assert info.categories is not None  # called for categorical columns
     position = {c: i for i, c in enumerate(info.categories)}
     other = len(info.categories) if info.other else -1
     return np.array([position.get(c, other) for c in state.categories] + [-1], np.int32)

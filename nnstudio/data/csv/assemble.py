@@ -60,7 +60,8 @@ def build_arrays(pieces: list[PieceResult], states: dict[str, ColumnState], sche
     rng = np.random.default_rng(opts.seed)
     stratify = y_all if schema.task == "classification" else None
     assignment = split_assignment(len(y_all), opts.val_fraction, opts.test_fraction, rng, stratify)
-    sizes = tuple(int(n) for n in np.bincount(assignment, minlength=3))
+    counts = np.bincount(assignment, minlength=3)
+    sizes = (int(counts[0]), int(counts[1]), int(counts[2]))
     layout = make_layout(schema)
     fills = _category_fills(pieces, columns, schema, keeps, assignment, opts)
     workers = default_workers()
@@ -149,6 +150,7 @@ def _check_rows(y_all: np.ndarray, schema: Schema, rows: RowReport, path: str | 
                          hint="Choose the 'mean' or 'most_frequent' missing-value policy, or "
                               "another target")
     if schema.task == "classification":
+        assert schema.class_names is not None
         present = np.count_nonzero(np.bincount(y_all, minlength=len(schema.class_names)))
         if present < 2:
             raise data_error("after dropping rows with missing values only one class is left",
@@ -187,6 +189,7 @@ def _encodings(schema: Schema, fills: dict[str, list]) -> list[ColumnEncoding]:
     for info in schema.features:
         encoding = ColumnEncoding(info.name, info.kind, info.categories, info.other)
         if info.name in fills:
+            assert info.categories is not None  # only categorical columns are filled here
             names = info.categories + ["<other>"]
             encoding.fill = names[fills[info.name][0]]
         encodings.append(encoding)
@@ -232,5 +235,6 @@ def _report_category_fills(fills: dict[str, list], schema: Schema, rows: RowRepo
     for info in schema.features:
         if info.name in fills and fills[info.name][1]:
             position = fills[info.name][0]
+            assert info.categories is not None  # as in _encodings
             names = info.categories + ["<other>"]
             rows.filled[info.name] = (fills[info.name][1], names[position])

@@ -109,7 +109,8 @@ def _read(fmt: CsvFormat, target: str, progress, cancel
     try:
         settle_text_columns(states, fmt.decimal)
     except PieceProblem as problem:
-        raise _error_in(fmt, pieces[problem.piece_index], problem) from None
+        index = problem.piece_index  # type: ignore[attr-defined]  # set by settle_text_columns
+        raise _error_in(fmt, pieces[index], problem) from None
     return states, pieces
 
 
@@ -126,6 +127,7 @@ def sample_text_columns(fmt: CsvFormat) -> frozenset[str]:
 
 
 def _error_in(fmt: CsvFormat, piece: PieceResult, problem: PieceProblem):
+    assert problem.record is not None  # problems inside a piece name their record
     return piece_error(fmt, piece, problem.record, problem.problem, column=problem.column,
                        value=problem.value, hint=problem.hint)
 
@@ -153,6 +155,7 @@ def _notices(schema: Schema, built) -> list[str]:
     notices = list(schema.notices)
     if schema.task == "classification":
         n_rows = built.y.shape[0]
+        assert schema.class_names is not None  # classification: the schema names its classes
         counts = [int((built.y == k).sum()) for k in range(len(schema.class_names))]
         empty = [name for name, count in zip(schema.class_names, counts) if count == 0]
         if empty and n_rows:

@@ -252,6 +252,7 @@ class _Stream:
                 try:
                     piece = convert_checked(frame, target)
                 except PieceProblem as problem:
+                    assert problem.record is not None  # problems inside a piece name their record
                     problem.record += row
                     raise
                 piece.start, piece.stream_row = self.start, row

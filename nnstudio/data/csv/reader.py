@@ -103,8 +103,8 @@ def convert_frame(frame: pd.DataFrame, target: str | None = None) -> PieceResult
         elif dtype.kind in "iuf":
             numeric.append(name)
         else:  # text, bool, or anything else pandas inferred: coded as text
-            codes, uniques = pd.factorize(frame[name], use_na_sentinel=True)
-            text[name] = (codes.astype(np.int32), [str(u) for u in uniques])
+            codes, labels = pd.factorize(frame[name], use_na_sentinel=True)
+            text[name] = (codes.astype(np.int32), [str(u) for u in labels])
     with np.errstate(over="ignore", invalid="ignore"):
         block = (frame[numeric].to_numpy(dtype=np.float32) if numeric
                  else np.empty((len(frame), 0), np.float32))

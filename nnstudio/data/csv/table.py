@@ -73,7 +73,7 @@ def infer_schema(source: str | Path | pd.DataFrame, opts: LoadOptions | None = N
     """
     opts = opts if opts is not None else LoadOptions()
     path = None if isinstance(source, pd.DataFrame) else str(source)
-    frame = source if path is None else read_table(path, nrows, opts)
+    frame = source if isinstance(source, pd.DataFrame) else read_table(str(source), nrows, opts)
     frame = _plain_frame(frame, path)
     names = list(frame.columns)
     target = opts.target if opts.target is not None else names[-1]

@@ -101,7 +101,7 @@ def _tasks(pieces, labels, keeps, assignment, sizes) -> list[_Task]:
         split_of = assignment[offset:offset + len(labels[index])]
         offset += len(split_of)
         tasks.append(_Task(index, piece, labels[index], split_of, keeps[index],
-                           tuple(int(s) for s in starts)))
+                           (int(starts[0]), int(starts[1]), int(starts[2]))))
         starts += np.bincount(split_of, minlength=3)
     return tasks
 
@@ -109,7 +109,7 @@ def _tasks(pieces, labels, keeps, assignment, sizes) -> list[_Task]:
 def _write_piece(task: _Task, x, y, columns: PieceColumns, layout: Layout,
                  fills: dict[str, list]) -> dict[str, int]:
     """Write one piece's kept rows; returns how many categorical cells were filled."""
-    piece, filled = task.piece, {}
+    piece, filled = task.piece, dict[str, int]()
     rows = None if task.keep is None else np.flatnonzero(task.keep)
     runs = _block_runs(piece, columns, layout)
     for split in range(3):
@@ -122,7 +122,7 @@ def _write_piece(task: _Task, x, y, columns: PieceColumns, layout: Layout,
         for name, count in _write_rows(x[dest], piece, task.index, selected, runs, columns,
                                        layout, fills).items():
             filled[name] = filled.get(name, 0) + count
-    piece.block = None
+    piece.block = None  # type: ignore[assignment]  # written: its memory goes
     for state in columns.states.values():
         state.codes.pop(task.index, None)
         state.extra_values.pop(task.index, None)
@@ -155,7 +155,7 @@ def _write_rows(dest: np.ndarray, piece: PieceResult, index: int, selected: np.n
 
     Returns the number of missing categorical cells filled, per column.
     """
-    covered, filled = set(), {}
+    covered, filled = set[int](), dict[str, int]()
     block = piece.block
     for x_start, block_start, length in runs:
         np.take(block[:, block_start:block_start + length], selected, axis=0,

@@ -135,6 +135,7 @@ class GradientChecker:
 
     def _input_entry(self, index: int, label: str, layer: Layer | None) -> tuple:
         value = self.objective.boundary(index)
+        assert self.objective.input_gradients is not None  # input entries exist only with them
         return (f"{index}.{INPUT_PARAM}", index, label, INPUT_PARAM, value,
                 self.objective.input_gradients[index], layer, False, INPUT)
 

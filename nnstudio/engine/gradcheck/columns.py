@@ -42,24 +42,25 @@ def column_forward(layer: Layer, ctx: Context, values: np.ndarray, cols: np.ndar
     out : (P, N)
     pattern : bool (P, N) or None   the kink pattern of those features, if the layer has one
     """
-    kind = type(layer)
-    if kind is ReLU:
+    # type(layer) rather than a variable: the type checker narrows layer on it
+    if type(layer) is ReLU:
         return np.maximum(values, 0), values > 0
-    if kind is LeakyReLU:
+    if type(layer) is LeakyReLU:
         active = values > 0
         return np.where(active, values, values * layer.slope), active
-    if kind is Tanh:
+    if type(layer) is Tanh:
         return np.tanh(values), None
-    if kind is Sigmoid:
+    if type(layer) is Sigmoid:
         out = np.tanh(values * 0.5)
         out += 1
         out *= 0.5
         return out, None
-    if kind is BatchNorm:
+    if type(layer) is BatchNorm:
         return _batchnorm_columns(layer, ctx, values, cols), None
-    if kind is Dropout:
+    if type(layer) is Dropout:
         if not ctx.training or layer.p == 0.0:
             return values, None
+        assert layer.fixed_mask is not None  # is_column_layer: only a fixed mask has columns
         out = values * layer.fixed_mask[:, cols].T
         out *= 1.0 / (1.0 - layer.p)
         return out, None
@@ -98,7 +99,7 @@ def perturbed_column(layer: Layer, param: str, flat: np.ndarray, steps: np.ndarr
     """
     kind = type(layer)
     if kind is Dense and param == "W":
-        rows, cols = np.divmod(flat, layer.output_dim)
+        rows, cols = np.divmod(flat, layer.params["W"].shape[1])        # W: (D_in, D_out)
         return cols, layer_output[:, cols].T + steps[:, None] * layer_input[:, rows].T
     if (kind is Dense and param == "b") or (kind is BatchNorm and param == "beta"):
         return flat, layer_output[:, flat].T + steps[:, None]

@@ -94,7 +94,7 @@ def localize(tensors: list[TensorSummary], problems: list[Problem], labels: list
     roles = []
     loss_in = inputs.get(count)
     loss_status = _status(loss_in)
-    if loss_status == MISMATCH and not noise:
+    if loss_in is not None and loss_status == MISMATCH and not noise:
         culprits.append(Culprit(count, loss_label, "loss", loss_in.max_rel_error,
                                 (loss_in.name,),
                                 f"the error enters at the loss ({loss_label}): the gradient it "
@@ -141,7 +141,8 @@ def _arriving(tensor: TensorSummary | None) -> str | None:
     its elements agree well above the noise floor — all-noise agreement (e.g. a gradient
     zeroed by a bug after it, against a numeric one hidden in rounding) proves nothing."""
     status = _status(tensor)
-    if status in (OK, KINK) and tensor.evidence == 0 and tensor.max_abs_error > 0:
+    if (tensor is not None and status in (OK, KINK) and tensor.evidence == 0
+            and tensor.max_abs_error > 0):
         return UNVERIFIABLE
     return status
 
@@ -169,5 +170,6 @@ def _layer_culprits(index: int, label: str, own_in: TensorSummary | None,
 
 
 def _problem_culprit(problem: Problem) -> Culprit:
+    assert problem.layer_index is not None  # the caller passes a layer's problems only
     return Culprit(problem.layer_index, problem.layer_label, problem.kind, None, (),
                    problem.message)

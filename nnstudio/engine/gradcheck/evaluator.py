@@ -171,11 +171,11 @@ class ChunkEvaluator:
                                      for i in range(layer_index, obj.num_layers)]
         size = max(1, STACK_BUDGET // (2 * base.shape[0] * max(widths)))
         for start in range(0, p, size):
-            rows = slice(2 * start, 2 * min(start + size, p))
-            count = rows.stop - rows.start
+            chunk = slice(2 * start, 2 * min(start + size, p))
+            count = chunk.stop - chunk.start
             stack = np.repeat(base[None], count, axis=0)
-            stack.reshape(count, -1)[np.arange(count), flat2[rows]] += steps[rows]
-            outputs[rows] = self._tail(lane, stack, layer_index, start, p, kinks)
+            stack.reshape(count, -1)[np.arange(count), flat2[chunk]] += steps[chunk]
+            outputs[chunk] = self._tail(lane, stack, layer_index, start, p, kinks)
         return self._outcome(outputs, lane, kinks)
 
     def _outcome(self, outputs: np.ndarray, lane: "_Lane", kinks: dict) -> ChunkOutcome:
@@ -214,8 +214,9 @@ class ChunkEvaluator:
         m, p = self.next_dense[k], cols.size // 2
         for index in range(k + 1 if first is None else first, m):
             values, pattern = column_forward(layers[index], obj.ctx, values, cols)
-            if pattern is not None:
-                kinks[index] = _flipped(pattern, base.patterns[index][:, cols[0::2]].T)
+            reference = base.patterns[index]
+            if pattern is not None and reference is not None:
+                kinks[index] = _flipped(pattern, reference[:, cols[0::2]].T)
         if m == len(layers):
             return _expand_column(base.outputs[-1], cols, values)
         # Dense m: x·W with one input feature changed is a rank-1 update of its output.
@@ -253,8 +254,9 @@ class ChunkEvaluator:
         obj, base = self.objective, self.objective.base
         out, patterns = obj.forward_stack(full, first, lane.network)
         for index, pattern in patterns.items():
-            if base.patterns[index] is not None:
-                _record(kinks, index, start, p, _flipped(pattern, base.patterns[index]))
+            reference = base.patterns[index]
+            if reference is not None:
+                _record(kinks, index, start, p, _flipped(pattern, reference))
         return out
 
     def _redraw_path(self, layer: Layer, param: str, flat2: np.ndarray,
@@ -291,8 +293,9 @@ class ChunkEvaluator:
                     patterns.append(np.array(pattern, dtype=bool))
             finally:
                 value[position] = original  # bit-identical restore, even on error
-        if patterns and base.patterns[k] is not None:
-            _record(kinks, k, start, p, _flipped(np.stack(patterns), base.patterns[k]))
+        reference = base.patterns[k]
+        if patterns and reference is not None:
+            _record(kinks, k, start, p, _flipped(np.stack(patterns), reference))
         return np.stack(outputs)
 
 

@@ -30,6 +30,7 @@ from .model_objective import ModelObjective
 from .model_report import ModelCheckReport, summarize
 from .phases import FIT, PREDICT, PhasedReport
 from .refine import Measure, decide
+from .report import CheckReport
 from .results import KINK, MISMATCH, UNVERIFIABLE, ElementResult, TensorInfo
 from .summary import LayerSummary, TensorSummary
 from .verdict import NEGLIGIBLE, RULES, VERDICT_NAMES, errors, noise_floor, violation
@@ -217,17 +218,17 @@ class ModelChecker:
         layers: list[LayerSummary] = []
         for index in dict.fromkeys(info.layer_index for info in self.tensors):
             members = [s for s in summaries if s.info.layer_index == index]
-            worst = max((s for s in members if s.worst is not None),
-                        key=lambda s: float(violation(
-                            np.array([s.worst.abs_error]),
-                            np.array([max(abs(s.worst.analytic), abs(s.worst.numeric))]),
+            worst = max((s.worst for s in members if s.worst is not None),
+                        key=lambda w: float(violation(
+                            np.array([w.abs_error]),
+                            np.array([max(abs(w.analytic), abs(w.numeric))]),
                             self.config.rtol, atol)[0]), default=None)
             layers.append(LayerSummary(
                 index, members[0].info.layer_label, tuple(s.name for s in members),
                 sum(s.info.planned for s in members), sum(s.checked for s in members),
                 sum(s.ok for s in members), sum(s.kink for s in members),
                 sum(s.mismatch for s in members), max(s.max_rel_error for s in members),
-                None if worst is None else worst.worst, sum(s.unverifiable for s in members)))
+                worst, sum(s.unverifiable for s in members)))
         return layers
 
     def report(self) -> ModelCheckReport:
@@ -296,7 +297,7 @@ def check_model(model: Any, X: np.ndarray, y: np.ndarray, *, h: float = DEFAULT_
                               "honour the mode or nothing in the model depends on it"]
                 break
         checkers[phase] = checker
-    reports = {phase: checker.run() for phase, checker in checkers.items()}
+    reports: dict[str, CheckReport] = {phase: checker.run() for phase, checker in checkers.items()}
     for phase, report in reports.items():
         if report.settings.get("running_stats"):
             notes.setdefault(phase, []).append(report.settings["running_stats"])

@@ -33,6 +33,8 @@ WARM_UP_PASSES = 60
 def model_location(model: Any) -> tuple[str | None, int | None]:
     """(file, line) of the model's ``loss`` method, where contract violations are reported."""
     loss = getattr(type(model), "loss", None) or getattr(model, "loss", None)
+    if loss is None:
+        return None, None
     try:
         function = inspect.unwrap(loss)
         return inspect.getsourcefile(function), function.__code__.co_firstlineno

@@ -23,6 +23,7 @@ from ..network import Network
 from ..user_code import call_user
 from .checker import GradientChecker
 from .config import CheckConfig
+from .culprits import Culprit
 from .guard import is_builtin
 from .report import FORMAT, CheckReport
 from .stress import relabel, stress_checks
@@ -116,7 +117,7 @@ class PhasedReport:
             and all(report.passed for report in self.stress.values())
 
     @property
-    def culprits(self) -> list[tuple[str, object]]:
+    def culprits(self) -> list[tuple[str, Culprit]]:
         found = [(name, c) for name, report in self.phases.items() for c in report.culprits]
         for index, report in self.stress.items():
             found += [(LOW_VARIANCE, c) for c in relabel(report.culprits, index)]

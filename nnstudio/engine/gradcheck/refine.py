@@ -94,7 +94,7 @@ def decide(measure: Measurer, flat: np.ndarray, analytic: np.ndarray, first: Mea
 
 def _resolve_kinks(measure, flat, analytic, pending, h, rtol, floor, f0,
                    codes, rules, numeric, floors) -> None:
-    last = None
+    last: tuple[np.ndarray, Measure, float, float] | None = None
     for factor in KINK_STEPS:
         step = h / factor
         m = measure(flat[pending], step)
@@ -117,6 +117,7 @@ def _resolve_kinks(measure, flat, analytic, pending, h, rtol, floor, f0,
         pending = pending[~clean]
         if not pending.size:
             return
+    assert last is not None  # KINK_STEPS is not empty
     rows, m, step, factor = last
     a = analytic[rows]
     slope_plus, slope_minus = (m.plus - f0) / step, (f0 - m.minus) / step

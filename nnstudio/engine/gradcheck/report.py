@@ -243,7 +243,7 @@ class CheckReport:
 
     def _screen_lines(self) -> list[str]:
         lines = ["Directional screen (random direction per tensor):"]
-        for result in self.screen:
+        for result in self.screen or ():
             lines.append(f"  {result.tensor:<10} analytic {result.analytic: .6e}  numeric "
                          f"{result.numeric: .6e}  rel {result.rel_error:.1e}  {result.verdict}")
         return lines

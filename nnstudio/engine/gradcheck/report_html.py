@@ -69,7 +69,7 @@ def report_html(report, title: str = "", notes=()) -> str:
         items = "".join(f"<li>{escape(c.message)}</li>" for c in culprits)
         parts.append(f"<p>Where the error enters:</p><ul>{items}</ul>")
     parts.append(_tensor_table(report))
-    flagged = {}
+    flagged: dict[str, list] = {}
     for result in list(report.mismatches) + list(getattr(report, "unverifiable", [])):
         flagged.setdefault(result.tensor, []).append(result)
     failing = [t for t in report.tensors if t.name in flagged][:MAX_HEATMAPS]

@@ -126,7 +126,7 @@ class ElementResult(NamedTuple):
 
     tensor: str
     layer_index: int
-    index: tuple[int, ...]
+    index: tuple[int, ...]  # type: ignore[assignment]  # the field shadows tuple.index, by name
     flat_index: int
     analytic: float
     numeric: float

@@ -22,9 +22,10 @@ def is_row_layer(layer: Layer, ctx: Context) -> bool:
     kind = type(layer)
     if kind in _ROW_TYPES:
         return True
-    if kind is BatchNorm:
+    # type(layer) rather than kind: the type checker narrows layer on it
+    if type(layer) is BatchNorm:
         return not layer.uses_batch_stats(ctx)
-    if kind is Dropout:
+    if type(layer) is Dropout:
         return not ctx.training or layer.p == 0.0
     return False
 

@@ -25,6 +25,7 @@ def screen_tensor(objective: Objective, info: TensorInfo, position: int) -> Scre
     config, h = objective.config, objective.config.h
     if info.is_input:
         value = objective.boundary(info.layer_index)
+        assert objective.input_gradients is not None  # input tensors exist only with them
         gradient = objective.input_gradients[info.layer_index]
     else:
         value = objective.network.layers[info.layer_index].params[info.param]

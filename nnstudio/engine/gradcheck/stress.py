@@ -10,6 +10,7 @@ on its own: its input from the fit phase, with every other feature squeezed to v
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
@@ -30,7 +31,7 @@ def batchnorm_like(layer) -> bool:
 
 def layer_eps(layer) -> float:
     """The layer's eps: an attribute, an entry of a cs231n-style parameter dict, or 1e-5."""
-    eps = getattr(layer, "eps", None)
+    eps: Any = getattr(layer, "eps", None)
     if eps is None:
         eps = (getattr(layer, "layer_param", None) or {}).get("eps")
     try:
@@ -46,7 +47,7 @@ def low_variance_batch(x: np.ndarray, eps: float, seed: int) -> tuple[np.ndarray
     squeezed = np.array(x, dtype=np.float64, copy=True)
     columns = list(range(0, x.shape[1], 2))
     for column in columns:
-        noise = rng.standard_normal(x.shape[0])
+        noise = rng.standard_normal((x.shape[0],))
         noise = (noise - noise.mean()) / (noise.std() or 1.0)
         squeezed[:, column] = x[:, column].mean() + np.sqrt(eps) * noise
     return squeezed, columns

@@ -54,8 +54,8 @@ class BatchNorm(Layer):
 
     def reset_running_stats(self) -> None:
         dtype = self.params["gamma"].dtype
-        self.buffers["running_mean"] = np.zeros(self.input_dim, dtype=dtype)
-        self.buffers["running_var"] = np.ones(self.input_dim, dtype=dtype)
+        self.buffers["running_mean"] = np.zeros_like(self.params["gamma"], dtype=dtype)
+        self.buffers["running_var"] = np.ones_like(self.params["gamma"], dtype=dtype)
         self.buffers["num_batches_tracked"] = np.zeros((), dtype=np.int64)
 
     def uses_batch_stats(self, ctx: Context) -> bool:

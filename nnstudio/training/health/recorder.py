@@ -90,18 +90,21 @@ UNIT_CACHE = {"rectifier": "active", "tanh": "out", "sigmoid": "out"}
 
 
 class EpochHealth:
-    """What one epoch adds: the JSON-safe per-layer entries and the new histogram frames.
+    """What one epoch adds: the JSON-safe per-layer entries and the new histogram frames (or,
+    ``partial``, what one sampled batch inside a long epoch shows a live view).
 
     ``histograms``: layer index -> {"weights" | "gradients" | "activations": (low, high,
     counts (BINS,) int64)}, arrays the recorder no longer changes (built when first read:
     most epochs of a fast run are never looked at one by one).
     """
 
-    __slots__ = ("epoch", "layers", "rows", "initial_loss", "_frames", "_histograms")
+    __slots__ = ("epoch", "layers", "rows", "initial_loss", "partial", "_frames", "_histograms")
 
-    def __init__(self, epoch: int, layers: list[dict[str, Any]], rows: int,
-                 initial_loss: float | None = None, frames: tuple | None = None) -> None:
+    def __init__(self, epoch: float, layers: list[dict[str, Any]], rows: int,
+                 initial_loss: float | None = None, frames: tuple | None = None,
+                 partial: bool = False) -> None:
         self.epoch, self.layers, self.rows, self.initial_loss = epoch, layers, rows, initial_loss
+        self.partial = partial  # a point inside a long epoch (``epoch`` fractional), live only
         self._frames = frames  # (counts (T, BINS), track keys, ranges) of this epoch
         self._histograms: dict | None = None
 
@@ -166,6 +169,9 @@ class HealthRecorder:
         self.planned: int | None = None  # the epoch the schedule below is for
         self._measured = self._full = False
         self.unit_every = 0
+        self._live = False  # someone takes computed epochs: interim points are worth making
+        self._interim = False
+        self._position = 0.0
         self._open = self._new_record()
 
     def fits(self, network: Network) -> bool:
@@ -191,10 +197,16 @@ class HealthRecorder:
         """What step ``step`` (batch ``batch`` of the planned epoch) records: "full" (a
         sampled batch), "light" (only its update ratio) or None."""
         if step % SAMPLE_EVERY == 0:
+            self._interim = batch > 0 and self._live
             return "full"
         if batch or not self._measured:
             return None
         return "full" if self._full else "light"
+
+    def position(self, epoch: int, batch: int, batches: int) -> None:
+        """Where a step is, for an interim point: batch ``batch`` of ``batches`` (0-based) of
+        epoch ``epoch`` (0-based) ends at epoch ``epoch + (batch + 1) / batches``."""
+        self._position = epoch + (batch + 1) / max(batches, 1)
 
     def record_initial_loss(self, data_loss: float) -> None:
         if math.isfinite(data_loss):
@@ -240,6 +252,23 @@ class HealthRecorder:
         else:
             sample.after = self._parameters()
         self._sample = None
+        if self._interim:
+            self._interim = False
+            self._show_interim(sample)
+
+    def _show_interim(self, sample: Sample) -> None:
+        """A live view's point inside a long epoch: one sampled batch's numbers at once, at
+        its fractional epoch (the epoch's own numbers follow when it ends; no histograms,
+        and the history never sees it)."""
+        record = EpochRecord(self._zeros)
+        record.samples = [sample]  # the epoch keeps it too: computed twice, once per 128 steps
+        record.weights = (self._reducer.norm_row(self._parameters(copy=False)) if self._reducer.compact
+                          else self._parameters())
+        reduced = self._reducer.reduce([record], histograms=False)
+        health = EpochHealth(self._position, self._entries([record], reduced)[0], sample.rows,
+                             partial=True)
+        with self._lock:
+            self._outbox.append(health)
 
     def observe_units(self) -> None:
         """After the forward pass of a batch a measured epoch observes (see ``unit_every``):
@@ -307,6 +336,7 @@ class HealthRecorder:
     def take(self) -> list[EpochHealth]:
         """Every computed epoch not taken yet, oldest first (safe from another thread)."""
         with self._lock:
+            self._live = True
             self._flush_closed()
             taken = list(self._outbox)
             self._outbox.clear()
@@ -393,7 +423,8 @@ class HealthRecorder:
             weight[:, self.param_layers] = self._reducer.weight_norms(records)
             weight[samples[:, 0] == 0] = np.nan  # an epoch that measured nothing says nothing
         count = sums[:, COUNT]
-        update = np.where(np.isfinite(grad), safe_ratio(sums[:, UPDATE], samples), np.nan)
+        update = safe_ratio(sums[:, UPDATE], samples)
+        update[:, [i for i in range(n_layers) if i not in self.param_layers]] = np.nan
         flow = np.where(count > 0, np.sqrt(safe_ratio(sums[:, FLOW], full)), np.nan)
         mean = safe_ratio(sums[:, TOTAL], count)
         std = np.sqrt(np.maximum(safe_ratio(sums[:, SQUARES], count) - mean * mean, 0.0))

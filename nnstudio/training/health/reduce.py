@@ -114,7 +114,8 @@ class Reducer:
             self.pick_sizes = np.array([len(pick) for pick in picks])
 
     # -- a group of epochs -----------------------------------------------------------------
-    def reduce(self, records: list[EpochRecord], samples: bool = True) -> "Reduced":
+    def reduce(self, records: list[EpochRecord], samples: bool = True,
+               histograms: bool = True) -> "Reduced":
         """Everything the records hold, reduced: their sums so far plus their unit references
         and (``samples``) their samples, which are dropped. The records' own sums stay as
         they were (see ``store``)."""
@@ -122,7 +123,7 @@ class Reducer:
                           np.array([record.unit_rows for record in records], dtype=np.float64))
         self._units(records, reduced)
         if samples:
-            self._samples(records, reduced)
+            self._samples(records, reduced, histograms)
         return reduced
 
     def store(self, record: EpochRecord, reduced: "Reduced") -> None:
@@ -167,7 +168,7 @@ class Reducer:
             record.units = {}
             record.unit_batches = 0
 
-    def _samples(self, records: list[EpochRecord], reduced: "Reduced") -> None:
+    def _samples(self, records: list[EpochRecord], reduced: "Reduced", histograms: bool = True) -> None:
         """Adds the records' samples to the sums and counts their histograms."""
         samples, slots, steps, step_slots = [], [], [], []
         for slot, record in enumerate(records):
@@ -193,7 +194,8 @@ class Reducer:
             self._batchnorm(samples, per_sample)
             slot_of = np.array(slots, dtype=np.intp)
             np.add.at(reduced.sums, slot_of, per_sample)
-            reduced.counts = self._histograms(samples, slot_of, activations, len(records))
+            if histograms:
+                reduced.counts = self._histograms(samples, slot_of, activations, len(records))
 
     def _moments(self, samples: list[Sample], per_sample: np.ndarray):
         """Mean and spread of every output, and the norm of the gradient flowing into it;
