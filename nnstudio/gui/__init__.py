@@ -6,9 +6,10 @@ The GUI computes nothing itself: networks come from ``nnstudio.engine``, data fr
 Modules: ``main_window`` (layout, menus via ``menus``, extension points), ``session`` (the
 shared state and its signals), ``architecture`` + ``builder/`` (palette, stack, property
 editor, undo commands), ``data_panel`` + ``data_preview``, ``training_panel`` +
-``training_controller`` + ``workers`` (generator in a QThread, coalesced bundles,
-pause/step/stop), ``training_presenter`` + ``redraw_pacer`` + ``run_status`` (a run on
-screen, paced redraws), ``curves`` + ``series`` + ``plot_ranges``, ``batchnorm_panel``,
+``training_controller`` + ``workers`` (superqt's workers driving the engine's
+``BundledRun``: coalesced bundles, pause/step/stop) + ``worker_run`` (the controllers' run
+helper), ``training_presenter`` + ``redraw_pacer`` + ``run_status`` (a run on screen, paced
+redraws), ``curves`` + ``series`` + ``plot_ranges``, ``batchnorm_panel``,
 ``boundary_view``, ``files`` (projects, recent files), ``launch`` (app.py, ``nnstudio gui``).
 
 Extension points (used by the gradient-check view in ``gui/gradcheck``):

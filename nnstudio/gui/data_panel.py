@@ -17,6 +17,7 @@ from nnstudio.data import Cancelled, LoadOptions, builtin_names, load_csv, make_
 
 from .data_preview import PreviewTable, read_preview
 from .session import Session
+from .worker_run import prepared
 from .workers import FunctionWorker
 
 TASK_CHOICES = (("infer from the target", None), ("classification", "classification"),
@@ -198,16 +199,14 @@ class DataPanel(QWidget):
             return False
         if not self.confirm_replace("load a dataset"):
             return False
-        try:
-            options = self.options()
-        except ValueError as exc:
-            self.failed.emit("Check the loading options", str(exc))
+        options = prepared(self.options, self.failed, {ValueError: "Check the loading options"})
+        if options is None:
             return False
         worker = FunctionWorker(load_csv, self.path, options)
         worker.progress.connect(self.progress.setValue)
         worker.returned.connect(self._on_loaded)
         worker.errored.connect(self._on_error)
-        worker.done.connect(self._on_done)
+        worker.finished.connect(self._on_done)
         self.worker = worker
         self._set_loading(True)
         self.message.emit(f"Loading {Path(self.path).name}…")

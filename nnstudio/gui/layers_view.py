@@ -350,7 +350,7 @@ class LayersView(QWidget):
                                 snapshot.train_config)
         worker.returned.connect(lambda result: self._show_sanity(result.passed, result.message))
         worker.errored.connect(lambda exc: self._show_sanity(False, f"{type(exc).__name__}: {exc}"))
-        worker.done.connect(self._on_overfit_done)
+        worker.finished.connect(self._on_overfit_done)
         worker.progress.connect(lambda percent: self.sanity_label.setText(
             f"Overfitting 20 rows… {percent} %"))
         self.worker = worker

@@ -1,10 +1,11 @@
 """Runs the engine's training generator in a worker and feeds the panels.
 
 The controller owns the ``Trainer`` (kept across Start/Stop so that a run continues where it
-stopped, with its optimizer state and counters) and the ``GeneratorWorker`` driving
-``Trainer.run``. Bundles of snapshots arrive at most ``BUNDLE_RATE`` times a second; each
-feeds the curves, the progress bar and, per epoch, the BatchNorm panel. A probe copies what
-the decision boundary needs in the worker thread, between batches.
+stopped, with its optimizer state and counters) and, through a
+:class:`~nnstudio.gui.worker_run.WorkerRun`, the ``GeneratorWorker`` driving ``Trainer.run``.
+Bundles of snapshots arrive at most ``BUNDLE_RATE`` times a second; each feeds the curves,
+the progress bar and, per epoch, the BatchNorm panel. A probe copies what the decision
+boundary needs in the worker thread, between batches.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from nnstudio.engine.context import BN_STATS_MODES
 from nnstudio.training import BatchSnapshot, DivergedSnapshot, EpochSnapshot, Trainer
 
 from .session import Session
+from .worker_run import WorkerRun, prepared
 from .workers import Bundle, GeneratorWorker, Probe
 
 STOP_TIMEOUT_MS = 900
@@ -45,7 +47,8 @@ class TrainingController(QObject):
         super().__init__(parent)
         self.session = session
         self.trainer: Trainer | None = None
-        self.worker: GeneratorWorker | None = None
+        self._runs = WorkerRun(self._on_bundle, self._on_done, self._on_errored,
+                               self._on_paused_changed, wait_ms=STOP_TIMEOUT_MS)
         self.state = "idle"
         self.target_epoch = 0
         self._end_reason = "done"
@@ -57,6 +60,11 @@ class TrainingController(QObject):
         self.confirm_reset = lambda: True
         session.network_changed.connect(self._on_network_replaced)
         session.dataset_changed.connect(self._drop_trainer)
+
+    @property
+    def worker(self) -> GeneratorWorker | None:
+        """The worker of the run, None when idle."""
+        return self._runs.current
 
     # -- probes -------------------------------------------------------------------------
     def add_probe(self, name: str, make_fn, interval: float = 0.3) -> None:
@@ -146,10 +154,8 @@ class TrainingController(QObject):
     def start(self, paused_after_steps: int | None = None) -> bool:
         if self.state != "idle":
             return False
-        try:
-            trainer = self.ensure_trainer()
-        except ValueError as exc:
-            self.failed.emit("Cannot start training", str(exc))
+        trainer = prepared(self.ensure_trainer, self.failed, {ValueError: "Cannot start training"})
+        if trainer is None:
             return False
         epochs = self.session.train_config.epochs
         if trainer.epoch < epochs:
@@ -158,15 +164,10 @@ class TrainingController(QObject):
             self.target_epoch, run_epochs = trainer.epoch + epochs, epochs
         probes = [Probe(name, make_fn(trainer.network, self.session), interval)
                   for name, (make_fn, interval) in self._probe_factories.items()]
-        worker = GeneratorWorker(lambda: trainer.run(run_epochs), max_rate=BUNDLE_RATE,
-                                 probes=probes,
-                                 is_step=lambda item: isinstance(item, BatchSnapshot))
-        worker.bundle.connect(self._on_bundle)
-        worker.returned.connect(self._on_returned)
-        worker.errored.connect(self._on_errored)
-        worker.paused_changed.connect(self._on_paused_changed)
-        worker.done.connect(self._on_done)
-        self.worker, self._end_reason = worker, "done"
+        worker = self._runs.begin(GeneratorWorker(
+            lambda: trainer.run(run_epochs), max_rate=BUNDLE_RATE, probes=probes,
+            is_step=lambda item: isinstance(item, BatchSnapshot)))
+        self._end_reason = "done"
         if paused_after_steps:
             worker.step(paused_after_steps)
         self.session.set_busy("training")
@@ -214,19 +215,15 @@ class TrainingController(QObject):
     def stop(self) -> None:
         if self.worker is not None:
             self._end_reason = "stopped"
-            self.worker.stop()
+            self._runs.stop()
 
     def shutdown(self, timeout_ms: int = STOP_TIMEOUT_MS) -> bool:
-        """Stop and wait for the worker thread (window closing); True if it ended."""
-        worker = self.worker
-        if worker is None:
+        """Stop and wait for the worker thread (window closing); True if it ended (else it
+        finishes its batch in the background, unheard)."""
+        if self.worker is None:
             return True
         self._end_reason = "stopped"
-        worker.stop()
-        ended = worker.wait(timeout_ms)
-        if not ended:  # inside a long batch: it finishes in the background, unheard
-            worker.abandon()
-            self.worker = None
+        ended = self._runs.shutdown(timeout_ms)
         self._release_worker()
         return ended
 
@@ -241,15 +238,11 @@ class TrainingController(QObject):
         self.message.emit("Weights initialised again from the seed.")
 
     # -- worker signals (GUI thread) --------------------------------------------------
-    def _on_bundle(self, bundle: Bundle) -> None:
-        try:
-            self._handle_items(bundle.items)
-            if bundle.probes:
-                self.probes.emit(bundle.probes)
-            self.bundle_handled.emit()
-        finally:
-            if self.worker is not None:
-                self.worker.acknowledge()
+    def _on_bundle(self, _worker: GeneratorWorker, bundle: Bundle) -> None:
+        self._handle_items(bundle.items)
+        if bundle.probes:
+            self.probes.emit(bundle.probes)
+        self.bundle_handled.emit()
 
     def _handle_items(self, items: list) -> None:
         batches, epochs = [], []
@@ -286,16 +279,11 @@ class TrainingController(QObject):
         if self.worker is not None and self.worker.running:
             self._set_state("paused" if paused else "running")
 
-    def _on_returned(self, _result) -> None:
-        pass
-
     def _on_errored(self, exc: BaseException) -> None:
         self._end_reason = "error"
         self.failed.emit("Training failed", f"{type(exc).__name__}: {exc}")
 
     def _on_done(self) -> None:
-        if self.worker is None:  # already released by shutdown()
-            return
         reason = self._end_reason
         self._release_worker()
         texts = {"done": "Training finished.", "stopped": "Training stopped.",
@@ -305,9 +293,6 @@ class TrainingController(QObject):
         self.finished.emit(reason)
 
     def _release_worker(self) -> None:
-        worker, self.worker = self.worker, None
-        if worker is not None:
-            worker.wait(STOP_TIMEOUT_MS)
         self.session.set_busy(None)
         self._set_state("idle")
 

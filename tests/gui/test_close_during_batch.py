@@ -34,7 +34,7 @@ def test_an_abandoned_job_lives_until_its_thread_ends_and_tells_nobody(qtbot):
         return "result"
     worker = FunctionWorker(slow)
     worker.returned.connect(heard.append)
-    worker.done.connect(lambda: heard.append("done"))
+    worker.finished.connect(lambda: heard.append("done"))
     worker.start()
     worker.abandon()
     assert worker.cancelled

@@ -27,7 +27,7 @@ def test_fast_generator_arrives_in_few_bundles_with_every_item(qtbot):
 
     worker = GeneratorWorker(numbers, max_rate=30)
     collect = Collector(worker)
-    worker.bundle.connect(collect)
+    worker.yielded.connect(collect)
     with qtbot.waitSignal(worker.returned, timeout=10000) as returned:
         worker.start()
     qtbot.waitUntil(lambda: worker.is_finished() and len(collect.items) == 20000)
@@ -46,16 +46,16 @@ def test_step_runs_exactly_one_item_then_pauses_and_stop_ends_it(qtbot):
 
     worker = GeneratorWorker(numbers)
     collect = Collector(worker)
-    worker.bundle.connect(collect)
+    worker.yielded.connect(collect)
     worker.pause()
     worker.step(1)
     worker.start()
     qtbot.waitUntil(lambda: collect.items == [0])
     time.sleep(0.2)
-    assert pulled == [0] and worker.paused
+    assert pulled == [0] and worker.is_paused
     worker.step(1)
     qtbot.waitUntil(lambda: collect.items == [0, 1])
-    with qtbot.waitSignal(worker.done, timeout=2000):
+    with qtbot.waitSignal(worker.finished, timeout=2000):
         worker.stop()
     assert len(pulled) == 2
 
@@ -72,7 +72,7 @@ def test_stop_while_running_ends_within_a_second(qtbot):
             closed.set()
 
     worker = GeneratorWorker(forever)
-    worker.bundle.connect(Collector(worker))
+    worker.yielded.connect(Collector(worker))
     worker.start()
     qtbot.wait(100)
     started = time.monotonic()
@@ -88,7 +88,7 @@ def test_generator_error_is_reported_not_raised(qtbot):
         raise RuntimeError("layer 3 exploded")
 
     worker = GeneratorWorker(broken)
-    worker.bundle.connect(Collector(worker))
+    worker.yielded.connect(Collector(worker))
     with qtbot.waitSignal(worker.errored, timeout=3000) as errored:
         worker.start()
     assert "layer 3 exploded" in str(errored.args[0])
@@ -104,8 +104,8 @@ def test_probes_run_in_the_worker_thread(qtbot):
 
     worker = GeneratorWorker(numbers, probes=[probe])
     collect = Collector(worker)
-    worker.bundle.connect(collect)
-    with qtbot.waitSignal(worker.done, timeout=3000):
+    worker.yielded.connect(collect)
+    with qtbot.waitSignal(worker.finished, timeout=3000):
         worker.start()
     assert threads and threads[0] is not threading.main_thread()
     assert any(p.get("where") == "x" for p in collect.probes)
@@ -147,7 +147,7 @@ def endless_counter(pulled: list):
 def test_worker_waits_while_the_gui_draws_in_its_turn(qtbot):
     pulled = []
     worker = GeneratorWorker(endless_counter(pulled))
-    worker.bundle.connect(lambda bundle: worker.acknowledge())
+    worker.yielded.connect(lambda bundle: worker.acknowledge())
     worker.start()
     qtbot.waitUntil(lambda: len(pulled) > 100)
     with worker.gui_turn():
@@ -156,7 +156,7 @@ def test_worker_waits_while_the_gui_draws_in_its_turn(qtbot):
         busy_python(0.08)
         during = len(pulled) - before
     qtbot.waitUntil(lambda: len(pulled) > before + 100)  # and goes on afterwards
-    with qtbot.waitSignal(worker.done, timeout=2000):
+    with qtbot.waitSignal(worker.finished, timeout=2000):
         worker.stop()
     assert during <= 1
 
@@ -174,11 +174,11 @@ def test_worker_waits_while_the_event_loop_handles_an_event(qtbot):
             seen["during"] = len(pulled) - seen["before"]
         worker.acknowledge()
 
-    worker.bundle.connect(handle)
+    worker.yielded.connect(handle)
     worker.start()
     qtbot.waitUntil(lambda: "during" in seen, timeout=3000)
     qtbot.waitUntil(lambda: len(pulled) > seen["before"] + 100)  # and it goes on afterwards
-    with qtbot.waitSignal(worker.done, timeout=2000):
+    with qtbot.waitSignal(worker.finished, timeout=2000):
         worker.stop()
     assert seen["during"] <= 2  # the item it was in, at most one more
 
@@ -196,17 +196,53 @@ def test_a_long_spell_of_gui_work_slows_the_worker_but_does_not_stop_it(qtbot):
             seen["during"] = len(pulled) - before
         worker.acknowledge()
 
-    worker.bundle.connect(handle)
+    worker.yielded.connect(handle)
     worker.start()
     qtbot.waitUntil(lambda: "during" in seen, timeout=3000)
-    with qtbot.waitSignal(worker.done, timeout=2000):
+    with qtbot.waitSignal(worker.finished, timeout=2000):
         worker.stop()
     assert seen["during"] > 2
 
 
 def test_the_event_filter_is_removed_when_the_work_ends(qtbot):
     worker = GeneratorWorker(lambda: iter(range(10)))
-    worker.bundle.connect(lambda bundle: worker.acknowledge())
-    with qtbot.waitSignal(worker.done, timeout=2000):
+    worker.yielded.connect(lambda bundle: worker.acknowledge())
+    with qtbot.waitSignal(worker.finished, timeout=2000):
         worker.start()
-    assert worker._gate._dispatcher is None and worker._gui_free.is_set()
+    assert worker._gate._dispatcher is None and worker.control.holds == 0
+
+
+def test_a_worker_started_inside_the_event_loop_can_be_waited_for_at_once(qtbot):
+    """A closing window starts nothing but waits for the work it stops; superqt's own start
+    waits for the event loop when called inside one, so that wait would time out."""
+    from PySide6.QtCore import QTimer
+
+    result = {}
+
+    def start_stop_and_wait():
+        worker = GeneratorWorker(endless_counter([]))
+        worker.yielded.connect(lambda bundle: worker.acknowledge())
+        worker.start()
+        worker.stop()
+        result["ended"] = worker.wait(2000)
+
+    QTimer.singleShot(0, start_stop_and_wait)
+    qtbot.waitUntil(lambda: "ended" in result, timeout=5000)
+    assert result["ended"]
+
+
+def test_overlapping_workers_leave_the_processs_warnings_alone(qtbot):
+    import warnings
+
+    show, filters = warnings.showwarning, list(warnings.filters)
+    release_first, release_second = threading.Event(), threading.Event()
+    first = FunctionWorker(lambda progress, cancel: release_first.wait(5))
+    second = FunctionWorker(lambda progress, cancel: release_second.wait(5))
+    first.start()
+    second.start()
+    qtbot.wait(50)
+    release_first.set()
+    assert first.wait(2000)
+    release_second.set()
+    assert second.wait(2000)
+    assert warnings.showwarning is show and warnings.filters == filters

@@ -4,10 +4,10 @@ The checker is built from a snapshot of the session (a copy of the network, the 
 ``batch_size`` training rows) the first time the user steps, and kept across commands, so
 "Step element" after "Run to next mismatch" continues where the check stopped. Each command
 (``"element"``, ``"tensor"``, ``"layer"``, ``"mismatch"``, ``"end"``) drives
-``checker.advance(until)`` in a :class:`~nnstudio.gui.workers.GeneratorWorker`, which
-bundles the yielded results (at most 15 GUI updates a second). A probe takes the checker's
-own summaries in the worker thread at bundle time, so the GUI never reads the live checker
-while the worker writes to it.
+``checker.advance(until)`` in a :class:`~nnstudio.gui.workers.GeneratorWorker` (started
+and retired by a :class:`~nnstudio.gui.worker_run.WorkerRun`), which bundles the results
+(at most 15 GUI updates a second). A probe takes the checker's own summaries in the worker
+thread at bundle time, so the GUI never reads the live checker while the worker writes to it.
 
 A network with BatchNorm, Dropout or a custom layer is checked in two phases by default,
 fit then predict (``engine.gradcheck.phases``), each with its own checker and store; "Run
@@ -29,6 +29,7 @@ from nnstudio.engine.gradcheck import (SELECTED, CheckConfig, GradientChecker, c
 from nnstudio.engine.user_code import UserCodeError
 
 from ..session import Session
+from ..worker_run import WorkerRun, prepared
 from ..workers import Bundle, GeneratorWorker, Probe
 from .store import CheckProgress, DisplayResults
 
@@ -79,14 +80,19 @@ class CheckController(QObject):
         self.phases: list[PhaseRun] = []
         self.current = 0   # the phase that runs (or ran last)
         self.shown = 0     # the phase the view shows
-        self.worker: GeneratorWorker | None = None
+        self._runs = WorkerRun(self._on_bundle, self._on_done, self._on_errored,
+                               wait_ms=STOP_WAIT_MS)
         self.state = "idle"
-        self._retiring: list[GeneratorWorker] = []
         self._stop_requested = False
         self._until = "end"
         session.network_changed.connect(lambda _fresh: self.invalidate("The network changed"))
         session.weights_changed.connect(lambda: self.invalidate("The weights changed"))
         session.dataset_changed.connect(lambda: self.invalidate("The data changed"))
+
+    @property
+    def worker(self) -> GeneratorWorker | None:
+        """The worker of the running check, None when idle."""
+        return self._runs.current
 
     # -- phases ---------------------------------------------------------------------------
     @property
@@ -149,36 +155,27 @@ class CheckController(QObject):
     def shutdown(self) -> None:
         """Stop any check and wait for its thread (closing the window)."""
         self._retire_worker()
-        for worker in list(self._retiring):
-            worker.wait(STOP_WAIT_MS)
+        self._runs.shutdown()
 
     # -- commands -------------------------------------------------------------------------
     def command(self, until: str) -> bool:
         """Run the check up to ``until`` in a worker; False if it cannot start."""
         if self.state == "running":
             return False
-        try:
-            phase = self._ensure_phase()
-        except UserCodeError as exc:
-            self.failed.emit("Error in your code", str(exc))
-            return False
-        except ValueError as exc:
-            self.failed.emit("Cannot run the gradient check", str(exc))
+        phase = prepared(self._ensure_phase, self.failed,
+                         {UserCodeError: "Error in your code",
+                          ValueError: "Cannot run the gradient check"})
+        if phase is None:
             return False
         checker = phase.checker
         if checker.finished:
             self.finished.emit("done")
             return False
         name = phase.name
-        worker = GeneratorWorker(lambda: checker.advance(until), max_rate=BUNDLES_PER_SECOND,
-                                 probes=[Probe("progress", lambda: CheckProgress.of(checker, name),
-                                               0.0)])
-        # Bound methods of this QObject (not lambdas), so the calls are queued to the GUI
-        # thread; sender() tells which worker a late signal came from.
-        worker.bundle.connect(self._on_bundle)
-        worker.errored.connect(self._on_errored)
-        worker.done.connect(self._on_done)
-        self.worker, self._until, self._stop_requested = worker, until, False
+        worker = self._runs.begin(GeneratorWorker(
+            lambda: checker.advance(until), max_rate=BUNDLES_PER_SECOND,
+            probes=[Probe("progress", lambda: CheckProgress.of(checker, name), 0.0)]))
+        self._until, self._stop_requested = until, False
         if not self.session.busy:
             self.session.set_busy(BUSY_REASON)
         self._set_state("running")
@@ -196,7 +193,7 @@ class CheckController(QObject):
     def stop(self) -> None:
         if self.worker is not None:
             self._stop_requested = True
-            self.worker.stop()
+            self._runs.stop()
 
     # -- the checker ----------------------------------------------------------------------
     def _ensure_phase(self) -> PhaseRun:
@@ -242,18 +239,14 @@ class CheckController(QObject):
         self.started.emit(phases[0].store)
 
     # -- worker events --------------------------------------------------------------------
-    def _on_bundle(self, bundle: Bundle) -> None:
-        worker = self.sender()
-        try:
-            if worker is not self.worker or self.store is None:
-                return  # a bundle from a check that was dropped meanwhile
-            # The worker waits (without the GIL) while the views update and paint, else
-            # the two threads trade the GIL and a few ms of drawing stretch to 100+ ms.
-            with worker.gui_turn():
-                self._deliver(bundle)
-                QApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
-        finally:
-            worker.acknowledge()
+    def _on_bundle(self, worker: GeneratorWorker, bundle: Bundle) -> None:
+        if self.store is None:
+            return
+        # The worker waits (without the GIL) while the views update and paint, else the
+        # two threads trade the GIL and a few ms of drawing stretch to 100+ ms.
+        with worker.gui_turn():
+            self._deliver(bundle)
+            QApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
 
     def _deliver(self, bundle: Bundle) -> None:
         phase = self.phases[self.current]
@@ -266,25 +259,13 @@ class CheckController(QObject):
             self.progress.emit(progress)
 
     def _on_errored(self, exc: Exception) -> None:
-        if self.sender() is self.worker:
-            if isinstance(exc, UserCodeError):
-                self.failed.emit("Error in your code", str(exc))
-            else:
-                self.failed.emit("The gradient check failed", f"{type(exc).__name__}: {exc}")
-            self._stop_requested = True
+        if isinstance(exc, UserCodeError):
+            self.failed.emit("Error in your code", str(exc))
+        else:
+            self.failed.emit("The gradient check failed", f"{type(exc).__name__}: {exc}")
+        self._stop_requested = True
 
     def _on_done(self) -> None:
-        worker = self.sender()
-        # The thread quits right after "done"; wait for it so that it is never destroyed
-        # while still running.
-        if worker in self._retiring:
-            self._retiring.remove(worker)
-            worker.wait(STOP_WAIT_MS)
-            return
-        if worker is not self.worker:
-            return
-        worker.wait(STOP_WAIT_MS)
-        self.worker = None
         reason = self._end_reason()
         phase = self.phases[self.current] if self.phases else None
         if (phase is not None and reason == "done" and self._until in ("end", "mismatch")
@@ -315,12 +296,8 @@ class CheckController(QObject):
 
     def _retire_worker(self) -> None:
         """Stop the running worker; keep it referenced until its thread has ended."""
-        worker = self.worker
-        if worker is None:
+        if self._runs.retire() is None:
             return
-        self.worker = None
-        worker.stop()
-        self._retiring.append(worker)
         self._release_busy()
         self._set_state("idle")
 
