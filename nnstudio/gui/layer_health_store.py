@@ -4,6 +4,7 @@ trainer's recorder (live: ``health.take()``) or a trainer's history and recorder
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -38,7 +39,16 @@ class LayerHealthStore:
     def add_epochs(self, epochs: list[tuple[int, object]]) -> None:
         """(epoch number, :class:`~nnstudio.training.health.EpochHealth`) pairs of one bundle."""
         runs: list[tuple[bool, list[dict[str, Any]]]] = []  # in epoch order, judged or not
+        grad_x: dict[int, list[float]] = {}
+        grad_y: dict[int, list[float]] = {}
         for epoch, health in epochs:
+            for layer in health.layers:  # every epoch has its gradient norms
+                value = layer["grad_norm"]
+                if value is not None:
+                    grad_x.setdefault(layer["layer_index"], []).append(float(epoch))
+                    grad_y.setdefault(layer["layer_index"], []).append(value)
+            if not health.measured:  # most epochs of a fast run: nothing else, and nothing
+                continue             # for the findings rules
             judged = not health.partial  # a point inside a long epoch is shown, not judged
             if not runs or runs[-1][0] != judged:
                 runs.append((judged, []))
@@ -50,11 +60,14 @@ class LayerHealthStore:
                     if len(frames) > MAX_FRAMES:  # as the recorder thins its own
                         frames[:] = frames[::2]
         for judged, entries in runs:
-            self.add_entries(entries, judged)
+            self.add_entries(entries, judged, SERIES[1:])
+        for index, xs in grad_x.items():
+            self._extend((index, "grad_norm"), xs, grad_y[index])
 
-    def add_entries(self, entries: list[dict[str, Any]], judged: bool = True) -> None:
+    def add_entries(self, entries: list[dict[str, Any]], judged: bool = True,
+                    names: tuple[str, ...] = SERIES) -> None:
         """History entries with "epoch" and "layers" (others are ignored); ``judged``: kept
-        for the findings rules (interim points are not)."""
+        for the findings rules (interim points are not); ``names``: the series they feed."""
         points: dict[tuple[int, str], tuple[list[float], list[float]]] = {}
         for entry in entries:
             layers = entry.get("layers")
@@ -65,15 +78,18 @@ class LayerHealthStore:
             epoch = float(entry["epoch"])
             for layer in layers:
                 index = layer["layer_index"]
-                for name in SERIES:
+                for name in names:
                     key = name
                     if name == "fraction":
-                        key = next((k for k in FRACTION_KEYS if k in layer), None)
-                        if key is None:
-                            continue
-                        self.fraction_names[index] = key
+                        key = self.fraction_names.get(index)
+                        if key is None or key not in layer:
+                            key = next((k for k in FRACTION_KEYS if k in layer), None)
+                            if key is None:
+                                continue
+                            self.fraction_names[index] = key
                     value = layer.get(key)
-                    if value is not None and np.isfinite(value):
+                    # math, not numpy: a fast run brings a thousand epochs a bundle
+                    if value is not None and math.isfinite(value):
                         xs, ys = points.setdefault((index, name), ([], []))
                         xs.append(epoch)
                         ys.append(value)

@@ -98,13 +98,15 @@ class EpochHealth:
     most epochs of a fast run are never looked at one by one).
     """
 
-    __slots__ = ("epoch", "layers", "rows", "initial_loss", "partial", "_frames", "_histograms")
+    __slots__ = ("epoch", "layers", "rows", "initial_loss", "partial", "measured", "_frames",
+                 "_histograms")
 
     def __init__(self, epoch: float, layers: list[dict[str, Any]], rows: int,
                  initial_loss: float | None = None, frames: tuple | None = None,
-                 partial: bool = False) -> None:
+                 partial: bool = False, measured: bool = True) -> None:
         self.epoch, self.layers, self.rows, self.initial_loss = epoch, layers, rows, initial_loss
         self.partial = partial  # a point inside a long epoch (``epoch`` fractional), live only
+        self.measured = measured  # False: the epoch has gradient norms only
         self._frames = frames  # (counts (T, BINS), track keys, ranges) of this epoch
         self._histograms: dict | None = None
 
@@ -113,10 +115,10 @@ class EpochHealth:
         if self._histograms is None:
             self._histograms = {}
             if self._frames is not None:
-                counts, keys, ranges = self._frames
-                for position, ((index, kind), (low, high)) in enumerate(zip(keys, ranges)):
-                    if counts[position].any():
-                        self._histograms.setdefault(index, {})[kind] = (low, high, counts[position])
+                counts, keys, ranges, positions = self._frames  # the tracks that counted
+                for (index, kind), position in zip(keys, positions.tolist()):
+                    low, high = ranges[position]
+                    self._histograms.setdefault(index, {})[kind] = (low, high, counts[position])
         return self._histograms
 
     def history_fields(self) -> dict[str, Any]:
@@ -351,7 +353,7 @@ class HealthRecorder:
         ready = [record.ready for record in records]
         records = [record for record in records if record.ready is None]
         if not records:
-            self._deliver(records, [], None, None, ready)
+            self._deliver(records, [], None, None, None, ready)
             return
         reduced = reducer.reduce(records)
         counts = reduced.counts
@@ -361,7 +363,7 @@ class HealthRecorder:
             for position, track in enumerate(reducer.track_list):
                 counts[0, position] += track.counts
                 track.counts = np.zeros(BINS, dtype=np.int64)
-        ranges = None
+        ranges = nonempty = None
         if counts is not None:
             epochs = [record.epoch for record in records]
             nonempty = counts.sum(axis=2) > 0
@@ -370,20 +372,24 @@ class HealthRecorder:
                 track.keep_frames([e for e, k in zip(epochs, kept) if k],
                                   [counts[slot, position] for slot, k in enumerate(kept) if k])
             ranges = [(track.low, track.high) for track in reducer.track_list]
-        self._deliver(records, self._entries(records, reduced), counts, ranges, ready)
+        self._deliver(records, self._entries(records, reduced), counts, ranges, nonempty, ready)
 
-    def _deliver(self, records, entries, counts, ranges, ready) -> None:
+    def _deliver(self, records, entries, counts, ranges, nonempty, ready) -> None:
         """Fill the history entries and the outbox, in epoch order: ``ready`` has, per closed
-        epoch, its entries if it measured nothing, else None for the next computed one."""
+        epoch, its entries if it measured nothing, else None for the next computed one;
+        ``counts`` (records, tracks, BINS) are their histograms and ``nonempty`` says which."""
         computed = iter(zip(range(len(records)), records, entries))
         for layers in ready:
             if layers is None:
                 slot, record, layers = next(computed)
-                frames = None if counts is None else (counts[slot], self._track_keys, ranges)
+                frames = None
+                if counts is not None and nonempty[slot].any():
+                    frames = (counts[slot], [key for key, kept in zip(self._track_keys, nonempty[slot])
+                                             if kept], ranges, np.flatnonzero(nonempty[slot]))
                 health = EpochHealth(record.epoch, layers, record.rows, record.initial_loss, frames)
             else:
                 record, layers = layers
-                health = EpochHealth(record.epoch, layers, 0, record.initial_loss)
+                health = EpochHealth(record.epoch, layers, 0, record.initial_loss, measured=False)
             if record.entry is not None:
                 record.entry.update(health.history_fields())
             self._outbox.append(health)
