@@ -94,6 +94,7 @@ class TrainingController(QObject):
         if self.trainer is None or self.trainer.network is not session.network:
             self.trainer = Trainer(session.network, session.dataset, session.train_config)
             self.step_offset, self.epoch_offset = self._last_step, self._last_epoch
+            self._watch_health()
         elif self.trainer.config != session.train_config:
             changes = dataclasses.asdict(session.train_config)
             changes.pop("seed")
@@ -103,9 +104,15 @@ class TrainingController(QObject):
     def adopt_trainer(self, trainer: Trainer | None) -> None:
         """Use a trainer restored from a project (it continues where it was saved)."""
         self.trainer = trainer
+        self._watch_health()
         self.step_offset = self.epoch_offset = 0
         self._last_step = trainer.step if trainer is not None else 0
         self._last_epoch = trainer.epoch if trainer is not None else 0
+
+    def _watch_health(self) -> None:
+        """The Layers view takes every computed epoch of this trainer (see HealthRecorder.take)."""
+        if self.trainer is not None and self.trainer.health is not None:
+            self.trainer.health.live = True
 
     def gui_turn(self):
         """Context manager: the worker waits between batches while the GUI draws."""

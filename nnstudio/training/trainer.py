@@ -211,16 +211,19 @@ class Trainer:
         assert progress.x_ordered is not None and progress.y_ordered is not None  # gathered
         x, y = progress.x_ordered[start:stop], progress.y_ordered[start:stop]
         self._backup.save(self.epoch + 1, progress.batch + 1, self.step)
+        if progress.batches is None:  # per epoch: batch_size may change between epochs
+            progress.batches = self.batches_per_epoch
         health = self.health
-        # every epoch's first step is measured ("light"); some steps also look inside ("full")
+        # a measured epoch's first step records its update ratio ("light"); some steps also
+        # look inside ("full")
         measure = None
         if health is not None:
             if health.planned != self.epoch:
-                health.plan_epoch(self.epoch, self.batches_per_epoch)
+                health.plan_epoch(self.epoch, progress.batches)
             if progress.batch == 0 or self.step % SAMPLE_EVERY == 0:
                 measure = health.measures(self.step, progress.batch)
                 if progress.batch:
-                    health.position(self.epoch, progress.batch, self.batches_per_epoch)
+                    health.position(self.epoch, progress.batch, progress.batches)
         sample = measure == "full"
         # Overflow is expected on the way to divergence, which is detected and reported
         # below; numpy's warnings would only add noise. Scoped per batch, not across yields.
@@ -258,8 +261,6 @@ class Trainer:
         for index, square_sum in enumerate(square_sums):
             progress.grad_norm_sums[index] += math.sqrt(square_sum)
         self._tick()
-        if progress.batches is None:  # per epoch: batch_size may change between epochs
-            progress.batches = self.batches_per_epoch
         return BatchSnapshot(self.epoch + 1, progress.batch, progress.batches, self.step,
                              data_loss + penalty, data_loss, penalty, self.optimizer.lr, self.elapsed)
 
@@ -419,7 +420,9 @@ class Trainer:
             position for position, grads in enumerate(self._grad_layers.values()) for _ in grads]
         self._backup = WeightBackup(network)
         if self.health is not None and not self.health.fits(network):
+            live = self.health.live
             self.health = HealthRecorder(network)
+            self.health.live = live
         self._n_outputs = network.output_dim
         self._train_ctx = Context.train(self.rng, bn_stats=self.config.bn_stats)
 

@@ -267,6 +267,7 @@ def test_sampled_epochs_bring_their_histogram_frames():
     dataset = make_builtin("iris")
     network = build_network("dense:8,sigmoid", dataset.n_features, dataset.task, dataset.n_outputs, seed=0)
     trainer = Trainer(network, dataset, TrainConfig(epochs=3))
+    assert trainer.health.take() == []  # a live view asks first: from then on it is kept
     list(trainer.run())
     epochs = trainer.health.take()
     assert [health.epoch for health in epochs] == [1, 2, 3]

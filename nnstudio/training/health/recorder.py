@@ -163,7 +163,7 @@ class HealthRecorder:
         self._templates = [dict(zip(keys, constant + (None,) * (len(keys) - 3)))
                            for keys, constant, _ in self._columns]
         self._lock = threading.Lock()
-        self._closed: list[EpochRecord] = []
+        self._closed: list[EpochRecord | EpochHealth] = []  # the latter: measured nothing
         self._closed_bytes = self._closed_measured = 0
         self._outbox: deque[EpochHealth] = deque(maxlen=OUTBOX)
         self._sample: Sample | None = None
@@ -171,7 +171,8 @@ class HealthRecorder:
         self.planned: int | None = None  # the epoch the schedule below is for
         self._measured = self._full = False
         self.unit_every = 0
-        self._live = False  # someone takes computed epochs: interim points are worth making
+        # a live view takes computed epochs (``take``): keep them, and make interim points
+        self.live = False
         self._interim = False
         self._position = 0.0
         self._open = self._new_record()
@@ -199,7 +200,7 @@ class HealthRecorder:
         """What step ``step`` (batch ``batch`` of the planned epoch) records: "full" (a
         sampled batch), "light" (only its update ratio) or None."""
         if step % SAMPLE_EVERY == 0:
-            self._interim = batch > 0 and self._live
+            self._interim = batch > 0 and self.live
             return "full"
         if batch or not self._measured:
             return None
@@ -311,12 +312,16 @@ class HealthRecorder:
         record.epoch, record.grad_norms, record.entry = epoch, grad_norms, entry
         if not (record.samples or record.units or record.n_samples or record.unit_rows
                 or record.in_tracks or record.sums is not self._zeros):
-            record.ready = (record, self._unmeasured_entries(grad_norms))  # nothing else to compute
-            self._open = self._new_record()
-            with self._lock:
-                self._closed.append(record)
-                if len(self._closed) >= OUTBOX:
-                    self._flush_closed()
+            # nothing else to compute: the history entry now, the open record stays as it is
+            health = EpochHealth(epoch, self._unmeasured_entries(grad_norms), 0, record.initial_loss,
+                                 measured=False)
+            entry.update(health.history_fields())
+            record.initial_loss = None
+            if self.live:  # a live view takes it, after the measured epochs before it
+                with self._lock:
+                    self._closed.append(health)
+                    if len(self._closed) >= OUTBOX:
+                        self._flush_closed()
             return
         record.weights = (self._reducer.norm_row(self._parameters(copy=False)) if self._reducer.compact
                           else self._parameters())
@@ -337,21 +342,25 @@ class HealthRecorder:
             self._flush_closed()
 
     def take(self) -> list[EpochHealth]:
-        """Every computed epoch not taken yet, oldest first (safe from another thread)."""
+        """Every computed epoch not taken yet, oldest first (safe from another thread).
+
+        Kept only while ``live`` (set it before training; the first call sets it too): a run
+        on the command line keeps nothing for a view.
+        """
         with self._lock:
-            self._live = True
+            self.live = True
             self._flush_closed()
             taken = list(self._outbox)
             self._outbox.clear()
         return taken
 
     def _flush_closed(self) -> None:
-        records, self._closed, self._closed_bytes, self._closed_measured = self._closed, [], 0, 0
-        if not records:
+        closed, self._closed, self._closed_bytes, self._closed_measured = self._closed, [], 0, 0
+        if not closed:
             return
         reducer = self._reducer
-        ready = [record.ready for record in records]
-        records = [record for record in records if record.ready is None]
+        ready = [item if isinstance(item, EpochHealth) else None for item in closed]
+        records = [item for item in closed if isinstance(item, EpochRecord)]
         if not records:
             self._deliver(records, [], None, None, None, ready)
             return
@@ -375,24 +384,25 @@ class HealthRecorder:
         self._deliver(records, self._entries(records, reduced), counts, ranges, nonempty, ready)
 
     def _deliver(self, records, entries, counts, ranges, nonempty, ready) -> None:
-        """Fill the history entries and the outbox, in epoch order: ``ready`` has, per closed
-        epoch, its entries if it measured nothing, else None for the next computed one;
+        """Fill the history entries and (for a live view) the outbox, in epoch order: ``ready``
+        has, per closed epoch, its EpochHealth if it measured nothing, else None for the next
+        computed one;
         ``counts`` (records, tracks, BINS) are their histograms and ``nonempty`` says which."""
         computed = iter(zip(range(len(records)), records, entries))
-        for layers in ready:
-            if layers is None:
-                slot, record, layers = next(computed)
-                frames = None
-                if counts is not None and nonempty[slot].any():
-                    frames = (counts[slot], [key for key, kept in zip(self._track_keys, nonempty[slot])
-                                             if kept], ranges, np.flatnonzero(nonempty[slot]))
-                health = EpochHealth(record.epoch, layers, record.rows, record.initial_loss, frames)
-            else:
-                record, layers = layers
-                health = EpochHealth(record.epoch, layers, 0, record.initial_loss, measured=False)
+        for done in ready:
+            if done is not None:  # measured nothing: its history entry is filled already
+                self._outbox.append(done)
+                continue
+            slot, record, layers = next(computed)
+            frames = None
+            if counts is not None and nonempty[slot].any():
+                frames = (counts[slot], [key for key, kept in zip(self._track_keys, nonempty[slot])
+                                         if kept], ranges, np.flatnonzero(nonempty[slot]))
+            health = EpochHealth(record.epoch, layers, record.rows, record.initial_loss, frames)
             if record.entry is not None:
                 record.entry.update(health.history_fields())
-            self._outbox.append(health)
+            if self.live:
+                self._outbox.append(health)
 
     def _unmeasured_entries(self, grad_norms: dict[str, float]) -> list[dict[str, Any]]:
         """An epoch that measured nothing but its gradient norms: the entries, at once."""
@@ -512,6 +522,7 @@ class HealthRecorder:
         if not any(key.startswith("health/") for key in arrays):
             return
         fresh = HealthRecorder(self.network)
+        fresh.live = self.live
         record = fresh._open
         try:
             numbers = np.asarray(arrays["health/epoch/numbers"])

@@ -53,7 +53,7 @@ class EpochRecord:
 
     __slots__ = ("samples", "units", "unit_batches", "sums", "active", "saturated", "unit_rows",
                  "n_samples", "rows", "histogram_samples", "in_tracks", "initial_loss", "epoch",
-                 "grad_norms", "weights", "entry", "ready")
+                 "grad_norms", "weights", "entry")
 
     def __init__(self, sums: np.ndarray) -> None:
         self.samples: list[Sample] = []
@@ -70,7 +70,6 @@ class EpochRecord:
         self.grad_norms: dict[str, float] = {}
         self.weights: Any = None
         self.entry: dict | None = None
-        self.ready: Any = None  # (self, entries) for an epoch that measured nothing
 
 
 @dataclass(slots=True)
