@@ -222,8 +222,6 @@ class Trainer:
                 health.plan_epoch(self.epoch, progress.batches)
             if progress.batch == 0 or self.step % SAMPLE_EVERY == 0:
                 measure = health.measures(self.step, progress.batch)
-                if progress.batch:
-                    health.position(self.epoch, progress.batch, progress.batches)
         sample = measure == "full"
         # Overflow is expected on the way to divergence, which is detected and reported
         # below; numpy's warnings would only add noise. Scoped per batch, not across yields.

@@ -107,7 +107,8 @@ class EpochHealth:
         self.epoch, self.layers, self.rows, self.initial_loss = epoch, layers, rows, initial_loss
         self.partial = partial  # a point inside a long epoch (``epoch`` fractional), live only
         self.measured = measured  # False: the epoch has gradient norms only
-        self._frames = frames  # (counts (T, BINS), track keys, ranges) of this epoch
+        # (counts (tracks, BINS), keys and positions of the tracks that counted, all ranges)
+        self._frames = frames
         self._histograms: dict | None = None
 
     @property
@@ -137,7 +138,7 @@ class HealthRecorder:
         self.kinds = [layer_kind(layer) for layer in layers]
         self.labels = [layer_label(network, index) for index in range(len(layers))]
         self.param_layers = [index for index, layer in enumerate(layers) if layer.params]
-        self._spans, self._starts = layer_spans(network, self.param_layers)
+        _, self._starts = layer_spans(network, self.param_layers)
         self.tracks: dict[tuple[int, str], HistogramTrack] = {}
         for index, layer in enumerate(layers):
             if layer.params:
@@ -168,7 +169,8 @@ class HealthRecorder:
         self._outbox: deque[EpochHealth] = deque(maxlen=OUTBOX)
         self._sample: Sample | None = None
         self._before: Any = None  # a compact network's parameters before a measured step
-        self.planned: int | None = None  # the epoch the schedule below is for
+        self.planned = -1  # the epoch the schedule below is for (none yet)
+        self._batches = 1
         self._measured = self._full = False
         self.unit_every = 0
         # a live view takes computed epochs (``take``): keep them, and make interim points
@@ -191,6 +193,7 @@ class HealthRecorder:
         self.planned = epoch
         every = -(-MEASURE_STEPS // max(batches, 1))  # in epochs
         full_every = every * -(-FULL_EVERY_STEPS // (max(batches, 1) * every))
+        self._batches = max(batches, 1)
         self._measured = epoch % every == 0
         self._full = epoch % full_every == 0
         # the trainer reads it: observe_units on batches that are multiples of it (0: none)
@@ -201,15 +204,12 @@ class HealthRecorder:
         sampled batch), "light" (only its update ratio) or None."""
         if step % SAMPLE_EVERY == 0:
             self._interim = batch > 0 and self.live
+            # where an interim point is drawn: the end of this batch, in epochs
+            self._position = self.planned + (batch + 1) / self._batches
             return "full"
         if batch or not self._measured:
             return None
         return "full" if self._full else "light"
-
-    def position(self, epoch: int, batch: int, batches: int) -> None:
-        """Where a step is, for an interim point: batch ``batch`` of ``batches`` (0-based) of
-        epoch ``epoch`` (0-based) ends at epoch ``epoch + (batch + 1) / batches``."""
-        self._position = epoch + (batch + 1) / max(batches, 1)
 
     def record_initial_loss(self, data_loss: float) -> None:
         if math.isfinite(data_loss):
@@ -266,8 +266,7 @@ class HealthRecorder:
         and the history never sees it)."""
         record = EpochRecord(self._zeros)
         record.samples = [sample]  # the epoch keeps it too: computed twice, once per 128 steps
-        record.weights = (self._reducer.norm_row(self._parameters(copy=False)) if self._reducer.compact
-                          else self._parameters())
+        record.weights = self._epoch_weights()
         reduced = self._reducer.reduce([record], histograms=False)
         health = EpochHealth(self._position, self._entries([record], reduced)[0], sample.rows,
                              partial=True)
@@ -286,6 +285,12 @@ class HealthRecorder:
         record.unit_batches += 1
         if record.unit_batches >= UNIT_BATCHES:
             self._reducer.store(record, self._reducer.reduce([record], samples=False))
+
+    def _epoch_weights(self):
+        """What an epoch keeps of the weights at its end: norms (compact) or a flat copy."""
+        if self._reducer.compact:
+            return self._reducer.norm_row(self._parameters(copy=False))
+        return self._parameters()
 
     def _parameters(self, gradients: bool = False, copy: bool = True):
         """A flat copy of the parameters (or gradients), or per-layer flat copies (the flat
@@ -323,8 +328,7 @@ class HealthRecorder:
                     if len(self._closed) >= OUTBOX:
                         self._flush_closed()
             return
-        record.weights = (self._reducer.norm_row(self._parameters(copy=False)) if self._reducer.compact
-                          else self._parameters())
+        record.weights = self._epoch_weights()
         size = sum(output.nbytes for sample in record.samples for output in sample.outputs)
         size += sum(ref.nbytes for refs in record.units.values() for ref in refs)
         self._open = self._new_record()

@@ -234,19 +234,12 @@ class Reducer:
         """‖Δθ‖ / ‖θ‖ of every sampled step, per layer (NaN for a layer of zeros)."""
         if not self.param_layers:
             return
-        if self.compact:
-            per_sample[:, UPDATE, self.param_layers] = np.array([sample.update for sample in samples])
-            return
-        if self.starts is not None:
-            before = np.array([sample.before for sample in samples])
-            change = np.array([sample.after for sample in samples]) - before
-            changes = np.add.reduceat(change * change, self.starts, axis=1, dtype=np.float64)
-            scales = np.add.reduceat(before * before, self.starts, axis=1, dtype=np.float64)
-        else:
-            changes = np.array([[square_norm(a - b) for a, b in zip(s.after, s.before)] for s in samples])
-            scales = np.array([[square_norm(b) for b in s.before] for s in samples])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            per_sample[:, UPDATE, self.param_layers] = np.where(scales > 0, np.sqrt(changes / scales), np.nan)
+        if self.compact:  # computed at each step
+            updates = np.array([sample.update for sample in samples])
+        else:  # packed flat copies, all steps at once
+            updates = self.update_row(np.array([sample.before for sample in samples]),
+                                      np.array([sample.after for sample in samples]))
+        per_sample[:, UPDATE, self.param_layers] = updates
 
     def _histograms(self, samples: list[Sample], slot_of: np.ndarray, activations, slots: int):
         values, sizes = activations
@@ -283,21 +276,18 @@ class Reducer:
         """(len(records), parameter layers): each layer's ‖θ‖ at the end of the epoch."""
         if not self.param_layers:
             return np.zeros((len(records), 0))
-        if self.compact:
-            return np.array([record.weights for record in records])
-        if self.starts is not None:
-            weights = np.array([record.weights for record in records])
-            return np.sqrt(np.add.reduceat(weights * weights, self.starts, axis=1, dtype=np.float64))
-        return np.sqrt([[square_norm(part) for part in record.weights] for record in records])
+        weights = np.array([record.weights for record in records])
+        return weights if self.compact else self.norm_row(weights)  # norms, or flat copies
 
 
-    # -- a compact network's numbers, at once --------------------------------------------
+    # -- per parameter layer -------------------------------------------------------------
     def update_row(self, before, after) -> np.ndarray:
-        """(parameter layers,) ‖Δθ‖ / ‖θ‖ of one step (flat copies or per-layer lists)."""
+        """(..., parameter layers) ‖Δθ‖ / ‖θ‖ of steps: flat copies (..., parameters), or
+        per-layer lists of one step (a network that does not pack its parameters)."""
         if self.starts is not None:
             change = after - before
-            changes = np.add.reduceat(change * change, self.starts, dtype=np.float64)
-            scales = np.add.reduceat(before * before, self.starts, dtype=np.float64)
+            changes = np.add.reduceat(change * change, self.starts, axis=-1, dtype=np.float64)
+            scales = np.add.reduceat(before * before, self.starts, axis=-1, dtype=np.float64)
         else:
             changes = np.array([square_norm(a - b) for a, b in zip(after, before)])
             scales = np.array([square_norm(b) for b in before])
@@ -305,9 +295,9 @@ class Reducer:
             return np.where(scales > 0, np.sqrt(changes / scales), np.nan)
 
     def norm_row(self, params) -> np.ndarray:
-        """(parameter layers,) ‖θ‖ (a flat array or per-layer list)."""
+        """(..., parameter layers) ‖θ‖ of flat arrays (..., parameters), or of one per-layer list."""
         if self.starts is not None:
-            return np.sqrt(np.add.reduceat(params * params, self.starts, dtype=np.float64))
+            return np.sqrt(np.add.reduceat(params * params, self.starts, axis=-1, dtype=np.float64))
         return np.sqrt([square_norm(part) for part in params])
 
     def histogram_values(self, params):
