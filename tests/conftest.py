@@ -17,3 +17,17 @@ def torch():
 
         return torch_module
     return pytest.importorskip("torch")
+
+
+@pytest.fixture
+def forget_custom_layers():
+    """Custom layers register globally (types and their source files): leave both
+    registries as the test found them."""
+    from nnstudio.engine import LAYER_TYPES, custom_layers
+
+    types, sources = dict(LAYER_TYPES), dict(custom_layers._SOURCES)
+    yield
+    LAYER_TYPES.clear()
+    LAYER_TYPES.update(types)
+    custom_layers._SOURCES.clear()
+    custom_layers._SOURCES.update(sources)

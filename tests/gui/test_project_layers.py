@@ -16,14 +16,7 @@ from nnstudio.project import save_project
 from nnstudio.resources import resource_path
 
 
-@pytest.fixture(autouse=True)
-def _forget_loaded_layers():
-    types, sources = dict(LAYER_TYPES), dict(custom_layers._SOURCES)
-    yield
-    LAYER_TYPES.clear()
-    LAYER_TYPES.update(types)
-    custom_layers._SOURCES.clear()
-    custom_layers._SOURCES.update(sources)
+pytestmark = pytest.mark.usefixtures("forget_custom_layers")
 
 
 @pytest.fixture

@@ -23,14 +23,7 @@ from nnstudio.training import TrainConfig, Trainer
 SPEC = "dense:6,student_bn,relu,student_dropout:0.2"
 
 
-@pytest.fixture(autouse=True)
-def _forget_loaded_layers():
-    types, sources = dict(LAYER_TYPES), dict(custom_layers._SOURCES)
-    yield
-    LAYER_TYPES.clear()
-    LAYER_TYPES.update(types)
-    custom_layers._SOURCES.clear()
-    custom_layers._SOURCES.update(sources)
+pytestmark = pytest.mark.usefixtures("forget_custom_layers")
 
 
 def forget_custom_layers():

@@ -26,12 +26,7 @@ GOOD = textwrap.dedent('''\
 ''')
 
 
-@pytest.fixture(autouse=True)
-def _forget_registered_layers():
-    before = dict(LAYER_TYPES)
-    yield
-    LAYER_TYPES.clear()
-    LAYER_TYPES.update(before)
+pytestmark = pytest.mark.usefixtures("forget_custom_layers")
 
 
 def _write(tmp_path, text, name="layer.py"):

@@ -8,7 +8,6 @@ import pytest
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtWidgets import QMessageBox
 
-from nnstudio.engine import LAYER_TYPES
 from nnstudio.gui.gradcheck.example import EXAMPLE_GUIDE, EXAMPLE_PROJECT, SCENARIOS
 from nnstudio.gui.gradcheck.report_export import export_report
 from nnstudio.resources import RESOURCES_DIR
@@ -67,15 +66,6 @@ def test_import_layer_warns_that_it_runs_code_and_can_be_declined(studio, dialog
     menu_action(window, "File", "Import Layer from Python File").trigger()
     assert dialogs.questions and "runs the Python code" in dialogs.questions[0]
     assert "prelu" not in window.palette.type_names()
-
-
-@pytest.fixture
-def forget_custom_layers():
-    """Custom layers register globally; leave the registry as the test found it."""
-    before = dict(LAYER_TYPES)
-    yield
-    LAYER_TYPES.clear()
-    LAYER_TYPES.update(before)
 
 
 def test_imported_faulty_layer_joins_the_palette_and_the_check_finds_it(
