@@ -8,12 +8,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from nnstudio.project import load_project
 from nnstudio.training import TrainConfig
-
-
-def train(qtbot, window, epochs: int, **settings) -> None:
-    window.session.update_train_config(epochs=epochs, **settings)
-    with qtbot.waitSignal(window.controller.finished, timeout=30000):
-        qtbot.mouseClick(window.training_panel.start_button, Qt.MouseButton.LeftButton)
+from tests.gui.driving import train
 
 
 def test_the_switch_is_stored_once_in_the_training_settings(window):

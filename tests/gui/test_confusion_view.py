@@ -6,12 +6,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 
 from nnstudio.training import confusion_matrix
-
-
-def train(qtbot, window, epochs: int, **settings) -> None:
-    window.session.update_train_config(epochs=epochs, **settings)
-    with qtbot.waitSignal(window.controller.finished, timeout=30000):
-        qtbot.mouseClick(window.training_panel.start_button, Qt.MouseButton.LeftButton)
+from tests.gui.driving import train
 
 
 def show_view(qtbot, window):

@@ -2,15 +2,9 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt
 
 from nnstudio.gui.files import RECENT_KEY
-
-
-def train(qtbot, window, epochs: int) -> None:
-    window.session.update_train_config(epochs=epochs)
-    with qtbot.waitSignal(window.controller.finished, timeout=30000):
-        qtbot.mouseClick(window.training_panel.start_button, Qt.MouseButton.LeftButton)
+from tests.gui.driving import train
 
 
 def test_save_and_reopen_a_project(qtbot, tmp_path, make_window, dialogs, settings):

@@ -10,6 +10,7 @@ from nnstudio.data import make_builtin
 from nnstudio.engine import build_network
 from nnstudio.project import save_project
 from nnstudio.training import TrainConfig, Trainer
+from tests.gui.driving import train
 
 SHOTS = os.environ.get("NNSTUDIO_SCREENSHOTS")  # a folder: save what the tests show
 
@@ -30,9 +31,7 @@ def test_training_fills_every_layer_and_the_selected_layers_histograms(qtbot, wi
     view = open_layers(qtbot, window)
     assert window.views.tabText(window.views.indexOf(view)) == "Layers"
     assert view.layer_combo.count() == len(window.session.network.layers) == 6
-    window.session.update_train_config(epochs=40)
-    with qtbot.waitSignal(window.controller.finished, timeout=30000):
-        qtbot.mouseClick(window.training_panel.start_button, Qt.MouseButton.LeftButton)
+    train(qtbot, window, epochs=40)
     shoot(window, "after_training")
     dense = view._rows[0]["curves"]
     x, y = dense["grad_norm"].getOriginalDataset()

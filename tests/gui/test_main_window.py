@@ -9,12 +9,7 @@ from PySide6.QtCore import Qt
 
 from nnstudio.gui.launch import check_path
 from nnstudio.gui.training_presenter import REDRAW_INTERVAL_MS
-
-
-def train(qtbot, window, epochs: int, **settings) -> None:
-    window.session.update_train_config(epochs=epochs, **settings)
-    with qtbot.waitSignal(window.controller.finished, timeout=30000):
-        qtbot.mouseClick(window.training_panel.start_button, Qt.MouseButton.LeftButton)
+from tests.gui.driving import train
 
 
 def test_window_opens_on_iris_with_a_default_network_ready_to_train(window):

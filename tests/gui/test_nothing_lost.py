@@ -4,16 +4,10 @@ it stopped."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from nnstudio.gui.gradcheck.example import EXAMPLE_PROJECT
-
-
-def train(qtbot, window, epochs: int, **settings) -> None:
-    window.session.update_train_config(epochs=epochs, **settings)
-    with qtbot.waitSignal(window.controller.finished, timeout=30000):
-        qtbot.mouseClick(window.training_panel.start_button, Qt.MouseButton.LeftButton)
+from tests.gui.driving import train
 
 
 def guided_example_action(window):

@@ -3,13 +3,8 @@ where the trainer is, final numbers per split, curve axes fit the data."""
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt
 
-
-def train(qtbot, window, epochs: int, **settings) -> None:
-    window.session.update_train_config(epochs=epochs, **settings)
-    with qtbot.waitSignal(window.controller.finished, timeout=30000):
-        qtbot.mouseClick(window.training_panel.start_button, Qt.MouseButton.LeftButton)
+from tests.gui.driving import train
 
 
 def test_train_after_a_finished_run_says_continue_for_more_epochs(qtbot, window):
